@@ -1,0 +1,537 @@
+//! The decision procedure (spec §8.1): explicit deny wins, then allow, else
+//! implicit deny. Indexing and tracing live around it, not inside it.
+
+use crate::policy::Effect;
+use crate::policy::arn::Arn;
+use crate::policy::condition::{EvalError, Qualifier};
+
+use super::compiled::{CompiledCondition, CompiledPolicy, CompiledStatement, PolicySet};
+use super::decision::{Decision, Reason, Response};
+use super::request::Request;
+use super::trace::{
+    ConditionBecause, ConditionResult, ConditionTrace, ElementTrace, Mismatch, StatementTrace,
+    Trace,
+};
+
+/// Evaluates requests against policy sets. Stateless and `Copy`; the
+/// compiled [`PolicySet`] carries everything that is computed once.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Authorizer;
+
+impl Authorizer {
+    /// An authorizer.
+    pub fn new() -> Authorizer {
+        Authorizer
+    }
+
+    /// Decides a request, naming the statements that decided.
+    pub fn evaluate(&self, set: &PolicySet, request: &Request) -> Response {
+        let mut allows = Vec::new();
+        let mut denies = Vec::new();
+        set.candidates(&request.action, |at| {
+            let Some((policy, stmt, i)) = set.statement(at) else {
+                return;
+            };
+            if let Some(fail_closed) = applies(stmt, request) {
+                let reason = reason(policy, i, stmt.effect, fail_closed);
+                match stmt.effect {
+                    Effect::Deny => denies.push(reason),
+                    Effect::Allow => allows.push(reason),
+                }
+            }
+        });
+        decide(allows, denies)
+    }
+
+    /// Decides a request and explains every statement of the set.
+    pub fn explain(&self, set: &PolicySet, request: &Request) -> (Response, Trace) {
+        let mut trace = Trace::default();
+        let (mut allows, mut denies) = (Vec::new(), Vec::new());
+        for policy in set.policies() {
+            for (i, stmt) in policy.statements.iter().enumerate() {
+                let (t, fail_closed) = explain_statement(policy, i, stmt, request);
+                if t.applies {
+                    let reason = reason(policy, i, stmt.effect, fail_closed);
+                    match stmt.effect {
+                        Effect::Deny => denies.push(reason),
+                        Effect::Allow => allows.push(reason),
+                    }
+                }
+                trace.statements.push(t);
+            }
+        }
+        (decide(allows, denies), trace)
+    }
+}
+
+/// Deny wins, then allow, else the default.
+fn decide(allows: Vec<Reason>, denies: Vec<Reason>) -> Response {
+    if !denies.is_empty() {
+        Response {
+            decision: Decision::ExplicitDeny,
+            reasons: denies,
+        }
+    } else if !allows.is_empty() {
+        Response {
+            decision: Decision::Allow,
+            reasons: allows,
+        }
+    } else {
+        Response::implicit_deny()
+    }
+}
+
+fn reason(policy: &CompiledPolicy, i: usize, effect: Effect, fail_closed: bool) -> Reason {
+    let loc = policy.statement_loc(i);
+    Reason {
+        policy: policy.id.clone(),
+        statement: i,
+        sid: policy.statement_sid(i).map(str::to_string),
+        effect,
+        line: loc.line,
+        column: loc.column,
+        fail_closed,
+    }
+}
+
+/// Whether a statement applies; `Some(true)` when it applies only because a
+/// condition could not be evaluated and the statement denies (fail closed).
+fn applies(s: &CompiledStatement, r: &Request) -> Option<bool> {
+    if !action_matches(s, &r.action).0 || !resource_matches(s, r).0 || !principal_matches(s, r).0 {
+        return None;
+    }
+    match conditions(s, r) {
+        Tri::True => Some(false),
+        Tri::False => None,
+        Tri::Unknown => (s.effect == Effect::Deny).then_some(true),
+    }
+}
+
+/// Three-valued logic for conditions that may not be evaluable.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tri {
+    True,
+    False,
+    Unknown,
+}
+
+/// The AND of all conditions: false if any is false, else unknown if any is.
+fn conditions(s: &CompiledStatement, r: &Request) -> Tri {
+    let mut all = Tri::True;
+    for c in &s.conditions {
+        match condition(c, r).result {
+            Tri::False => return Tri::False,
+            Tri::Unknown => all = Tri::Unknown,
+            Tri::True => {}
+        }
+    }
+    all
+}
+
+/// `(matched, index of the deciding pattern)`.
+type ElementOutcome = (bool, Option<usize>, Option<Mismatch>);
+
+fn action_matches(s: &CompiledStatement, action: &str) -> ElementOutcome {
+    let hit = s.actions.iter().position(|p| p.matches(action));
+    match (s.negated_action, hit) {
+        (false, Some(i)) => (true, Some(i), None),
+        (false, None) => (false, None, Some(Mismatch::NoValueMatched)),
+        (true, Some(i)) => (false, Some(i), Some(Mismatch::ExcludedByNotAction)),
+        (true, None) => (true, None, None),
+    }
+}
+
+fn resource_matches(s: &CompiledStatement, r: &Request) -> ElementOutcome {
+    let Some(patterns) = &s.resources else {
+        return (true, None, None);
+    };
+    let Some(resource) = &r.resource else {
+        return (false, None, Some(Mismatch::RequestHasNoResource));
+    };
+    match patterns.iter().position(|p| p.matches(resource)) {
+        Some(i) => (true, Some(i), None),
+        None => (false, None, Some(Mismatch::NoValueMatched)),
+    }
+}
+
+fn principal_matches(s: &CompiledStatement, r: &Request) -> ElementOutcome {
+    let Some(entries) = &s.principals else {
+        return (true, None, None);
+    };
+    let Some(principal) = &r.principal else {
+        return (false, None, Some(Mismatch::RequestHasNoPrincipal));
+    };
+    let resource_account = r
+        .resource
+        .as_deref()
+        .and_then(Arn::parse)
+        .map(|a| a.account);
+    match entries
+        .iter()
+        .position(|(_, _, m)| m.matches(principal, resource_account))
+    {
+        Some(i) => (true, Some(i), None),
+        None => (false, None, Some(Mismatch::NoValueMatched)),
+    }
+}
+
+/// The outcome of one condition key, with what decided it (indices into the
+/// request's and the policy's values).
+struct ConditionOutcome {
+    result: Tri,
+    because: ConditionBecause,
+    request_value: Option<usize>,
+    policy_value: Option<usize>,
+    error: Option<EvalError>,
+}
+
+/// One condition key, by the rules in [`crate::policy::condition`]: a request
+/// value *satisfies* a positive operator when it matches some policy value,
+/// a negated one when it matches none; plain positive operators and
+/// `ForAnyValue` need some value to satisfy, plain negated operators and
+/// `ForAllValues` need every value to (so an absent key passes them).
+fn condition(c: &CompiledCondition, r: &Request) -> ConditionOutcome {
+    let op = c.operator.operator;
+    let negated = op.is_negated();
+    let need_all = match c.operator.qualifier {
+        Some(Qualifier::ForAllValues) => true,
+        Some(Qualifier::ForAnyValue) => false,
+        None => negated,
+    };
+    let outcome = |result, because, request_value, policy_value| ConditionOutcome {
+        result,
+        because,
+        request_value,
+        policy_value,
+        error: None,
+    };
+    let values = r.context.get(&c.key).unwrap_or_default();
+    if values.is_empty() {
+        let result = if need_all { Tri::True } else { Tri::False };
+        return outcome(result, ConditionBecause::KeyAbsent, None, None);
+    }
+    let mut error = None;
+    let mut first_hit = None;
+    for (j, v) in values.iter().enumerate() {
+        let found = match c.values.find(op, v) {
+            Ok(found) => found,
+            Err(e) => {
+                error.get_or_insert((j, e));
+                continue;
+            }
+        };
+        if let Some(i) = found {
+            first_hit.get_or_insert((j, i));
+        }
+        let satisfied = found.is_some() != negated;
+        match (need_all, satisfied, found) {
+            // One unsatisfied value decides an "every value" test…
+            (true, false, Some(i)) => {
+                return outcome(Tri::False, ConditionBecause::ValueMatched, Some(j), Some(i));
+            }
+            (true, false, None) => {
+                return outcome(
+                    Tri::False,
+                    ConditionBecause::SomeValueUnmatched,
+                    Some(j),
+                    None,
+                );
+            }
+            // …and one satisfied value a "some value" test.
+            (false, true, Some(i)) => {
+                return outcome(Tri::True, ConditionBecause::ValueMatched, Some(j), Some(i));
+            }
+            (false, true, None) => {
+                return outcome(
+                    Tri::True,
+                    ConditionBecause::SomeValueUnmatched,
+                    Some(j),
+                    None,
+                );
+            }
+            _ => {}
+        }
+    }
+    if let Some((j, e)) = error {
+        return ConditionOutcome {
+            result: Tri::Unknown,
+            because: ConditionBecause::EvaluationError,
+            request_value: Some(j),
+            policy_value: None,
+            error: Some(e),
+        };
+    }
+    match (need_all, first_hit) {
+        (true, Some((j, i))) => {
+            outcome(Tri::True, ConditionBecause::ValueMatched, Some(j), Some(i))
+        }
+        (true, None) => outcome(Tri::True, ConditionBecause::NoValueMatched, None, None),
+        (false, Some((j, i))) => {
+            outcome(Tri::False, ConditionBecause::ValueMatched, Some(j), Some(i))
+        }
+        (false, None) => outcome(Tri::False, ConditionBecause::NoValueMatched, None, None),
+    }
+}
+
+/// The trace of one statement; every element is examined, whatever the
+/// others gave. The second value is the fail-closed flag of [`applies`].
+fn explain_statement(
+    policy: &CompiledPolicy,
+    i: usize,
+    s: &CompiledStatement,
+    r: &Request,
+) -> (StatementTrace, bool) {
+    let element = |name: &str, o: ElementOutcome, request: Option<String>, value: Option<&str>| {
+        ElementTrace {
+            element: name.to_string(),
+            matched: o.0,
+            request,
+            policy_value: value.map(str::to_string),
+            mismatch: o.2,
+        }
+    };
+    let a = action_matches(s, &r.action);
+    let action = element(
+        if s.negated_action {
+            "NotAction"
+        } else {
+            "Action"
+        },
+        a,
+        Some(r.action.clone()),
+        a.1.and_then(|i| s.actions.get(i)).map(|p| p.as_str()),
+    );
+    let resource = s.resources.as_ref().map(|patterns| {
+        let o = resource_matches(s, r);
+        element(
+            "Resource",
+            o,
+            r.resource.clone(),
+            o.1.and_then(|i| patterns.get(i)).map(|p| p.as_str()),
+        )
+    });
+    let principal = s.principals.as_ref().map(|entries| {
+        let o = principal_matches(s, r);
+        let value =
+            o.1.and_then(|i| entries.get(i))
+                .map(|(k, v, _)| format!("{}:{v}", k.as_str()));
+        element(
+            "Principal",
+            o,
+            r.principal.as_ref().map(|p| p.to_string()),
+            value.as_deref(),
+        )
+    });
+    let conditions: Vec<ConditionTrace> = s
+        .conditions
+        .iter()
+        .map(|c| {
+            let o = condition(c, r);
+            let request_values = r.context.get(&c.key).map(<[String]>::to_vec);
+            ConditionTrace {
+                operator: c.operator.to_string(),
+                key: c.key.clone(),
+                policy_values: c.raw.clone(),
+                request_value: o
+                    .request_value
+                    .and_then(|j| request_values.as_ref()?.get(j).cloned()),
+                request_values,
+                result: match o.result {
+                    Tri::True => ConditionResult::True,
+                    Tri::False => ConditionResult::False,
+                    Tri::Unknown => ConditionResult::Error,
+                },
+                policy_value: o.policy_value.and_then(|i| c.raw.get(i).cloned()),
+                because: o.because,
+                error: o.error.map(|e| e.to_string()),
+            }
+        })
+        .collect();
+    let fail_closed = applies(s, r);
+    let loc = policy.statement_loc(i);
+    let trace = StatementTrace {
+        policy: policy.id.clone(),
+        statement: i,
+        sid: policy.statement_sid(i).map(str::to_string),
+        effect: s.effect,
+        line: loc.line,
+        column: loc.column,
+        applies: fail_closed.is_some(),
+        action,
+        resource,
+        principal,
+        conditions,
+    };
+    (trace, fail_closed.unwrap_or(false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authz::request::{Principal, Request};
+    use crate::policy::Policy;
+
+    fn set(json: &str) -> PolicySet {
+        let p = Policy::from_json(json, None).unwrap_or_else(|e| panic!("{e}"));
+        PolicySet::new([("p", p)])
+    }
+
+    fn decide(set: &PolicySet, r: &Request) -> Decision {
+        let fast = Authorizer.evaluate(set, r);
+        let (traced, _) = Authorizer.explain(set, r);
+        assert_eq!(fast, traced, "fast and traced paths disagree");
+        fast.decision
+    }
+
+    #[test]
+    fn explicit_deny_wins_and_nothing_is_implicit_deny() {
+        let s = set(r#"{"Version":"1","Statement":[
+            {"Effect":"Allow","Action":"kms:*","Resource":"*"},
+            {"Sid":"NoDisable","Effect":"Deny","Action":"kms:DisableKey","Resource":"*"}]}"#);
+        assert_eq!(
+            decide(
+                &s,
+                &Request::new("kms:Decrypt", "acs:kms:cn-hangzhou:1:key/k")
+            ),
+            Decision::Allow
+        );
+        let r = Request::new("kms:disablekey", "acs:kms:cn-hangzhou:1:key/k");
+        let response = Authorizer.evaluate(&s, &r);
+        assert_eq!(response.decision, Decision::ExplicitDeny);
+        assert_eq!(response.reasons.len(), 1);
+        assert_eq!(response.reasons[0].sid.as_deref(), Some("NoDisable"));
+        assert_eq!(
+            (response.reasons[0].line, response.reasons[0].column),
+            (3, 13)
+        );
+        assert_eq!(
+            decide(&s, &Request::new("log:GetLogStore", "x")),
+            Decision::ImplicitDeny
+        );
+        assert_eq!(decide(&PolicySet::empty(), &r), Decision::ImplicitDeny);
+    }
+
+    #[test]
+    fn not_action_allows_everything_else_without_denying_the_listed() {
+        let s = set(
+            r#"{"Version":"1","Statement":[{"Effect":"Allow","NotAction":"ram:*","Resource":"*"}]}"#,
+        );
+        assert_eq!(
+            decide(&s, &Request::new("ecs:StartInstance", "*")),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(&s, &Request::new("ram:CreateUser", "*")),
+            Decision::ImplicitDeny
+        );
+    }
+
+    #[test]
+    fn missing_keys_pass_negated_operators_and_fail_positive_ones() {
+        let s = set(r#"{"Version":"1","Statement":[
+            {"Effect":"Allow","Action":"oss:*","Resource":"*"},
+            {"Effect":"Deny","Action":"oss:*","Resource":"*","Condition":{"StringNotLike":{"acs:SourceVpc":"vpc-*"}}}]}"#);
+        let outside = Request::new("oss:GetObject", "acs:oss:*:1:b/o");
+        assert_eq!(decide(&s, &outside), Decision::ExplicitDeny);
+        let inside = outside.clone().with_context("acs:SourceVpc", ["vpc-123"]);
+        assert_eq!(decide(&s, &inside), Decision::Allow);
+    }
+
+    #[test]
+    fn set_qualifiers_follow_aws() {
+        let s = set(
+            r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"ram:CreateRole","Resource":"*",
+            "Condition":{"ForAllValues:StringEquals":{"ram:TrustedPrincipalTypes":["Service"]}}}]}"#,
+        );
+        let r = Request::new("ram:CreateRole", "*");
+        assert_eq!(
+            decide(&s, &r),
+            Decision::Allow,
+            "ForAllValues holds on an absent key"
+        );
+        let mixed = r
+            .clone()
+            .with_context("ram:TrustedPrincipalTypes", ["Service", "RAM"]);
+        assert_eq!(decide(&s, &mixed), Decision::ImplicitDeny);
+        let service = r.with_context("ram:TrustedPrincipalTypes", ["Service"]);
+        assert_eq!(decide(&s, &service), Decision::Allow);
+    }
+
+    #[test]
+    fn unevaluable_conditions_fail_closed() {
+        let s = set(r#"{"Version":"1","Statement":[
+            {"Effect":"Allow","Action":"kms:*","Resource":"*","Condition":{"DateLessThan":{"acs:CurrentTime":"2030-01-01T00:00:00Z"}}},
+            {"Effect":"Deny","Action":"kms:Decrypt","Resource":"*","Condition":{"NumericLessThan":{"kms:n":"5"}}}]}"#);
+        let bad = Request::new("kms:Encrypt", "*").with_context("acs:CurrentTime", ["soon"]);
+        assert_eq!(
+            decide(&s, &bad),
+            Decision::ImplicitDeny,
+            "an Allow that cannot be evaluated does not apply"
+        );
+        let bad = Request::new("kms:Decrypt", "*")
+            .with_context("acs:CurrentTime", ["2020-01-01T00:00:00Z"])
+            .with_context("kms:n", ["many"]);
+        let response = Authorizer.evaluate(&s, &bad);
+        assert_eq!(
+            response.decision,
+            Decision::ExplicitDeny,
+            "a Deny that cannot be evaluated applies"
+        );
+        assert!(response.reasons[0].fail_closed);
+        let (_, trace) = Authorizer.explain(&s, &bad);
+        assert_eq!(
+            trace.statements[1].conditions[0].result,
+            ConditionResult::Error
+        );
+        assert_eq!(
+            trace.statements[1].conditions[0].error.as_deref(),
+            Some("request value `many` is not a number")
+        );
+    }
+
+    #[test]
+    fn role_resources_compare_role_names_without_case() {
+        let s = set(
+            r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"ram:PassRole","Resource":"acs:ram:*:*:role/aliyunlogimportossrole"}]}"#,
+        );
+        let r = Request::new(
+            "ram:PassRole",
+            "acs:ram::1234567890123456:role/AliyunLogImportOSSRole",
+        );
+        assert_eq!(decide(&s, &r), Decision::Allow);
+        let s = set(
+            r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"oss:GetObject","Resource":"acs:oss:*:*:bucket/Key"}]}"#,
+        );
+        assert_eq!(
+            decide(&s, &Request::new("oss:GetObject", "acs:oss:*:*:bucket/key")),
+            Decision::ImplicitDeny
+        );
+    }
+
+    #[test]
+    fn the_trace_says_why_each_statement_did_not_apply() {
+        let s = set(r#"{"Version":"1","Statement":[
+            {"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":["log.aliyuncs.com"]}},
+            {"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":"acs:ram::1234567890123456:root"},
+             "Condition":{"Bool":{"acs:MFAPresent":"true"}}}]}"#);
+        let r = Request {
+            resource: Some("acs:ram::1234567890123456:role/r".into()),
+            ..Request::new("sts:AssumeRole", "")
+        }
+        .with_principal(Principal::from_service("ecs.aliyuncs.com"));
+        let (response, trace) = Authorizer.explain(&s, &r);
+        assert_eq!(response.decision, Decision::ImplicitDeny);
+        let first = &trace.statements[0];
+        assert!(first.action.matched);
+        assert_eq!(
+            first.principal.as_ref().map(|p| p.mismatch),
+            Some(Some(Mismatch::NoValueMatched))
+        );
+        assert_eq!(
+            trace.statements[1].conditions[0].because,
+            ConditionBecause::KeyAbsent
+        );
+        let json = serde_json::to_value(&trace).unwrap_or_default();
+        assert_eq!(json["statements"][1]["conditions"][0]["result"], "false");
+    }
+}

@@ -1,0 +1,19 @@
+//! Decisions: requests, compiled policy sets, the authorizer, reasons and
+//! traces.
+
+mod authorizer;
+mod compiled;
+mod decision;
+mod principal;
+mod request;
+mod trace;
+
+pub use authorizer::Authorizer;
+pub use compiled::{CompiledPolicy, PolicySet};
+pub use decision::{Decision, Reason, Response};
+pub use principal::PrincipalMatcher;
+pub use request::{Context, Principal, Request, RequestError};
+pub use trace::{
+    ConditionBecause, ConditionResult, ConditionTrace, ElementTrace, Mismatch, StatementTrace,
+    Trace,
+};

@@ -1,0 +1,419 @@
+//! JSON tree → policy AST, with RAM's structural rules (spec §1–§2, §6).
+
+use crate::policy::ast::*;
+use crate::policy::condition::{QualifiedOperator, check_value};
+use crate::policy::error::{ParseError, ParseErrorKind as K, Path};
+use crate::policy::kind::{MAX_SOURCE_BYTES, PolicyKind, significant_chars};
+use crate::policy::loc::{Loc, Spanned};
+
+use super::syntax::{self, Node, Value};
+
+/// Parses a RAM policy from its JSON text.
+///
+/// With `kind` absent the kind is inferred: a document whose statements carry
+/// `Principal` is a trust policy, any other an identity policy.
+pub fn parse_policy(src: &str, kind: Option<PolicyKind>) -> Result<Policy, ParseError> {
+    let root = parse_tree(src)?;
+    let kind = kind.unwrap_or_else(|| infer_kind(&root));
+    decode(src, &root, kind)
+}
+
+/// Reads the JSON tree, mapping syntax errors and the input size limit.
+pub fn parse_tree(src: &str) -> Result<Node, ParseError> {
+    if src.len() > MAX_SOURCE_BYTES {
+        return Err(ParseError::new(
+            K::InputTooLarge {
+                actual: src.len(),
+                limit: MAX_SOURCE_BYTES,
+            },
+            Loc::from_offsets(src, 0, 0),
+            "",
+        ));
+    }
+    syntax::parse(src).map_err(|e| {
+        let kind = if e.too_deep {
+            K::TooDeep(crate::policy::kind::MAX_DEPTH)
+        } else if let Some(key) = e.duplicate_key {
+            K::DuplicateKey(key)
+        } else {
+            K::JsonSyntax(e.message)
+        };
+        ParseError::new(kind, e.loc, "")
+    })
+}
+
+/// A document whose statements carry `Principal` is a trust policy.
+pub fn infer_kind(root: &Node) -> PolicyKind {
+    let statements = member(root, "Statement").map(|s| match &s.value {
+        Value::Array(items) => items.iter().collect::<Vec<_>>(),
+        _ => vec![s],
+    });
+    let has_principal = statements
+        .unwrap_or_default()
+        .into_iter()
+        .any(|s| member(s, "Principal").is_some());
+    if has_principal {
+        PolicyKind::Trust
+    } else {
+        PolicyKind::Identity
+    }
+}
+
+fn member<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
+    match &node.value {
+        Value::Object(members) => members.iter().find(|(k, _)| k.node == key).map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+/// Decodes a JSON tree already read from `src` as a policy of `kind`.
+pub fn decode(src: &str, root: &Node, kind: PolicyKind) -> Result<Policy, ParseError> {
+    let Value::Object(members) = &root.value else {
+        return Err(wrong_type(root, "the policy", "an object", &Path::root()));
+    };
+    let mut version = None;
+    let mut statements = None;
+    for (key, value) in members {
+        let path = Path::root().key(&key.node);
+        match key.node.as_str() {
+            "Version" => version = Some(value),
+            "Statement" => statements = Some((value, path)),
+            _ => return Err(unsupported(key, &path)),
+        }
+    }
+    let chars = significant_chars(src);
+    if chars > kind.max_chars() {
+        return Err(ParseError::new(
+            K::TooLarge {
+                actual: chars,
+                limit: kind.max_chars(),
+                kind,
+            },
+            root.loc,
+            "",
+        ));
+    }
+    match version {
+        None => return Err(ParseError::new(K::MissingVersion, root.loc, "")),
+        Some(Node {
+            value: Value::String(v),
+            ..
+        }) if v == "1" => {}
+        Some(v) => {
+            let shown = match &v.value {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.clone(),
+                other => other.type_name().to_string(),
+            };
+            return Err(ParseError::new(K::InvalidVersion(shown), v.loc, "Version"));
+        }
+    }
+    let Some((node, path)) = statements else {
+        return Err(ParseError::new(K::MissingStatement, root.loc, ""));
+    };
+    let statements = match &node.value {
+        // A single statement object: not documented, accepted and
+        // normalised to a one-element list (spec §1.1); the linter warns.
+        Value::Object(_) => vec![statement(node, &path, kind)?],
+        Value::Array(items) if items.is_empty() => {
+            return Err(ParseError::new(
+                K::MissingStatement,
+                node.loc,
+                path.as_str(),
+            ));
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, s)| statement(s, &path.index(i), kind))
+            .collect::<Result<_, _>>()?,
+        _ => {
+            return Err(wrong_type(
+                node,
+                "`Statement`",
+                "an array of objects",
+                &path,
+            ));
+        }
+    };
+    Ok(Policy {
+        kind,
+        statements,
+        loc: root.loc,
+    })
+}
+
+fn wrong_type(node: &Node, element: &str, expected: &'static str, path: &Path) -> ParseError {
+    ParseError::new(
+        K::WrongType {
+            element: element.to_string(),
+            expected,
+            found: node.value.type_name(),
+        },
+        node.loc,
+        path.as_str(),
+    )
+}
+
+fn unsupported(key: &Spanned<String>, path: &Path) -> ParseError {
+    let e = ParseError::new(
+        K::UnsupportedElement(key.node.clone()),
+        key.loc,
+        path.as_str(),
+    );
+    match key.node.as_str() {
+        "NotResource" | "NotPrincipal" => e.with_help(format!(
+            "RAM does not document `{}`; list what the statement covers instead",
+            key.node
+        )),
+        other => match crate::policy::condition::suggest(
+            other,
+            [
+                "Version",
+                "Statement",
+                "Sid",
+                "Effect",
+                "Action",
+                "NotAction",
+                "Resource",
+                "Principal",
+                "Condition",
+            ]
+            .into_iter(),
+        ) {
+            Some(s) => e.with_help(format!("did you mean `{s}`?")),
+            None => e,
+        },
+    }
+}
+
+fn statement(node: &Node, path: &Path, kind: PolicyKind) -> Result<Statement, ParseError> {
+    let Value::Object(members) = &node.value else {
+        return Err(wrong_type(node, "a statement", "an object", path));
+    };
+    let mut sid = None;
+    let mut effect = None;
+    let mut action: Option<ActionList> = None;
+    let mut resource = None;
+    let mut principal = None;
+    let mut condition = None;
+    for (key, value) in members {
+        let p = path.key(&key.node);
+        match key.node.as_str() {
+            "Sid" => match &value.value {
+                Value::String(s) => sid = Some(Spanned::new(s.clone(), value.loc)),
+                _ => return Err(wrong_type(value, "`Sid`", "a string", &p)),
+            },
+            "Effect" => effect = Some(effect_of(value, &p)?),
+            "Action" | "NotAction" => {
+                if action.is_some() {
+                    return Err(ParseError::new(K::ActionAndNotAction, key.loc, p.as_str()));
+                }
+                let list = values(value, &key.node, &p)?;
+                action = Some(ActionList {
+                    negated: key.node == "NotAction",
+                    list,
+                });
+            }
+            "Resource" => {
+                if !kind.has_resource() {
+                    return Err(ParseError::new(
+                        K::ResourceInTrustPolicy,
+                        key.loc,
+                        p.as_str(),
+                    ));
+                }
+                resource = Some(values(value, "Resource", &p)?);
+            }
+            "Principal" => {
+                if !kind.has_principal() {
+                    return Err(ParseError::new(K::PrincipalNotAllowed(kind), key.loc, p.as_str())
+                        .with_help("identity and session policies apply to whoever they are attached to; name principals in trust or resource policies"));
+                }
+                principal = Some(principal_of(value, &p)?);
+            }
+            "Condition" => condition = Some(condition_of(value, &p)?),
+            _ => return Err(unsupported(key, &p)),
+        }
+    }
+    let path_str = path.as_str();
+    let effect = effect.ok_or_else(|| ParseError::new(K::MissingEffect, node.loc, path_str))?;
+    let action = action.ok_or_else(|| ParseError::new(K::MissingAction, node.loc, path_str))?;
+    if kind.has_resource() && resource.is_none() {
+        return Err(
+            ParseError::new(K::MissingResource(kind), node.loc, path_str)
+                .with_help("add `\"Resource\": \"*\"` or the ARNs the statement covers"),
+        );
+    }
+    if kind.has_principal() && principal.is_none() {
+        return Err(ParseError::new(
+            K::MissingPrincipal(kind),
+            node.loc,
+            path_str,
+        ));
+    }
+    Ok(Statement {
+        sid,
+        effect,
+        action,
+        resource,
+        principal,
+        condition,
+        loc: node.loc,
+    })
+}
+
+fn effect_of(node: &Node, path: &Path) -> Result<Spanned<Effect>, ParseError> {
+    match &node.value {
+        Value::String(s) if s == "Allow" => Ok(Spanned::new(Effect::Allow, node.loc)),
+        Value::String(s) if s == "Deny" => Ok(Spanned::new(Effect::Deny, node.loc)),
+        Value::String(s) => {
+            let e = ParseError::new(K::InvalidEffect(s.clone()), node.loc, path.as_str());
+            Err(
+                match crate::policy::condition::suggest(s, ["Allow", "Deny"].into_iter()) {
+                    Some(fix) => e.with_help(format!("did you mean `{fix}`?")),
+                    None => e,
+                },
+            )
+        }
+        _ => Err(wrong_type(node, "`Effect`", "a string", path)),
+    }
+}
+
+/// A string or an array of strings.
+fn values(node: &Node, element: &str, path: &Path) -> Result<ValueList, ParseError> {
+    let element = format!("`{element}`");
+    match &node.value {
+        Value::String(s) => Ok(ValueList {
+            values: vec![Spanned::new(s.clone(), node.loc)],
+            loc: node.loc,
+        }),
+        Value::Array(items) => {
+            let values = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| match &item.value {
+                    Value::String(s) => Ok(Spanned::new(s.clone(), item.loc)),
+                    _ => Err(wrong_type(
+                        item,
+                        &format!("each value of {element}"),
+                        "a string",
+                        &path.index(i),
+                    )),
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(ValueList {
+                values,
+                loc: node.loc,
+            })
+        }
+        _ => Err(wrong_type(
+            node,
+            &element,
+            "a string or an array of strings",
+            path,
+        )),
+    }
+}
+
+fn principal_of(node: &Node, path: &Path) -> Result<PrincipalBlock, ParseError> {
+    let Value::Object(members) = &node.value else {
+        return Err(wrong_type(
+            node,
+            "`Principal`",
+            "an object such as `{\"Service\": [\"log.aliyuncs.com\"]}`",
+            path,
+        ));
+    };
+    let mut entries: Vec<PrincipalEntry> = Vec::new();
+    for (key, value) in members {
+        let p = path.key(&key.node);
+        let kind = PrincipalKind::parse(&key.node).ok_or_else(|| {
+            ParseError::new(K::InvalidPrincipal(key.node.clone()), key.loc, p.as_str())
+        })?;
+        if entries.iter().any(|e| e.kind.node == kind) {
+            return Err(ParseError::new(
+                K::DuplicateKey(key.node.clone()),
+                key.loc,
+                p.as_str(),
+            ));
+        }
+        let values = values(value, &key.node, &p)?;
+        entries.push(PrincipalEntry {
+            kind: Spanned::new(kind, key.loc),
+            values,
+        });
+    }
+    Ok(PrincipalBlock {
+        entries,
+        loc: node.loc,
+    })
+}
+
+fn condition_of(node: &Node, path: &Path) -> Result<ConditionBlock, ParseError> {
+    let Value::Object(members) = &node.value else {
+        return Err(wrong_type(node, "`Condition`", "an object", path));
+    };
+    let mut operators = Vec::new();
+    for (op_key, block) in members {
+        let op_path = path.key(&op_key.node);
+        let operator: QualifiedOperator = op_key
+            .node
+            .parse()
+            .map_err(|e| ParseError::new(K::Operator(e), op_key.loc, op_path.as_str()))?;
+        let Value::Object(keys) = &block.value else {
+            return Err(wrong_type(
+                block,
+                &format!("`{}`", op_key.node),
+                "an object of condition keys",
+                &op_path,
+            ));
+        };
+        let mut out: Vec<KeyValues> = Vec::new();
+        for (key, value) in keys {
+            let key_path = op_path.key(&key.node);
+            // Keys compare case-insensitively (spec §5.2), so two spellings
+            // of one key under one operator would be ambiguous.
+            if out
+                .iter()
+                .any(|k| k.key.node.eq_ignore_ascii_case(&key.node))
+            {
+                return Err(ParseError::new(
+                    K::DuplicateKey(key.node.clone()),
+                    key.loc,
+                    key_path.as_str(),
+                ));
+            }
+            let values = values(value, &key.node, &key_path)?;
+            for (i, v) in values.values.iter().enumerate() {
+                check_value(operator.operator, &v.node).map_err(|error| {
+                    let p = if matches!(value.value, Value::Array(_)) {
+                        key_path.index(i)
+                    } else {
+                        key_path.clone()
+                    };
+                    ParseError::new(
+                        K::ConditionValue {
+                            operator: operator.operator.to_string(),
+                            error,
+                        },
+                        v.loc,
+                        p.as_str(),
+                    )
+                })?;
+            }
+            out.push(KeyValues {
+                key: key.clone(),
+                values,
+            });
+        }
+        operators.push(OperatorBlock {
+            operator: Spanned::new(operator, op_key.loc),
+            keys: out,
+        });
+    }
+    Ok(ConditionBlock {
+        operators,
+        loc: node.loc,
+    })
+}

@@ -1,0 +1,8 @@
+//! The JSON front end: RAM's own policy syntax.
+
+mod decode;
+mod print;
+pub mod syntax;
+
+pub use decode::{decode, infer_kind, parse_policy, parse_tree};
+pub use print::{print_policy, quote};

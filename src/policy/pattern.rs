@@ -1,0 +1,291 @@
+//! `*` / `?` wildcard patterns, compiled once and matched many times.
+//!
+//! RAM's wildcards (spec §5.1): `*` is any run of characters, the empty run
+//! included; `?` is exactly one character; the pattern covers the whole
+//! string and knows nothing of `:` or `/`. Actions compare case-insensitively,
+//! resources case-sensitively (RAM role ARNs are the exception, handled by the
+//! caller choosing [`Case::Insensitive`] for them).
+//!
+//! Matching is the classic two-cursor algorithm with one backtrack point: at
+//! most `O(pattern × text)` steps, so `*a*a*a*…b` against a long run of `a`
+//! is slow-ish but never exponential.
+
+use std::fmt;
+
+/// Whether letters compare with or without case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Case {
+    /// `A` differs from `a`.
+    Sensitive,
+    /// `A` equals `a` (per-character simple lower-casing, see [`fold_char`]).
+    Insensitive,
+}
+
+/// A compiled wildcard pattern.
+#[derive(Clone)]
+pub struct Pattern {
+    source: String,
+    case: Case,
+    shape: Shape,
+    /// The pattern as characters (folded when case-insensitive): the general
+    /// matcher works on these.
+    chars: Vec<char>,
+}
+
+/// The pattern lowered to the cheapest test that decides it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Shape {
+    /// `*`: everything.
+    Any,
+    /// No wildcard: equality.
+    Exact(String),
+    /// `abc*`.
+    Prefix(String),
+    /// `*abc`.
+    Suffix(String),
+    /// `*abc*`.
+    Contains(String),
+    /// Anything else.
+    Glob,
+}
+
+/// Lower-cases one character when that gives exactly one character, else
+/// keeps it. Applied to pattern and text alike, so case-insensitive matching
+/// is "fold every character, then match exactly".
+pub fn fold_char(c: char) -> char {
+    if c.is_ascii() {
+        return c.to_ascii_lowercase();
+    }
+    let mut lower = c.to_lowercase();
+    match (lower.next(), lower.next()) {
+        (Some(l), None) => l,
+        _ => c,
+    }
+}
+
+/// Folds a whole string with [`fold_char`].
+pub fn fold(s: &str) -> String {
+    s.chars().map(fold_char).collect()
+}
+
+impl Pattern {
+    /// Compiles a pattern.
+    pub fn new(source: &str, case: Case) -> Pattern {
+        let text = match case {
+            Case::Sensitive => source.to_string(),
+            Case::Insensitive => fold(source),
+        };
+        let chars: Vec<char> = text.chars().collect();
+        let shape = Shape::of(&text);
+        Pattern {
+            source: source.to_string(),
+            case,
+            shape,
+            chars,
+        }
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether the pattern has a wildcard.
+    pub fn is_literal(&self) -> bool {
+        matches!(self.shape, Shape::Exact(_))
+    }
+
+    /// Whether the pattern is `*` and so matches everything.
+    pub fn is_any(&self) -> bool {
+        self.shape == Shape::Any
+    }
+
+    /// Whether `text` matches the whole pattern.
+    pub fn matches(&self, text: &str) -> bool {
+        match self.case {
+            Case::Sensitive => match &self.shape {
+                Shape::Any => true,
+                Shape::Exact(p) => text == p,
+                Shape::Prefix(p) => text.starts_with(p.as_str()),
+                Shape::Suffix(p) => text.ends_with(p.as_str()),
+                Shape::Contains(p) => text.contains(p.as_str()),
+                Shape::Glob => glob(&self.chars, text, |c| c),
+            },
+            // The byte tests below are exact for ASCII text: the pattern is
+            // already folded, and a non-ASCII pattern byte can never equal
+            // an ASCII text byte. Other text takes the character path.
+            Case::Insensitive if text.is_ascii() => {
+                let t = text.as_bytes();
+                match &self.shape {
+                    Shape::Any => true,
+                    Shape::Exact(p) => t.eq_ignore_ascii_case(p.as_bytes()),
+                    Shape::Prefix(p) => {
+                        t.len() >= p.len() && t[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+                    }
+                    Shape::Suffix(p) => {
+                        t.len() >= p.len()
+                            && t[t.len() - p.len()..].eq_ignore_ascii_case(p.as_bytes())
+                    }
+                    Shape::Contains(p) => {
+                        p.is_empty()
+                            || t.windows(p.len())
+                                .any(|w| w.eq_ignore_ascii_case(p.as_bytes()))
+                    }
+                    Shape::Glob => glob(&self.chars, text, fold_char),
+                }
+            }
+            Case::Insensitive => match self.shape {
+                Shape::Any => true,
+                _ => glob(&self.chars, text, fold_char),
+            },
+        }
+    }
+}
+
+impl Shape {
+    fn of(p: &str) -> Shape {
+        if p == "*" {
+            return Shape::Any;
+        }
+        if p.contains('?') {
+            return Shape::Glob;
+        }
+        let stars = p.matches('*').count();
+        let inner = p.trim_matches('*');
+        if stars == 0 {
+            Shape::Exact(p.to_string())
+        } else if inner.contains('*') {
+            Shape::Glob
+        } else {
+            let (lead, trail) = (p.starts_with('*'), p.ends_with('*'));
+            match (lead, trail, stars) {
+                (false, true, 1) => Shape::Prefix(inner.to_string()),
+                (true, false, 1) => Shape::Suffix(inner.to_string()),
+                (true, true, 2) => Shape::Contains(inner.to_string()),
+                _ => Shape::Glob,
+            }
+        }
+    }
+}
+
+/// The general matcher: `*` remembers one backtrack point; on a mismatch the
+/// last `*` swallows one more character and matching resumes after it.
+fn glob(pattern: &[char], text: &str, map: impl Fn(char) -> char) -> bool {
+    let mut p = 0;
+    let mut rest = text;
+    // (pattern index after the star, text where that star's run ends)
+    let mut backtrack: Option<(usize, &str)> = None;
+    loop {
+        let mut chars = rest.chars();
+        let Some(t) = chars.next() else { break };
+        match pattern.get(p) {
+            Some('*') => {
+                p += 1;
+                backtrack = Some((p, rest));
+                continue;
+            }
+            Some(&c) if c == '?' || c == map(t) => {
+                p += 1;
+                rest = chars.as_str();
+                continue;
+            }
+            _ => {}
+        }
+        match backtrack {
+            Some((after_star, from)) => {
+                let mut swallow = from.chars();
+                swallow.next();
+                let from = swallow.as_str();
+                backtrack = Some((after_star, from));
+                p = after_star;
+                rest = from;
+            }
+            None => return false,
+        }
+    }
+    pattern[p.min(pattern.len())..].iter().all(|&c| c == '*')
+}
+
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Pattern({:?}, {:?})", self.source, self.case)
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Pattern) -> bool {
+        self.source == other.source && self.case == other.case
+    }
+}
+
+impl Eq for Pattern {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(p: &str, t: &str) -> bool {
+        Pattern::new(p, Case::Sensitive).matches(t)
+    }
+
+    fn mi(p: &str, t: &str) -> bool {
+        Pattern::new(p, Case::Insensitive).matches(t)
+    }
+
+    #[test]
+    fn star_matches_any_run_including_empty() {
+        assert!(m("*", ""));
+        assert!(m("a*", "a"));
+        assert!(m("a*c", "abbbc"));
+        assert!(m("*:role/*", "acs:ram::1:role/x"));
+        assert!(!m("a*c", "abcd"));
+        assert!(m("acs:ram:*:*:role/x", "acs:ram::123:role/x"));
+    }
+
+    #[test]
+    fn question_mark_is_exactly_one_character() {
+        assert!(m("a?c", "abc"));
+        assert!(m("a?c", "aéc"));
+        assert!(!m("a?c", "ac"));
+        assert!(!m("a?c", "abbc"));
+        assert!(m("??", "日本"));
+    }
+
+    #[test]
+    fn shapes_agree_with_the_general_matcher() {
+        for (p, t) in [
+            ("ab*", "abc"),
+            ("ab*", "xab"),
+            ("*ab", "xab"),
+            ("*ab", "abx"),
+            ("*ab*", "xxabyy"),
+            ("*ab*", "xaxb"),
+            ("ab", "ab"),
+            ("ab", "abc"),
+            ("**", ""),
+            ("*a*b*", "zazbz"),
+        ] {
+            let chars: Vec<char> = p.chars().collect();
+            assert_eq!(m(p, t), glob(&chars, t, |c| c), "{p} vs {t}");
+        }
+    }
+
+    #[test]
+    fn case_insensitive_matching_folds_both_sides() {
+        assert!(mi("kms:GenerateDataKey", "KMS:generatedatakey"));
+        assert!(mi("kms:Gen*", "KMS:GENERATEDATAKEY"));
+        assert!(mi("*KEY", "kms:describekey"));
+        assert!(mi("*DATA*", "kms:generatedatakey"));
+        assert!(mi("Ä?", "äb"));
+        assert!(!m("kms:Gen*", "KMS:GENERATE"));
+    }
+
+    #[test]
+    fn pathological_patterns_stay_polynomial() {
+        let pattern = format!("{}b", "*a".repeat(50));
+        let text = "a".repeat(5_000);
+        // 50 stars × 5,000 characters: about 250,000 steps, not 5000^50.
+        assert!(!m(&pattern, &text));
+        assert!(m(&pattern, &format!("{text}b")));
+    }
+}
