@@ -20,4 +20,5 @@
 #![warn(missing_docs)]
 
 pub mod authz;
+pub mod cli;
 pub mod policy;

@@ -146,8 +146,8 @@ impl ParseErrorKind {
 /// A policy that could not be read, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
-    /// What is wrong.
-    pub kind: ParseErrorKind,
+    /// What is wrong (boxed: errors are rare, and results stay small).
+    pub kind: Box<ParseErrorKind>,
     /// Where (line and column of the offending element).
     pub loc: Loc,
     /// The JSON path of the offending element (`Statement[1].Effect`);
@@ -165,7 +165,7 @@ impl ParseError {
             _ => None,
         };
         ParseError {
-            kind,
+            kind: Box::new(kind),
             loc,
             path: path.into(),
             help,
@@ -248,6 +248,40 @@ impl fmt::Display for Path {
     }
 }
 
+/// Renders an error rustc-style: `file:line:column: message`, then the source
+/// line with a caret under the offending element, then the help line.
+pub fn render_with_source(error: &ParseError, file: &str, src: &str) -> String {
+    let mut out = format!("{file}:{}:{}: {error}", error.loc.line, error.loc.column);
+    if let Some(snippet) = snippet(src, error.loc) {
+        out.push('\n');
+        out.push_str(&snippet);
+    }
+    if let Some(help) = &error.help {
+        out.push_str("\n  = help: ");
+        out.push_str(help);
+    }
+    out
+}
+
+/// The source line of `loc` with a caret under its first character, framed
+/// with the line number as rustc does; `None` when `loc` is not in `src`.
+pub fn snippet(src: &str, loc: Loc) -> Option<String> {
+    if !loc.is_known() {
+        return None;
+    }
+    let line = src.lines().nth(loc.line as usize - 1)?;
+    let number = loc.line.to_string();
+    let pad = " ".repeat(number.len());
+    // Tabs keep their width so the caret stays under the element.
+    let indent: String = line
+        .chars()
+        .take(loc.column.saturating_sub(1) as usize)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let shown: String = line.chars().take(200).collect();
+    Some(format!("{pad} |\n{number} | {shown}\n{pad} | {indent}^"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,6 +297,22 @@ mod tests {
         assert_eq!(
             p.as_str(),
             r#"Statement[2].Condition.DateLessThan."acs:CurrentTime""#
+        );
+    }
+
+    #[test]
+    fn rendered_errors_show_the_line_with_a_caret() {
+        let src = "{\n  \"Version\": \"2\"\n}";
+        let loc = Loc {
+            start: 0,
+            end: 0,
+            line: 2,
+            column: 14,
+        };
+        let e = ParseError::new(ParseErrorKind::InvalidVersion("2".into()), loc, "Version");
+        assert_eq!(
+            render_with_source(&e, "p.json", src),
+            "p.json:2:14: Version: unsupported `Version` `2`, RAM knows only `\"1\"`\n  |\n2 |   \"Version\": \"2\"\n  |              ^"
         );
     }
 

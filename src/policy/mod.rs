@@ -14,7 +14,7 @@ pub use ast::{
     ActionList, ConditionBlock, Effect, KeyValues, OperatorBlock, Policy, PrincipalBlock,
     PrincipalEntry, PrincipalKind, Statement, ValueList,
 };
-pub use error::{ParseError, ParseErrorKind};
+pub use error::{ParseError, ParseErrorKind, render_with_source};
 pub use kind::PolicyKind;
 pub use loc::{Loc, Spanned};
 

@@ -1,0 +1,70 @@
+//! The command line: argument parsing with clap, one library call per
+//! subcommand, rendering. Exit status: 0 success (or Allow), 1 a negative
+//! answer (deny, lint findings, files to reformat), 2 bad input or usage.
+
+mod eval;
+mod input;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Alibaba Cloud RAM policies: evaluate, lint, format and convert them, and
+/// run policy-gated encrypted Logstores on a local data directory.
+#[derive(Debug, Parser)]
+#[command(name = "ramgate", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Eval(eval::EvalArgs),
+}
+
+/// The outcome of a command, mapped to the exit status.
+pub(crate) enum Outcome {
+    /// 0: success, Allow.
+    Yes,
+    /// 1: a negative answer.
+    No,
+}
+
+/// A failure that ends a command with status 2 and a message on stderr.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct Failure(pub String);
+
+impl Failure {
+    pub(crate) fn new(message: impl Into<String>) -> Failure {
+        Failure(message.into())
+    }
+}
+
+/// Runs the command line and returns the exit status.
+pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = match cli.command {
+        Command::Eval(args) => eval::run(args),
+    };
+    match result {
+        Ok(Outcome::Yes) => ExitCode::SUCCESS,
+        Ok(Outcome::No) => ExitCode::from(1),
+        Err(Failure(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
