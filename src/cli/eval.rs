@@ -96,14 +96,23 @@ pub(crate) fn run(args: EvalArgs) -> Result<Outcome, Failure> {
     };
     match args.format {
         FormatArg::Json => {
-            let mut out = serde_json::json!({
-                "decision": response.decision,
-                "reasons": response.reasons,
-            });
-            if let Some(t) = &trace {
-                out["trace"] = serde_json::to_value(t).unwrap_or_default();
+            /// The JSON report; field order is the contract's.
+            #[derive(serde::Serialize)]
+            struct Report<'a> {
+                decision: crate::authz::Decision,
+                reasons: &'a [crate::authz::Reason],
+                #[serde(skip_serializing_if = "Option::is_none")]
+                trace: Option<&'a Trace>,
             }
-            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            let report = Report {
+                decision: response.decision,
+                reasons: &response.reasons,
+                trace: trace.as_ref(),
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            );
         }
         FormatArg::Text => print!("{}", render_text(&request, &response, trace.as_ref())),
     }

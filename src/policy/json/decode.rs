@@ -78,7 +78,7 @@ pub fn decode(src: &str, root: &Node, kind: PolicyKind) -> Result<Policy, ParseE
         match key.node.as_str() {
             "Version" => version = Some(value),
             "Statement" => statements = Some((value, path)),
-            _ => return Err(unsupported(key, &path)),
+            _ => return Err(unsupported(key, &path, &["Version", "Statement"])),
         }
     }
     let chars = significant_chars(src);
@@ -155,7 +155,19 @@ fn wrong_type(node: &Node, element: &str, expected: &'static str, path: &Path) -
     )
 }
 
-fn unsupported(key: &Spanned<String>, path: &Path) -> ParseError {
+const STATEMENT_ELEMENTS: &[&str] = &[
+    "Sid",
+    "Effect",
+    "Action",
+    "NotAction",
+    "Resource",
+    "Principal",
+    "Condition",
+];
+
+/// An element RAM does not have; `known` are the elements allowed here, for
+/// a did-you-mean.
+fn unsupported(key: &Spanned<String>, path: &Path, known: &[&'static str]) -> ParseError {
     let e = ParseError::new(
         K::UnsupportedElement(key.node.clone()),
         key.loc,
@@ -166,21 +178,7 @@ fn unsupported(key: &Spanned<String>, path: &Path) -> ParseError {
             "RAM does not document `{}`; list what the statement covers instead",
             key.node
         )),
-        other => match crate::policy::condition::suggest(
-            other,
-            [
-                "Version",
-                "Statement",
-                "Sid",
-                "Effect",
-                "Action",
-                "NotAction",
-                "Resource",
-                "Principal",
-                "Condition",
-            ]
-            .into_iter(),
-        ) {
+        other => match crate::policy::condition::suggest(other, known.iter().copied()) {
             Some(s) => e.with_help(format!("did you mean `{s}`?")),
             None => e,
         },
@@ -233,7 +231,7 @@ fn statement(node: &Node, path: &Path, kind: PolicyKind) -> Result<Statement, Pa
                 principal = Some(principal_of(value, &p)?);
             }
             "Condition" => condition = Some(condition_of(value, &p)?),
-            _ => return Err(unsupported(key, &p)),
+            _ => return Err(unsupported(key, &p, STATEMENT_ELEMENTS)),
         }
     }
     let path_str = path.as_str();

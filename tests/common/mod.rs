@@ -1,0 +1,7 @@
+//! Helpers shared by the integration tests. Each test binary uses a part of
+//! them, hence the allowance.
+#![allow(dead_code)]
+
+pub mod generate;
+pub mod reference;
+pub mod vectors;
