@@ -20,6 +20,23 @@ fn sids(r: &Response) -> Vec<String> {
     s
 }
 
+/// The decision before and after adding `extra` with every statement made
+/// `effect`.
+fn with_extra(
+    policies: &[(String, Policy)],
+    request: &Request,
+    mut extra: Policy,
+    effect: Effect,
+) -> (Decision, Decision) {
+    let before = evaluate(policies, request).decision;
+    for s in extra.statements.iter_mut() {
+        s.effect.node = effect;
+    }
+    let mut more = policies.to_vec();
+    more.push(("extra".into(), extra));
+    (before, evaluate(&more, request).decision)
+}
+
 fn one_statement(effect: Effect, action: &str) -> Policy {
     let json = format!(
         r#"{{"Version":"1","Statement":[{{"Sid":"extra","Effect":"{}","Action":{},"Resource":"*"}}]}}"#,
@@ -82,16 +99,9 @@ proptest! {
         request in generate::request(),
         extra in generate::policy("x"),
     ) {
-        let before = evaluate(&policies, &request);
-        let mut more = policies.clone();
-        let mut extra = extra;
-        for s in extra.statements.iter_mut() {
-            s.effect.node = Effect::Allow;
-        }
-        more.push(("extra".into(), extra));
-        let after = evaluate(&more, &request);
-        if before.decision == Decision::Allow {
-            prop_assert_eq!(after.decision, Decision::Allow);
+        let (before, after) = with_extra(&policies, &request, extra, Effect::Allow);
+        if before == Decision::Allow {
+            prop_assert_eq!(after, Decision::Allow);
         }
     }
 
@@ -101,16 +111,9 @@ proptest! {
         request in generate::request(),
         extra in generate::policy("x"),
     ) {
-        let before = evaluate(&policies, &request);
-        let mut more = policies.clone();
-        let mut extra = extra;
-        for s in extra.statements.iter_mut() {
-            s.effect.node = Effect::Deny;
-        }
-        more.push(("extra".into(), extra));
-        let after = evaluate(&more, &request);
-        if before.decision != Decision::Allow {
-            prop_assert_ne!(after.decision, Decision::Allow);
+        let (before, after) = with_extra(&policies, &request, extra, Effect::Deny);
+        if before != Decision::Allow {
+            prop_assert_ne!(after, Decision::Allow);
         }
     }
 
