@@ -1,0 +1,9 @@
+//! Log Service Logstores with encryption at rest, gated by RAM decisions.
+
+pub mod audit;
+pub mod encrypt_conf;
+pub mod error;
+pub mod segment;
+
+pub use encrypt_conf::{EncryptConf, EncryptType, UserCmkInfo};
+pub use error::LogError;
