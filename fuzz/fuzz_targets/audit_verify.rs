@@ -1,0 +1,16 @@
+//! Arbitrary audit logs never panic the verifier.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(dir) = std::env::temp_dir().canonicalize() else {
+        return;
+    };
+    let path = dir.join(format!("ramgate-fuzz-audit-{}.jsonl", std::process::id()));
+    if std::fs::write(&path, data).is_err() {
+        return;
+    }
+    let _ = ramgate::logstore::audit::verify(&path);
+    let _ = std::fs::remove_file(&path);
+});
