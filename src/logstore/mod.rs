@@ -3,7 +3,9 @@
 pub mod audit;
 pub mod encrypt_conf;
 pub mod error;
+pub mod model;
 pub mod segment;
 
 pub use encrypt_conf::{EncryptConf, EncryptType, UserCmkInfo};
 pub use error::LogError;
+pub use model::{Log, LogGroup};
