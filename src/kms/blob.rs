@@ -176,6 +176,7 @@ mod tests {
         let (_, blob) = sample(&EncryptionContext::new());
         assert_eq!(blob.len(), HEADER_LEN + 14 + TAG_LEN);
         assert_eq!(HEADER_LEN, 50);
+        assert_eq!(MAX_BLOB_LEN, 6210);
         assert_eq!(&blob[..4], b"RGKB");
         assert_eq!(blob[4], 1);
         assert_eq!(blob[5], Algorithm::Aes256Gcm.id());

@@ -147,11 +147,13 @@ impl Algorithm {
         aad: &[u8],
         plaintext: &[u8],
     ) -> Result<Vec<u8>, CipherError> {
-        let mut out = Vec::with_capacity(plaintext.len() + TAG_LEN);
+        // Zeroizing until sealed: on an error the buffer still holds the
+        // plaintext. The capacity is exact, so nothing is reallocated.
+        let mut out = Zeroizing::new(Vec::with_capacity(plaintext.len() + TAG_LEN));
         out.extend_from_slice(plaintext);
         let tag = self.seal_in_place(key, nonce, aad, &mut out)?;
         out.extend_from_slice(&tag);
-        Ok(out)
+        Ok(std::mem::take(&mut *out))
     }
 
     /// The plaintext of `ciphertext || tag`; zeroized on drop, since what

@@ -56,7 +56,7 @@
 //! failing.
 //!
 //! `Decrypt` reads the header only to find the key; it refuses a blob that
-//! is longer than 6,226 bytes, shorter than 66, has another magic, another
+//! is longer than 6,210 bytes, shorter than 66, has another magic, another
 //! format version or an unknown algorithm, names a missing key or version,
 //! or whose tag does not verify — and returns plaintext only after the tag
 //! has. The blob does not hold the context: the caller keeps it, as with
@@ -113,5 +113,5 @@ pub use service::{
     DecryptOutput, EncryptOutput, GenerateDataKeyOutput, KeyList, KeyListEntry, Kms,
     MAX_DESCRIPTION_CHARS, MAX_PAGE_SIZE, PENDING_WINDOW_DAYS,
 };
-pub use state::{KeyState, check};
+pub use state::KeyState;
 pub use store::{ROOT_KEY_ENV, ROOT_KEY_FILE, RootKeySource, STORE_FILE};

@@ -1,7 +1,8 @@
 //! The key store on disk: `keys.json` (metadata, and each version's
 //! material sealed under the root key) and `root.key`.
 //!
-//! * The root key is 32 random bytes, written as 64 hex digits. It comes from
+//! * The root key is 32 random bytes, written as 64 hex digits (white space
+//!   around them is ignored when read). It comes from
 //!   `RAMGATE_ROOT_KEY` (hex), from a file the user names, or from
 //!   `<dir>/root.key`, which is created (mode 0600) the first time a store is
 //!   opened in an empty directory. A store whose `root.key` has gone missing
@@ -383,8 +384,7 @@ fn data_dir_root_key(dir: &Path, store_exists: bool) -> Result<RootKey, KmsError
         return Err(KmsError::MissingRootKey(dir.join(STORE_FILE)));
     }
     let root = RootKey::random()?;
-    let mut hex = Zeroizing::new(to_hex(&*root.0));
-    hex.push('\n');
+    let hex = Zeroizing::new(to_hex(&*root.0));
     // `hard_link` rather than `rename`: it refuses to replace a root key
     // another process made in the meantime; then that one is used.
     let tmp = write_temp(dir, ROOT_KEY_FILE, hex.as_bytes())?;
@@ -494,6 +494,8 @@ fn io_error<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(io::Error) 
     }
 }
 
+/// Lower-case hex. The capacity is exact, so the root key's hex is never
+/// reallocated (which would leave a copy behind, unzeroized).
 fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
