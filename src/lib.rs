@@ -21,5 +21,6 @@
 
 pub mod authz;
 pub mod cli;
+pub mod kms;
 pub mod logstore;
 pub mod policy;

@@ -1,0 +1,532 @@
+//! The KMS API: one region of one account, backed by a key store directory.
+//!
+//! Every call follows the same steps, in this order:
+//! 1. check its parameters (`400 InvalidParameter`);
+//! 2. name the key (from its id or ARN, or from the blob for `Decrypt`) —
+//!    this is where the caller will be authorized, as [`Api::action`] on
+//!    [`Kms::resource_arn`];
+//! 3. destroy keys whose deletion window has ended, then find the key
+//!    (`404 Forbidden.KeyNotFound`);
+//! 4. check the state/API matrix (`409 Rejected.*`);
+//! 5. do the work, and persist any change before answering.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde::Serialize;
+use time::{Duration, OffsetDateTime, UtcOffset};
+use zeroize::Zeroizing;
+
+use super::api::{Api, key_arn};
+use super::blob;
+use super::clock::Clock;
+use super::context::EncryptionContext;
+use super::error::KmsError;
+use super::id::{KeyId, KeyVersionId};
+use super::key::{
+    DataKeySpec, KeyMaterial, KeyMetadata, KeyRecord, KeySpec, KeyUsage, KeyVersion, Plaintext,
+};
+use super::state::{self, KeyState};
+use super::store::{RootKeySource, Store};
+use crate::policy::arn::{Arn, is_account_id};
+
+/// The most characters a key description may have.
+pub const MAX_DESCRIPTION_CHARS: usize = 8192;
+/// The shortest and longest deletion windows, in days.
+pub const PENDING_WINDOW_DAYS: std::ops::RangeInclusive<u32> = 7..=30;
+/// The largest `ListKeys` page.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+type Keys = BTreeMap<KeyId, KeyRecord>;
+
+/// A local KMS for one region of one account.
+pub struct Kms {
+    region: String,
+    account: String,
+    clock: Arc<dyn Clock>,
+    store: Store,
+    keys: Mutex<Keys>,
+}
+
+/// What `GenerateDataKey` answers.
+#[derive(Debug)]
+pub struct GenerateDataKeyOutput {
+    /// The CMK that wrapped the data key.
+    pub key_id: KeyId,
+    /// Its version.
+    pub key_version_id: KeyVersionId,
+    /// The data key. Use it, then drop it; store only the blob.
+    pub plaintext: Plaintext,
+    /// The data key sealed under the CMK.
+    pub ciphertext_blob: Vec<u8>,
+}
+
+/// What `Encrypt` answers.
+#[derive(Debug)]
+pub struct EncryptOutput {
+    /// The CMK.
+    pub key_id: KeyId,
+    /// Its version (the primary one).
+    pub key_version_id: KeyVersionId,
+    /// The sealed plaintext.
+    pub ciphertext_blob: Vec<u8>,
+}
+
+/// What `Decrypt` answers.
+#[derive(Debug)]
+pub struct DecryptOutput {
+    /// The CMK the blob named.
+    pub key_id: KeyId,
+    /// Its version.
+    pub key_version_id: KeyVersionId,
+    /// The opened plaintext.
+    pub plaintext: Plaintext,
+}
+
+/// One page of `ListKeys`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyList {
+    /// The keys of the page, oldest first.
+    pub keys: Vec<KeyListEntry>,
+    /// How many keys there are in all.
+    pub total_count: usize,
+    /// The page (from 1).
+    pub page_number: u32,
+    /// The page size.
+    pub page_size: u32,
+}
+
+/// A key in a `ListKeys` page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyListEntry {
+    /// The key id.
+    pub key_id: KeyId,
+    /// The key ARN.
+    pub key_arn: String,
+}
+
+impl Kms {
+    /// Opens the KMS kept in `dir` (made if missing), with the root key
+    /// from `RAMGATE_ROOT_KEY` when set, else from `<dir>/root.key`.
+    pub fn open(
+        dir: impl AsRef<Path>,
+        region: &str,
+        account: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Kms, KmsError> {
+        Kms::open_with_root_key(dir, region, account, clock, RootKeySource::from_env())
+    }
+
+    /// Opens the KMS kept in `dir` with the root key from `root`.
+    pub fn open_with_root_key(
+        dir: impl AsRef<Path>,
+        region: &str,
+        account: &str,
+        clock: Arc<dyn Clock>,
+        root: RootKeySource,
+    ) -> Result<Kms, KmsError> {
+        let region_ok = !region.is_empty()
+            && region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !region_ok {
+            return Err(KmsError::InvalidRegion(region.to_owned()));
+        }
+        if !is_account_id(account) {
+            return Err(KmsError::InvalidAccount(account.to_owned()));
+        }
+        let (store, keys) = Store::open(dir.as_ref(), region, account, root)?;
+        Ok(Kms {
+            region: region.to_owned(),
+            account: account.to_owned(),
+            clock,
+            store,
+            keys: Mutex::new(keys),
+        })
+    }
+
+    /// The region.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The account id.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// The resource a call is authorized on (see [`Api::resource_arn`]).
+    pub fn resource_arn(&self, api: Api, key: Option<&KeyId>) -> String {
+        api.resource_arn(&self.region, &self.account, key)
+    }
+
+    /// The key a `KeyId` parameter names: a key id, or a key ARN of this
+    /// region and account. Only the form is checked, not that the key
+    /// exists. Aliases do not exist in ramgate, so `alias/…` is not found.
+    pub fn key_id_of(&self, key_ref: &str) -> Result<KeyId, KmsError> {
+        let id = match Arn::parse(key_ref) {
+            Some(arn)
+                if arn.service == "kms"
+                    && arn.region == self.region
+                    && arn.account == self.account =>
+            {
+                arn.resource.strip_prefix("key/").and_then(KeyId::parse)
+            }
+            Some(_) => None,
+            None => KeyId::parse(key_ref),
+        };
+        id.ok_or_else(|| KmsError::KeyNotFound(key_ref.to_owned()))
+    }
+
+    /// `CreateKey`: a new `Enabled` key with fresh random material.
+    pub fn create_key(
+        &self,
+        spec: KeySpec,
+        usage: KeyUsage,
+        description: &str,
+    ) -> Result<KeyMetadata, KmsError> {
+        let chars = description.chars().count();
+        if chars > MAX_DESCRIPTION_CHARS {
+            return Err(KmsError::DescriptionTooLong(chars));
+        }
+        let (mut keys, now) = self.lock()?;
+        let id = loop {
+            let id = KeyId::random()?;
+            if !keys.contains_key(&id) {
+                break id;
+            }
+        };
+        let version = self.new_version(id, spec, now)?;
+        let metadata = KeyMetadata {
+            key_id: id,
+            arn: key_arn(&self.region, &self.account, &id),
+            key_spec: spec,
+            key_usage: usage,
+            key_state: KeyState::Enabled,
+            origin: "Aliyun_KMS".to_owned(),
+            protection_level: "SOFTWARE".to_owned(),
+            creator: self.account.clone(),
+            creation_date: now,
+            delete_date: None,
+            description: description.to_owned(),
+            primary_key_version: version.id,
+        };
+        let record = KeyRecord {
+            metadata: metadata.clone(),
+            versions: vec![version],
+        };
+        keys.insert(id, record);
+        if let Err(e) = self.store.save(&keys) {
+            keys.remove(&id);
+            return Err(e);
+        }
+        Ok(metadata)
+    }
+
+    /// `DescribeKey`: the key's metadata, in any state.
+    pub fn describe_key(&self, key_ref: &str) -> Result<KeyMetadata, KmsError> {
+        let id = self.key_id_of(key_ref)?;
+        let (keys, _) = self.lock()?;
+        let key = checked_key(&keys, Api::DescribeKey, id, key_ref)?;
+        Ok(key.metadata.clone())
+    }
+
+    /// `ListKeys`: page `page_number` (from 1) of `page_size` (1–100) keys,
+    /// oldest first. Destroyed keys are gone from the list.
+    pub fn list_keys(&self, page_number: u32, page_size: u32) -> Result<KeyList, KmsError> {
+        if page_number == 0 {
+            return Err(KmsError::PageOutOfRange {
+                name: "PageNumber",
+                value: page_number,
+                range: "1 and up",
+            });
+        }
+        if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+            return Err(KmsError::PageOutOfRange {
+                name: "PageSize",
+                value: page_size,
+                range: "1–100",
+            });
+        }
+        let (keys, _) = self.lock()?;
+        let mut all: Vec<&KeyMetadata> = keys.values().map(|r| &r.metadata).collect();
+        all.sort_by_key(|m| (m.creation_date, m.key_id));
+        let size = usize::try_from(page_size).unwrap_or(usize::MAX);
+        let skip = usize::try_from(page_number - 1)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(size);
+        Ok(KeyList {
+            keys: all
+                .iter()
+                .skip(skip)
+                .take(size)
+                .map(|m| KeyListEntry {
+                    key_id: m.key_id,
+                    key_arn: m.arn.clone(),
+                })
+                .collect(),
+            total_count: all.len(),
+            page_number,
+            page_size,
+        })
+    }
+
+    /// `EnableKey`: `Disabled` → `Enabled` (idempotent when `Enabled`).
+    pub fn enable_key(&self, key_ref: &str) -> Result<(), KmsError> {
+        self.change_state(Api::EnableKey, key_ref, None)
+    }
+
+    /// `DisableKey`: `Enabled` → `Disabled` (idempotent when `Disabled`).
+    /// Blobs stay, and open again once the key is enabled.
+    pub fn disable_key(&self, key_ref: &str) -> Result<(), KmsError> {
+        self.change_state(Api::DisableKey, key_ref, None)
+    }
+
+    /// `ScheduleKeyDeletion`: → `PendingDeletion` for 7–30 days; when the
+    /// window ends the key is destroyed, its blobs unreadable for good.
+    ///
+    /// The key is destroyed at the first call made at or after its
+    /// `DeleteDate`. (Alibaba deletes "within 24 h" after the window, spec
+    /// §3.1; ramgate is exact, so tests can tell.)
+    pub fn schedule_key_deletion(
+        &self,
+        key_ref: &str,
+        pending_window_in_days: u32,
+    ) -> Result<(), KmsError> {
+        if !PENDING_WINDOW_DAYS.contains(&pending_window_in_days) {
+            return Err(KmsError::PendingWindowOutOfRange(pending_window_in_days));
+        }
+        let window = Duration::days(i64::from(pending_window_in_days));
+        self.change_state(Api::ScheduleKeyDeletion, key_ref, Some(window))
+    }
+
+    /// `CancelKeyDeletion`: `PendingDeletion` → `Enabled`.
+    pub fn cancel_key_deletion(&self, key_ref: &str) -> Result<(), KmsError> {
+        self.change_state(Api::CancelKeyDeletion, key_ref, None)
+    }
+
+    /// `GenerateDataKey`: a random data key of `spec`'s length, and the
+    /// same key sealed under the CMK's primary version with `context`.
+    pub fn generate_data_key(
+        &self,
+        key_ref: &str,
+        spec: DataKeySpec,
+        context: &EncryptionContext,
+    ) -> Result<GenerateDataKeyOutput, KmsError> {
+        let id = self.key_id_of(key_ref)?;
+        let (keys, _) = self.lock()?;
+        let key = checked_key(&keys, Api::GenerateDataKey, id, key_ref)?;
+        let mut data_key = Zeroizing::new(vec![0u8; spec.len()]);
+        getrandom::fill(&mut data_key)?;
+        let (version, ciphertext_blob) = self.seal(key, context, &data_key)?;
+        Ok(GenerateDataKeyOutput {
+            key_id: id,
+            key_version_id: version,
+            plaintext: Plaintext::new(data_key),
+            ciphertext_blob,
+        })
+    }
+
+    /// `Encrypt`: seals up to 6 KiB under the CMK's primary version.
+    pub fn encrypt(
+        &self,
+        key_ref: &str,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<EncryptOutput, KmsError> {
+        if plaintext.len() > blob::MAX_PLAINTEXT_LEN {
+            return Err(KmsError::PlaintextTooLarge(plaintext.len()));
+        }
+        let id = self.key_id_of(key_ref)?;
+        let (keys, _) = self.lock()?;
+        let key = checked_key(&keys, Api::Encrypt, id, key_ref)?;
+        let (version, ciphertext_blob) = self.seal(key, context, plaintext)?;
+        Ok(EncryptOutput {
+            key_id: id,
+            key_version_id: version,
+            ciphertext_blob,
+        })
+    }
+
+    /// `Decrypt`: the blob names its key and version; `context` must equal
+    /// the one it was sealed with. Nothing is returned unless the tag
+    /// verifies.
+    pub fn decrypt(
+        &self,
+        ciphertext_blob: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<DecryptOutput, KmsError> {
+        let (header, sealed) = blob::parse(ciphertext_blob)?;
+        let id = header.key_id;
+        let (keys, _) = self.lock()?;
+        let key = checked_key(&keys, Api::Decrypt, id, &id.to_string())?;
+        let not_authentic = || KmsError::BlobNotAuthentic {
+            key: id,
+            version: header.key_version,
+        };
+        let version = key.version(header.key_version).ok_or_else(not_authentic)?;
+        if header.algorithm != key.metadata.key_spec.algorithm() {
+            return Err(not_authentic());
+        }
+        let plaintext = blob::open(&header, sealed, &version.material, context)?;
+        Ok(DecryptOutput {
+            key_id: id,
+            key_version_id: version.id,
+            plaintext,
+        })
+    }
+
+    /// A state change per the matrix; `delete_after` is the deletion window
+    /// of `ScheduleKeyDeletion`. Persisted before it is answered; a failed
+    /// write leaves the key as it was.
+    fn change_state(
+        &self,
+        api: Api,
+        key_ref: &str,
+        delete_after: Option<Duration>,
+    ) -> Result<(), KmsError> {
+        let id = self.key_id_of(key_ref)?;
+        let (mut keys, now) = self.lock()?;
+        let key = find(&keys, id, key_ref)?;
+        let next = state::check(api, id, key.metadata.key_state)?;
+        let delete_date = match (next, delete_after) {
+            (KeyState::PendingDeletion, Some(window)) => Some(now.checked_add(window).ok_or(
+                KmsError::PendingWindowOutOfRange(
+                    u32::try_from(window.whole_days()).unwrap_or(u32::MAX),
+                ),
+            )?),
+            (KeyState::PendingDeletion, None) => key.metadata.delete_date,
+            _ => None,
+        };
+        let before = key.metadata.clone();
+        let mut after = before.clone();
+        after.key_state = next;
+        after.delete_date = delete_date;
+        if after == before {
+            return Ok(());
+        }
+        if let Some(key) = keys.get_mut(&id) {
+            key.metadata = after;
+        }
+        if let Err(e) = self.store.save(&keys) {
+            if let Some(key) = keys.get_mut(&id) {
+                key.metadata = before;
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Seals `plaintext` under the key's primary version.
+    fn seal(
+        &self,
+        key: &KeyRecord,
+        context: &EncryptionContext,
+        plaintext: &[u8],
+    ) -> Result<(KeyVersionId, Vec<u8>), KmsError> {
+        let m = &key.metadata;
+        let version = key
+            .version(m.primary_key_version)
+            .ok_or_else(|| KmsError::CorruptStore {
+                path: self.store.path(),
+                reason: format!("key `{}` lacks its primary version", m.key_id),
+            })?;
+        let blob = blob::seal(
+            m.key_spec.algorithm(),
+            m.key_id,
+            version.id,
+            &version.material,
+            context,
+            plaintext,
+        )?;
+        Ok((version.id, blob))
+    }
+
+    fn new_version(
+        &self,
+        key: KeyId,
+        spec: KeySpec,
+        now: OffsetDateTime,
+    ) -> Result<KeyVersion, KmsError> {
+        let id = KeyVersionId::random()?;
+        let material = KeyMaterial::generate(spec)?;
+        let sealed = self
+            .store
+            .seal_material(key, id, spec.algorithm(), &material)?;
+        Ok(KeyVersion {
+            id,
+            creation_date: now,
+            material,
+            sealed,
+        })
+    }
+
+    /// Every key record, for tests that must see inside (CMK material).
+    #[cfg(test)]
+    pub(crate) fn inspect_records<T>(&self, f: impl FnOnce(&Keys) -> T) -> T {
+        f(&self.keys.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The keys, after destroying those whose deletion window has ended,
+    /// and the time of the call (UTC, whole seconds, as Alibaba's dates).
+    ///
+    /// A destroyed key is gone from memory even if saving that fails (the
+    /// call then fails): its window has passed, so it must not answer again;
+    /// the next save, or the next open, drops it from disk too.
+    fn lock(&self) -> Result<(MutexGuard<'_, Keys>, OffsetDateTime), KmsError> {
+        // Every change to the map is whole before the guard drops, so a
+        // poisoned map is still consistent.
+        let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = self.clock.now();
+        let now = now
+            .checked_to_offset(UtcOffset::UTC)
+            .unwrap_or(now)
+            .truncate_to_second();
+        let before = keys.len();
+        keys.retain(|_, key| !is_destroyed_at(&key.metadata, now));
+        if keys.len() != before {
+            self.store.save(&keys)?;
+        }
+        Ok((keys, now))
+    }
+}
+
+/// Whether a key's deletion window has ended at `now`.
+fn is_destroyed_at(m: &KeyMetadata, now: OffsetDateTime) -> bool {
+    m.key_state == KeyState::PendingDeletion && m.delete_date.is_some_and(|d| d <= now)
+}
+
+/// The key `id` (step 3 of the module docs).
+fn find<'k>(keys: &'k Keys, id: KeyId, key_ref: &str) -> Result<&'k KeyRecord, KmsError> {
+    keys.get(&id)
+        .ok_or_else(|| KmsError::KeyNotFound(key_ref.to_owned()))
+}
+
+/// The key `id` if the matrix lets `api`, which changes no state, run in
+/// the key's state (steps 3 and 4 of the module docs).
+fn checked_key<'k>(
+    keys: &'k Keys,
+    api: Api,
+    id: KeyId,
+    key_ref: &str,
+) -> Result<&'k KeyRecord, KmsError> {
+    let key = find(keys, id, key_ref)?;
+    state::check(api, id, key.metadata.key_state)?;
+    Ok(key)
+}
+
+impl fmt::Debug for Kms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+        f.debug_struct("Kms")
+            .field("region", &self.region)
+            .field("account", &self.account)
+            .field("store", &self.store)
+            .field("keys", &keys.len())
+            .finish_non_exhaustive()
+    }
+}
