@@ -1,6 +1,7 @@
 //! Log Service Logstores with encryption at rest, gated by RAM decisions.
 
 pub mod audit;
+pub mod block;
 pub mod encrypt_conf;
 pub mod error;
 pub mod model;
