@@ -22,3 +22,4 @@
 pub mod authz;
 pub mod cli;
 pub mod policy;
+pub mod ram;
