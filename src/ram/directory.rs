@@ -393,7 +393,10 @@ impl Account {
     /// Sets how long sessions of a role may last: 3,600 to 43,200 s.
     pub fn set_max_session_duration(&mut self, role: &str, seconds: u64) -> Result<(), RamError> {
         if !(MIN_MAX_SESSION_DURATION..=MAX_MAX_SESSION_DURATION).contains(&seconds) {
-            return Err(RamError::InvalidMaxSessionDuration(seconds));
+            return Err(RamError::InvalidMaxSessionDuration {
+                role: role.to_string(),
+                seconds,
+            });
         }
         self.role_mut(role)?.max_session_duration = seconds;
         Ok(())

@@ -113,8 +113,15 @@ pub enum RamError {
         policy: String,
     },
     /// `MaxSessionDuration` outside 3,600–43,200 s.
-    #[error("MaxSessionDuration `{0}` is outside the 3600 to 43200 seconds allowed")]
-    InvalidMaxSessionDuration(u64),
+    #[error(
+        "MaxSessionDuration `{seconds}` of role `{role}` is outside the 3600 to 43200 seconds allowed"
+    )]
+    InvalidMaxSessionDuration {
+        /// The role.
+        role: String,
+        /// The duration given.
+        seconds: u64,
+    },
     /// A policy document that does not parse or is too large.
     #[error("{0}")]
     PolicyDocument(Box<DocumentError>),
@@ -327,7 +334,9 @@ impl RamError {
             E::PolicyVersionLimit(_) => "LimitExceeded.Policy.Version".to_string(),
             E::DeleteDefaultVersion { .. } => "DeleteConflict.Policy.Version.Default".to_string(),
             E::PolicyInUse { target, .. } => format!("DeleteConflict.Policy.{}", target.code()),
-            E::InvalidMaxSessionDuration(_) => "InvalidParameter.MaxSessionDuration".to_string(),
+            E::InvalidMaxSessionDuration { .. } => {
+                "InvalidParameter.MaxSessionDuration".to_string()
+            }
             E::PolicyDocument(d) => document_code(d).to_string(),
             E::InvalidRoleArn(_) => "InvalidParameter.RoleArn".to_string(),
             E::InvalidDurationSeconds { .. } => "InvalidParameter.DurationSeconds".to_string(),
