@@ -9,6 +9,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::authz::RequestError;
 use crate::policy::{ParseError, ParseErrorKind, PolicyKind, render_with_source};
 
 use super::chain::ChainStep;
@@ -152,6 +153,9 @@ pub enum RamError {
         /// When it expired (RFC 3339).
         expiration: String,
     },
+    /// A principal that is no RAM ARN, provider ARN or service name.
+    #[error(transparent)]
+    Principal(#[from] RequestError),
     /// A directory file that cannot be read.
     #[error("{file}: {message}")]
     DirectoryFile {
@@ -310,13 +314,18 @@ impl RamError {
     /// The Alibaba Cloud error code (`EntityNotExist.Role`, `NoPermission`, …).
     ///
     /// Codes are the documented ones (spec §9.2; the RAM error-message page
-    /// of AlibabaCloudDocs/ram; sls-kms §4). Three have no documented
+    /// of AlibabaCloudDocs/ram; sls-kms §4). Some have no documented
     /// counterpart and are ramgate's own, named in RAM's style: accounts are
     /// not RAM entities (`InvalidParameter.AccountId`, `EntityNotExist.Account`,
     /// `EntityAlreadyExists.Account`), and `InvalidDirectoryFile` is a local
-    /// file problem. `InvalidSecurityToken.Expired` is the code Alibaba's
+    /// file problem, `InvalidParameter.Principal` a caller ARN that does not
+    /// parse. `InvalidSecurityToken.Expired` is the code Alibaba's
     /// API gateway returns for an expired STS token in SDKs and field
-    /// reports; no RAM page documents it (medium confidence).
+    /// reports; no RAM page documents it (medium confidence). Role codes the
+    /// RAM error page does not list (`InvalidParameter.RoleName.*`,
+    /// `EntityAlreadyExists.Role.Policy`, `EntityNotExist.Role.Policy`,
+    /// `DeleteConflict.Policy.Role`) follow the pattern of the user and group
+    /// codes it does list.
     pub fn code(&self) -> String {
         use RamError as E;
         match self {
@@ -342,6 +351,7 @@ impl RamError {
             E::InvalidDurationSeconds { .. } => "InvalidParameter.DurationSeconds".to_string(),
             E::RootCannotAssumeRole(_) | E::NoPermission(_) => "NoPermission".to_string(),
             E::SessionExpired { .. } => "InvalidSecurityToken.Expired".to_string(),
+            E::Principal(_) => "InvalidParameter.Principal".to_string(),
             E::DirectoryFile { .. } => "InvalidDirectoryFile".to_string(),
         }
     }

@@ -139,7 +139,7 @@ impl Identity {
     /// Reads a RAM ARN (`…:root`, `…:user/<name>`, `…:role/<role>/<session>`),
     /// an identity provider ARN or a service name; a role session read this
     /// way has no session policy and expires at `expiration`.
-    pub fn parse(text: &str, expiration: OffsetDateTime) -> Result<Identity, String> {
+    pub fn parse(text: &str, expiration: OffsetDateTime) -> Result<Identity, RamError> {
         if text.starts_with("acs:")
             && (text.contains(":saml-provider/") || text.contains(":oidc-provider/"))
         {
@@ -148,11 +148,11 @@ impl Identity {
             });
         }
         let principal = if text.starts_with("acs:") {
-            Principal::from_ram_arn(text).map_err(|e| e.to_string())?
+            Principal::from_ram_arn(text)?
         } else {
             Principal::from_service(text)
         };
-        Identity::from_principal(principal, expiration).map_err(|e| e.to_string())
+        Identity::from_principal(principal, expiration)
     }
 
     /// The identity of a request principal.
@@ -237,8 +237,13 @@ mod tests {
         // A session name must follow AssumeRole's rule even when typed in.
         let bad = Identity::parse("acs:ram::1234567890123456:role/r/a", t);
         assert_eq!(
-            bad.err(),
+            bad.err().map(|e| e.to_string()),
             Some("session name `a` has 1 characters, outside the 2 to 64 allowed".to_string())
+        );
+        let e = Identity::parse("acs:ram::1234567890123456:group/ops", t).err();
+        assert_eq!(
+            e.map(|e| e.code()),
+            Some("InvalidParameter.Principal".to_string())
         );
     }
 

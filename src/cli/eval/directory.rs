@@ -80,7 +80,7 @@ fn identity(args: &EvalArgs, request: &Request, clock: &dyn Clock) -> Result<Ide
         .now()
         .saturating_add(Duration::seconds(DEFAULT_DURATION_SECONDS as i64));
     let identity = match (&args.as_identity, &request.principal) {
-        (Some(text), _) => Identity::parse(text, expiration).map_err(Failure::new)?,
+        (Some(text), _) => Identity::parse(text, expiration).map_err(failure)?,
         (None, Some(p)) => Identity::from_principal(p.clone(), expiration).map_err(failure)?,
         (None, None) => {
             return Err(Failure::new(
