@@ -431,7 +431,7 @@ impl Account {
         let mut next_version = 1;
         let mut seen = BTreeSet::new();
         for (id, _) in &versions {
-            let n = version_number(id).ok_or_else(|| not_found(Entity::PolicyVersion, id))?;
+            let n = version_number(id).ok_or_else(|| RamError::InvalidVersionId(id.clone()))?;
             if !seen.insert(n) {
                 return Err(exists(Entity::PolicyVersion, id));
             }

@@ -94,6 +94,9 @@ pub enum RamError {
         /// The group.
         group: String,
     },
+    /// A version id that is not `v<n>`.
+    #[error("`{0}` is not a policy version id such as `v1`")]
+    InvalidVersionId(String),
     /// A sixth version of a custom policy.
     #[error("policy `{0}` already has 5 versions, the most RAM keeps")]
     PolicyVersionLimit(String),
@@ -340,6 +343,7 @@ impl RamError {
             E::NotAttached { target, .. } => format!("EntityNotExist.{}.Policy", target.code()),
             E::AlreadyMember { .. } => "EntityAlreadyExists.User.Group".to_string(),
             E::NotMember { .. } => "EntityNotExist.User.Group".to_string(),
+            E::InvalidVersionId(_) => "InvalidParameter.VersionId.Format".to_string(),
             E::PolicyVersionLimit(_) => "LimitExceeded.Policy.Version".to_string(),
             E::DeleteDefaultVersion { .. } => "DeleteConflict.Policy.Version.Default".to_string(),
             E::PolicyInUse { target, .. } => format!("DeleteConflict.Policy.{}", target.code()),

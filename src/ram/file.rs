@@ -434,6 +434,11 @@ mod tests {
             e.map(|e| e.code()),
             Some("InvalidParameter.UserName.InvalidChars".into())
         );
+        let e = load(r#"{"accounts": [{"uid": "1234567890123456", "policies": [{"name": "P", "versions": [{"id": "version1", "document": {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}]}]}]}"#).err();
+        assert_eq!(
+            e.map(|e| e.code()),
+            Some("InvalidParameter.VersionId.Format".into())
+        );
         let e = load(r#"{"accounts": [{"uid": "1234567890123456", "users": [{"name": "a", "policies": ["policy/Nope"]}]}]}"#).err();
         assert_eq!(e.map(|e| e.code()), Some("EntityNotExist.Policy".into()));
         let e = load(r#"{"accounts": [{"uid": "1234567890123456", "roles": [{"name": "r", "trust_policy": "trust.json"}]}]}"#).err();
