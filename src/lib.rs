@@ -24,3 +24,4 @@ pub mod cli;
 pub mod kms;
 pub mod logstore;
 pub mod policy;
+pub mod ram;

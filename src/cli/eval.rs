@@ -12,6 +12,8 @@ use crate::policy::{Policy, PolicyKind};
 use super::input::{read_policy, read_text};
 use super::{Failure, Outcome};
 
+mod directory;
+
 /// Evaluate a request against policies and say why it is allowed or denied.
 ///
 /// Exit status: 0 Allow, 1 ExplicitDeny or ImplicitDeny, 2 bad input.
@@ -48,6 +50,22 @@ pub(crate) struct EvalArgs {
     /// Also explain every statement: what matched and why not.
     #[arg(long)]
     trace: bool,
+    /// A directory file (accounts, users, groups, roles, custom policies;
+    /// policy documents inline or as files next to it). With it, RAM's rules
+    /// pick and combine the policies of the identity `--as` names, and every
+    /// step of the decision is printed; `--policy` and `--kind` are not used.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["policies", "kind"])]
+    directory: Option<String>,
+    /// Who asks, with `--directory`: `acs:ram::<uid>:root`,
+    /// `acs:ram::<uid>:user/<name>`, a role session
+    /// `acs:ram::<uid>:role/<role>/<session>` (with no session policy unless
+    /// `--session-policy` gives one), or a service (`log.aliyuncs.com`).
+    /// Defaults to the request's principal.
+    #[arg(long = "as", value_name = "ARN", requires = "directory")]
+    as_identity: Option<String>,
+    /// The session policy of the `--as` role session (JSON or DSL).
+    #[arg(long, value_name = "FILE", requires = "as_identity")]
+    session_policy: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -76,6 +94,9 @@ enum FormatArg {
 }
 
 pub(crate) fn run(args: EvalArgs) -> Result<Outcome, Failure> {
+    if let Some(path) = &args.directory {
+        return directory::run(&args, path);
+    }
     let kind = args.kind.map(PolicyKind::from);
     let mut policies: Vec<(String, Policy)> = Vec::new();
     for path in &args.policies {
