@@ -21,6 +21,7 @@
 
 pub mod authz;
 pub mod cli;
+pub mod clock;
 pub mod kms;
 pub mod logstore;
 pub mod policy;

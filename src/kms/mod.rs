@@ -89,7 +89,6 @@
 pub mod api;
 mod blob;
 pub mod cipher;
-mod clock;
 mod context;
 mod error;
 mod id;
@@ -101,10 +100,10 @@ mod store;
 #[cfg(test)]
 mod leak_tests;
 
+pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use api::{Api, key_arn, key_container_arn};
 pub use blob::{FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_BLOB_LEN, MAX_PLAINTEXT_LEN};
 pub use cipher::{Algorithm, CipherError};
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::{EncryptionContext, MAX_CONTEXT_CHARS};
 pub use error::KmsError;
 pub use id::{KeyId, KeyVersionId};

@@ -21,7 +21,6 @@ use zeroize::Zeroizing;
 
 use super::api::{Api, key_arn};
 use super::blob;
-use super::clock::Clock;
 use super::context::EncryptionContext;
 use super::error::KmsError;
 use super::id::{KeyId, KeyVersionId};
@@ -30,6 +29,7 @@ use super::key::{
 };
 use super::state::{self, KeyState};
 use super::store::{RootKeySource, Store};
+use crate::clock::Clock;
 use crate::policy::arn::{Arn, is_account_id};
 
 /// The most characters a key description may have.

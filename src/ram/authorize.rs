@@ -6,12 +6,12 @@ use crate::policy::PolicyKind;
 use crate::policy::arn::{Arn, is_account_id};
 
 use super::chain::{ChainStep, PartKind, StepKind};
-use super::clock::Clock;
 use super::combine::{Evaluated, combine};
 use super::directory::Directory;
 use super::document::PolicyDocument;
 use super::error::RamError;
 use super::identity::Identity;
+use crate::clock::Clock;
 
 /// The identity layer at work: a directory and a clock. Cheap to build per
 /// request; it only borrows.

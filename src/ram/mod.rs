@@ -31,7 +31,6 @@
 
 mod authorize;
 mod chain;
-mod clock;
 mod combine;
 mod directory;
 mod document;
@@ -43,9 +42,9 @@ mod pass_role;
 mod sts;
 mod system;
 
+pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use authorize::{Access, Ram, ResourcePolicy};
 pub use chain::{ChainStep, DecisionChain, Part, PartKind, StepKind};
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use directory::{
     Account, BadPolicyRef, CustomPolicy, Directory, Group, MAX_MAX_SESSION_DURATION,
     MAX_POLICY_VERSIONS, MIN_MAX_SESSION_DURATION, PolicyRef, PolicyVersion, Role, User,

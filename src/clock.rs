@@ -1,4 +1,5 @@
-//! Where time comes from: the system clock in production, a clock the test
+//! Where time comes from (STS session expiry, KMS deletion windows, audit
+//! records): the system clock in production, a clock the test
 //! moves by hand everywhere else (no test waits for real time to pass).
 
 use std::sync::Mutex;
