@@ -2,7 +2,7 @@
 
 mod kms_support;
 
-use kms_support::{ACCOUNT, Fixture, REGION, START};
+use kms_support::{ACCOUNT, Fixture, REGION, START, as_account};
 use ramgate::kms::{DataKeySpec, EncryptionContext, KeySpec, KeyState, KeyUsage};
 use time::Duration;
 
@@ -13,29 +13,29 @@ fn disabling_a_key_suspends_its_blobs_and_deletion_ends_them() {
     let ctx = EncryptionContext::from_pairs([("project", "p"), ("logstore", "l")]).unwrap();
     let data_key = f
         .kms
-        .generate_data_key(&id, DataKeySpec::AES_256, &ctx)
+        .generate_data_key(&as_account(), &id, DataKeySpec::AES_256, &ctx)
         .unwrap();
     let blob = data_key.ciphertext_blob.clone();
 
-    f.kms.disable_key(&id).unwrap();
-    let err = f.kms.decrypt(&blob, &ctx).unwrap_err();
+    f.kms.disable_key(&as_account(), &id).unwrap();
+    let err = f.kms.decrypt(&as_account(), &blob, &ctx).unwrap_err();
     assert_eq!((err.code(), err.http_status()), ("Rejected.Disabled", 409));
 
-    f.kms.enable_key(&id).unwrap();
-    let opened = f.kms.decrypt(&blob, &ctx).unwrap();
+    f.kms.enable_key(&as_account(), &id).unwrap();
+    let opened = f.kms.decrypt(&as_account(), &blob, &ctx).unwrap();
     assert_eq!(opened.plaintext.expose(), data_key.plaintext.expose());
 
-    f.kms.schedule_key_deletion(&id, 7).unwrap();
-    let m = f.kms.describe_key(&id).unwrap();
+    f.kms.schedule_key_deletion(&as_account(), &id, 7).unwrap();
+    let m = f.kms.describe_key(&as_account(), &id).unwrap();
     assert_eq!(m.key_state, KeyState::PendingDeletion);
     assert_eq!(m.delete_date, Some(START + Duration::days(7)));
     f.clock.advance(Duration::days(7) - Duration::seconds(1));
-    let err = f.kms.decrypt(&blob, &ctx).unwrap_err();
+    let err = f.kms.decrypt(&as_account(), &blob, &ctx).unwrap_err();
     assert_eq!(err.code(), "Rejected.PendingDeletion");
 
     // The window ends: the key is destroyed, for good.
     f.clock.advance(Duration::seconds(1));
-    let err = f.kms.decrypt(&blob, &ctx).unwrap_err();
+    let err = f.kms.decrypt(&as_account(), &blob, &ctx).unwrap_err();
     assert_eq!(
         (err.code(), err.http_status()),
         ("Forbidden.KeyNotFound", 404)
@@ -45,11 +45,14 @@ fn disabling_a_key_suspends_its_blobs_and_deletion_ends_them() {
         format!("key `{id}` is not found"),
         "the blob names the key"
     );
-    assert_eq!(f.kms.list_keys(1, 10).unwrap().total_count, 0);
+    assert_eq!(
+        f.kms.list_keys(&as_account(), 1, 10).unwrap().total_count,
+        0
+    );
     for result in [
-        f.kms.enable_key(&id),
-        f.kms.cancel_key_deletion(&id),
-        f.kms.describe_key(&id).map(|_| ()),
+        f.kms.enable_key(&as_account(), &id),
+        f.kms.cancel_key_deletion(&as_account(), &id),
+        f.kms.describe_key(&as_account(), &id).map(|_| ()),
     ] {
         assert_eq!(result.unwrap_err().code(), "Forbidden.KeyNotFound");
     }
@@ -57,7 +60,10 @@ fn disabling_a_key_suspends_its_blobs_and_deletion_ends_them() {
     f.clock.advance(Duration::days(-30));
     let f = f.reopen();
     assert_eq!(
-        f.kms.decrypt(&blob, &ctx).unwrap_err().code(),
+        f.kms
+            .decrypt(&as_account(), &blob, &ctx)
+            .unwrap_err()
+            .code(),
         "Forbidden.KeyNotFound"
     );
     let store = std::fs::read_to_string(f.dir.path().join("keys.json")).unwrap();
@@ -71,10 +77,10 @@ fn disabling_a_key_suspends_its_blobs_and_deletion_ends_them() {
 fn a_key_whose_window_passed_while_closed_is_destroyed_on_the_next_call() {
     let f = Fixture::new();
     let id = f.key(KeySpec::AliyunAes256).key_id.to_string();
-    f.kms.schedule_key_deletion(&id, 30).unwrap();
+    f.kms.schedule_key_deletion(&as_account(), &id, 30).unwrap();
     let f = f.reopen();
     f.clock.advance(Duration::days(31));
-    assert_eq!(f.kms.list_keys(1, 10).unwrap().keys, vec![]);
+    assert_eq!(f.kms.list_keys(&as_account(), 1, 10).unwrap().keys, vec![]);
     let store = std::fs::read_to_string(f.dir.path().join("keys.json")).unwrap();
     assert!(!store.contains(&id));
 }
@@ -84,7 +90,10 @@ fn deletion_windows_are_7_to_30_days() {
     let f = Fixture::new();
     let id = f.key(KeySpec::AliyunAes256).key_id.to_string();
     for days in [0, 6, 31, 365] {
-        let err = f.kms.schedule_key_deletion(&id, days).unwrap_err();
+        let err = f
+            .kms
+            .schedule_key_deletion(&as_account(), &id, days)
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             format!("`PendingWindowInDays` `{days}` is outside 7–30")
@@ -92,12 +101,12 @@ fn deletion_windows_are_7_to_30_days() {
         assert_eq!(err.http_status(), 400);
     }
     assert_eq!(
-        f.kms.describe_key(&id).unwrap().key_state,
+        f.kms.describe_key(&as_account(), &id).unwrap().key_state,
         KeyState::Enabled
     );
-    f.kms.schedule_key_deletion(&id, 30).unwrap();
+    f.kms.schedule_key_deletion(&as_account(), &id, 30).unwrap();
     assert_eq!(
-        f.kms.describe_key(&id).unwrap().delete_date,
+        f.kms.describe_key(&as_account(), &id).unwrap().delete_date,
         Some(START + Duration::days(30))
     );
 }
@@ -107,7 +116,12 @@ fn create_key_answers_alibaba_metadata() {
     let f = Fixture::new();
     let m = f
         .kms
-        .create_key(KeySpec::default(), KeyUsage::default(), "for logs")
+        .create_key(
+            &as_account(),
+            KeySpec::default(),
+            KeyUsage::default(),
+            "for logs",
+        )
         .unwrap();
     assert_eq!(m.key_spec, KeySpec::AliyunAes256);
     assert_eq!(m.key_state, KeyState::Enabled);
@@ -133,9 +147,14 @@ fn create_key_answers_alibaba_metadata() {
     });
     assert_eq!(json, expected);
     f.kms
-        .schedule_key_deletion(&m.key_id.to_string(), 7)
+        .schedule_key_deletion(&as_account(), &m.key_id.to_string(), 7)
         .unwrap();
-    let json = serde_json::to_value(f.kms.describe_key(&m.key_id.to_string()).unwrap()).unwrap();
+    let json = serde_json::to_value(
+        f.kms
+            .describe_key(&as_account(), &m.key_id.to_string())
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(json["DeleteDate"], "2026-03-08T08:00:00Z");
     assert_eq!(json["KeyState"], "PendingDeletion");
 }
@@ -145,14 +164,17 @@ fn descriptions_are_at_most_8192_characters() {
     let f = Fixture::new();
     let usage = KeyUsage::EncryptDecrypt;
     f.kms
-        .create_key(KeySpec::AliyunSm4, usage, &"描".repeat(8192))
+        .create_key(&as_account(), KeySpec::AliyunSm4, usage, &"描".repeat(8192))
         .unwrap();
     let err = f
         .kms
-        .create_key(KeySpec::AliyunSm4, usage, &"d".repeat(8193))
+        .create_key(&as_account(), KeySpec::AliyunSm4, usage, &"d".repeat(8193))
         .unwrap_err();
     assert_eq!(err.code(), "InvalidParameter");
-    assert_eq!(f.kms.list_keys(1, 10).unwrap().total_count, 1);
+    assert_eq!(
+        f.kms.list_keys(&as_account(), 1, 10).unwrap().total_count,
+        1
+    );
 }
 
 #[test]
@@ -160,14 +182,23 @@ fn blobs_name_the_key_and_its_primary_version() {
     let f = Fixture::new();
     let m = f.key(KeySpec::AliyunSm4);
     let ctx = EncryptionContext::new();
-    let out = f.kms.encrypt(&m.key_id.to_string(), b"x", &ctx).unwrap();
+    let out = f
+        .kms
+        .encrypt(&as_account(), &m.key_id.to_string(), b"x", &ctx)
+        .unwrap();
     assert_eq!(out.key_id, m.key_id);
     assert_eq!(out.key_version_id, m.primary_key_version);
-    let opened = f.kms.decrypt(&out.ciphertext_blob, &ctx).unwrap();
+    let opened = f
+        .kms
+        .decrypt(&as_account(), &out.ciphertext_blob, &ctx)
+        .unwrap();
     assert_eq!(opened.key_id, m.key_id);
     assert_eq!(opened.key_version_id, m.primary_key_version);
     // Random nonces: the same plaintext twice gives two blobs.
-    let again = f.kms.encrypt(&m.key_id.to_string(), b"x", &ctx).unwrap();
+    let again = f
+        .kms
+        .encrypt(&as_account(), &m.key_id.to_string(), b"x", &ctx)
+        .unwrap();
     assert_ne!(again.ciphertext_blob, out.ciphertext_blob);
 }
 
@@ -178,7 +209,7 @@ fn data_key_lengths() {
     let ctx = EncryptionContext::new();
     let len = |spec| {
         f.kms
-            .generate_data_key(&id, spec, &ctx)
+            .generate_data_key(&as_account(), &id, spec, &ctx)
             .unwrap()
             .plaintext
             .len()
@@ -197,8 +228,11 @@ fn encrypt_takes_at_most_6_kib() {
     let f = Fixture::new();
     let id = f.key(KeySpec::AliyunAes256).key_id.to_string();
     let ctx = EncryptionContext::new();
-    f.kms.encrypt(&id, &[1; 6144], &ctx).unwrap();
-    let err = f.kms.encrypt(&id, &[1; 6145], &ctx).unwrap_err();
+    f.kms.encrypt(&as_account(), &id, &[1; 6144], &ctx).unwrap();
+    let err = f
+        .kms
+        .encrypt(&as_account(), &id, &[1; 6145], &ctx)
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "the plaintext has 6145 bytes, more than the 6144 `Encrypt` accepts"
@@ -210,7 +244,10 @@ fn encrypt_takes_at_most_6_kib() {
 fn keys_are_named_by_id_or_by_arn_of_this_region_and_account() {
     let f = Fixture::new();
     let m = f.key(KeySpec::AliyunAes256);
-    assert_eq!(f.kms.describe_key(&m.arn).unwrap().key_id, m.key_id);
+    assert_eq!(
+        f.kms.describe_key(&as_account(), &m.arn).unwrap().key_id,
+        m.key_id
+    );
     let id = m.key_id.to_string();
     for other in [
         format!("acs:kms:cn-shanghai:{ACCOUNT}:key/{id}"),
@@ -222,7 +259,7 @@ fn keys_are_named_by_id_or_by_arn_of_this_region_and_account() {
         // Well formed, never made.
         "00000000-0000-4000-8000-000000000000".to_owned(),
     ] {
-        let err = f.kms.describe_key(&other).unwrap_err();
+        let err = f.kms.describe_key(&as_account(), &other).unwrap_err();
         assert_eq!(err.code(), "Forbidden.KeyNotFound", "{other}");
         assert_eq!(err.to_string(), format!("key `{other}` is not found"));
     }
@@ -236,7 +273,7 @@ fn list_keys_pages_oldest_first() {
         made.push(f.key(KeySpec::AliyunSm4).key_id);
         f.clock.advance(Duration::seconds(1));
     }
-    let page = |n, size| f.kms.list_keys(n, size).unwrap();
+    let page = |n, size| f.kms.list_keys(&as_account(), n, size).unwrap();
     let ids = |list: ramgate::kms::KeyList| list.keys.iter().map(|k| k.key_id).collect::<Vec<_>>();
     assert_eq!(ids(page(1, 2)), made[..2]);
     assert_eq!(ids(page(2, 2)), made[2..]);
@@ -246,14 +283,17 @@ fn list_keys_pages_oldest_first() {
     assert_eq!(all.total_count, 3);
     assert_eq!(
         all.keys[0].key_arn,
-        f.kms.describe_key(&made[0].to_string()).unwrap().arn
+        f.kms
+            .describe_key(&as_account(), &made[0].to_string())
+            .unwrap()
+            .arn
     );
     let json = serde_json::to_value(page(1, 1)).unwrap();
     assert_eq!(json["TotalCount"], 3);
     assert_eq!(json["Keys"][0]["KeyId"], made[0].to_string());
     for (n, size) in [(0, 10), (1, 0), (1, 101)] {
         assert_eq!(
-            f.kms.list_keys(n, size).unwrap_err().code(),
+            f.kms.list_keys(&as_account(), n, size).unwrap_err().code(),
             "InvalidParameter"
         );
     }
@@ -277,7 +317,7 @@ fn malformed_blobs_are_invalid_parameters() {
             "unsupported ciphertext blob format version `2`",
         ),
     ] {
-        let err = f.kms.decrypt(blob, &ctx).unwrap_err();
+        let err = f.kms.decrypt(&as_account(), blob, &ctx).unwrap_err();
         assert_eq!((err.code(), err.http_status()), ("InvalidParameter", 400));
         assert_eq!(err.to_string(), message);
     }
@@ -324,13 +364,30 @@ fn one_kms_serves_many_threads() {
         for i in 0..4u8 {
             let (kms, id, ctx) = (&f.kms, &id, &ctx);
             s.spawn(move || {
-                let blob = kms.encrypt(id, &[i; 8], ctx).unwrap().ciphertext_blob;
-                assert_eq!(kms.decrypt(&blob, ctx).unwrap().plaintext.expose(), &[i; 8]);
-                kms.create_key(KeySpec::AliyunSm4, KeyUsage::EncryptDecrypt, "")
-                    .unwrap();
+                let blob = kms
+                    .encrypt(&as_account(), id, &[i; 8], ctx)
+                    .unwrap()
+                    .ciphertext_blob;
+                assert_eq!(
+                    kms.decrypt(&as_account(), &blob, ctx)
+                        .unwrap()
+                        .plaintext
+                        .expose(),
+                    &[i; 8]
+                );
+                kms.create_key(
+                    &as_account(),
+                    KeySpec::AliyunSm4,
+                    KeyUsage::EncryptDecrypt,
+                    "",
+                )
+                .unwrap();
             });
         }
     });
     let f = f.reopen();
-    assert_eq!(f.kms.list_keys(1, 10).unwrap().total_count, 5);
+    assert_eq!(
+        f.kms.list_keys(&as_account(), 1, 10).unwrap().total_count,
+        5
+    );
 }

@@ -6,7 +6,7 @@ mod kms_support;
 
 use std::collections::BTreeMap;
 
-use kms_support::Fixture;
+use kms_support::{Fixture, as_account};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use ramgate::kms::{DataKeySpec, EncryptionContext, KeySpec};
@@ -55,8 +55,14 @@ fn decrypt_inverts_encrypt_for_both_specs() {
             &(plaintexts(), contexts(), 0..2usize),
             |(plaintext, ctx, which)| {
                 let id = &k.ids[which];
-                let sealed = k.f.kms.encrypt(id, &plaintext, &ctx).unwrap();
-                let opened = k.f.kms.decrypt(&sealed.ciphertext_blob, &ctx).unwrap();
+                let sealed =
+                    k.f.kms
+                        .encrypt(&as_account(), id, &plaintext, &ctx)
+                        .unwrap();
+                let opened =
+                    k.f.kms
+                        .decrypt(&as_account(), &sealed.ciphertext_blob, &ctx)
+                        .unwrap();
                 prop_assert_eq!(opened.plaintext.expose(), &plaintext[..]);
                 prop_assert_eq!(opened.key_id.to_string(), id.clone());
                 prop_assert_eq!(opened.key_version_id, sealed.key_version_id);
@@ -65,7 +71,10 @@ fn decrypt_inverts_encrypt_for_both_specs() {
                 let mut reversed: Vec<(&str, &str)> = ctx.iter().collect();
                 reversed.reverse();
                 let same = EncryptionContext::from_pairs(reversed).unwrap();
-                let again = k.f.kms.decrypt(&sealed.ciphertext_blob, &same).unwrap();
+                let again =
+                    k.f.kms
+                        .decrypt(&as_account(), &sealed.ciphertext_blob, &same)
+                        .unwrap();
                 prop_assert_eq!(again.plaintext.expose(), &plaintext[..]);
                 Ok(())
             },
@@ -81,10 +90,13 @@ fn generated_data_keys_decrypt_to_themselves() {
             let spec = DataKeySpec::bytes(n).unwrap();
             let out =
                 k.f.kms
-                    .generate_data_key(&k.ids[which], spec, &ctx)
+                    .generate_data_key(&as_account(), &k.ids[which], spec, &ctx)
                     .unwrap();
             prop_assert_eq!(out.plaintext.len(), n as usize);
-            let opened = k.f.kms.decrypt(&out.ciphertext_blob, &ctx).unwrap();
+            let opened =
+                k.f.kms
+                    .decrypt(&as_account(), &out.ciphertext_blob, &ctx)
+                    .unwrap();
             prop_assert_eq!(opened.plaintext.expose(), out.plaintext.expose());
             Ok(())
         })
@@ -106,13 +118,13 @@ fn any_single_byte_change_fails() {
             |(plaintext, ctx, which, at, flip)| {
                 let blob =
                     k.f.kms
-                        .encrypt(&k.ids[which], &plaintext, &ctx)
+                        .encrypt(&as_account(), &k.ids[which], &plaintext, &ctx)
                         .unwrap()
                         .ciphertext_blob;
                 let mut bad = blob.clone();
                 let i = at.index(bad.len());
                 bad[i] ^= flip;
-                let result = k.f.kms.decrypt(&bad, &ctx);
+                let result = k.f.kms.decrypt(&as_account(), &bad, &ctx);
                 prop_assert!(result.is_err(), "byte {} of {} changed", i, blob.len());
                 Ok(())
             },
@@ -135,14 +147,14 @@ fn cut_or_extended_blobs_fail() {
                 let ctx = EncryptionContext::new();
                 let blob =
                     k.f.kms
-                        .encrypt(&k.ids[which], &plaintext, &ctx)
+                        .encrypt(&as_account(), &k.ids[which], &plaintext, &ctx)
                         .unwrap()
                         .ciphertext_blob;
                 let cut = &blob[..at.index(blob.len())];
-                prop_assert!(k.f.kms.decrypt(cut, &ctx).is_err());
+                prop_assert!(k.f.kms.decrypt(&as_account(), cut, &ctx).is_err());
                 let mut longer = blob.clone();
                 longer.push(extra);
-                prop_assert!(k.f.kms.decrypt(&longer, &ctx).is_err());
+                prop_assert!(k.f.kms.decrypt(&as_account(), &longer, &ctx).is_err());
                 Ok(())
             },
         )
@@ -159,10 +171,10 @@ fn another_context_fails() {
                 prop_assume!(ctx != other);
                 let blob =
                     k.f.kms
-                        .encrypt(&k.ids[which], &plaintext, &ctx)
+                        .encrypt(&as_account(), &k.ids[which], &plaintext, &ctx)
                         .unwrap()
                         .ciphertext_blob;
-                let err = k.f.kms.decrypt(&blob, &other).unwrap_err();
+                let err = k.f.kms.decrypt(&as_account(), &blob, &other).unwrap_err();
                 prop_assert_eq!(err.code(), "InvalidParameter");
                 prop_assert!(err.to_string().contains("encryption context differs"));
                 Ok(())
@@ -181,11 +193,21 @@ fn a_blob_relabelled_with_another_key_fails() {
             &(plaintexts(), contexts(), 0..4usize, 0..4usize),
             |(plaintext, ctx, a, b)| {
                 prop_assume!(a != b);
-                let blob = k.f.kms.encrypt(&k.ids[a], &plaintext, &ctx).unwrap();
-                let b_id = k.f.kms.describe_key(&k.ids[b]).unwrap().key_id;
+                let blob =
+                    k.f.kms
+                        .encrypt(&as_account(), &k.ids[a], &plaintext, &ctx)
+                        .unwrap();
+                let b_id =
+                    k.f.kms
+                        .describe_key(&as_account(), &k.ids[b])
+                        .unwrap()
+                        .key_id;
                 let mut relabelled = blob.ciphertext_blob.clone();
                 relabelled[6..22].copy_from_slice(b_id.as_bytes());
-                let err = k.f.kms.decrypt(&relabelled, &ctx).unwrap_err();
+                let err =
+                    k.f.kms
+                        .decrypt(&as_account(), &relabelled, &ctx)
+                        .unwrap_err();
                 prop_assert_eq!(err.code(), "InvalidParameter");
                 Ok(())
             },
@@ -201,11 +223,11 @@ fn a_blob_of_the_largest_plaintext_round_trips() {
         let ctx = EncryptionContext::from_pairs([("k", "v")]).unwrap();
         let blob =
             k.f.kms
-                .encrypt(id, &plaintext, &ctx)
+                .encrypt(&as_account(), id, &plaintext, &ctx)
                 .unwrap()
                 .ciphertext_blob;
         assert_eq!(blob.len(), ramgate::kms::MAX_BLOB_LEN);
-        let opened = k.f.kms.decrypt(&blob, &ctx).unwrap();
+        let opened = k.f.kms.decrypt(&as_account(), &blob, &ctx).unwrap();
         assert_eq!(opened.plaintext.expose(), &plaintext[..]);
     }
 }

@@ -12,7 +12,7 @@
 
 mod kms_support;
 
-use kms_support::Fixture;
+use kms_support::{Fixture, as_account};
 use ramgate::kms::{Api, DataKeySpec, EncryptionContext, KeySpec, KeyState};
 use time::Duration;
 
@@ -97,15 +97,17 @@ fn key_in(spec: KeySpec, col: Column) -> (Fixture, String, Vec<u8>) {
     let id = f.key(spec).key_id.to_string();
     let blob = f
         .kms
-        .encrypt(&id, b"matrix", &EncryptionContext::new())
+        .encrypt(&as_account(), &id, b"matrix", &EncryptionContext::new())
         .unwrap()
         .ciphertext_blob;
     match col {
         Column::State(KeyState::Enabled) => {}
-        Column::State(KeyState::Disabled) => f.kms.disable_key(&id).unwrap(),
-        Column::State(KeyState::PendingDeletion) => f.kms.schedule_key_deletion(&id, 7).unwrap(),
+        Column::State(KeyState::Disabled) => f.kms.disable_key(&as_account(), &id).unwrap(),
+        Column::State(KeyState::PendingDeletion) => {
+            f.kms.schedule_key_deletion(&as_account(), &id, 7).unwrap()
+        }
         Column::Deleted => {
-            f.kms.schedule_key_deletion(&id, 7).unwrap();
+            f.kms.schedule_key_deletion(&as_account(), &id, 7).unwrap();
             f.clock.advance(Duration::days(7));
         }
     }
@@ -115,7 +117,7 @@ fn key_in(spec: KeySpec, col: Column) -> (Fixture, String, Vec<u8>) {
 
 /// The column a key is in, asked through the API.
 fn column_of(f: &Fixture, id: &str) -> Column {
-    match f.kms.describe_key(id) {
+    match f.kms.describe_key(&as_account(), id) {
         Ok(m) => Column::State(m.key_state),
         Err(e) => {
             assert_eq!(e.code(), "Forbidden.KeyNotFound");
@@ -130,22 +132,22 @@ fn call(f: &Fixture, api: Api, id: &str, blob: &[u8]) -> Result<(), (&'static st
     let result = match api {
         Api::GenerateDataKey => f
             .kms
-            .generate_data_key(id, DataKeySpec::AES_256, &ctx)
+            .generate_data_key(&as_account(), id, DataKeySpec::AES_256, &ctx)
             .map(|out| assert_eq!(out.plaintext.len(), 32)),
-        Api::Encrypt => f.kms.encrypt(id, b"cell", &ctx).map(|_| ()),
+        Api::Encrypt => f.kms.encrypt(&as_account(), id, b"cell", &ctx).map(|_| ()),
         Api::Decrypt => f
             .kms
-            .decrypt(blob, &ctx)
+            .decrypt(&as_account(), blob, &ctx)
             .map(|out| assert_eq!(out.plaintext.expose(), b"matrix")),
-        Api::DescribeKey => f.kms.describe_key(id).map(|_| ()),
-        Api::ListKeys => f.kms.list_keys(1, 10).map(|list| {
+        Api::DescribeKey => f.kms.describe_key(&as_account(), id).map(|_| ()),
+        Api::ListKeys => f.kms.list_keys(&as_account(), 1, 10).map(|list| {
             let listed = list.keys.iter().any(|k| k.key_id.to_string() == id);
             assert_eq!(listed, column_of(f, id) != Column::Deleted, "ListKeys");
         }),
-        Api::EnableKey => f.kms.enable_key(id),
-        Api::DisableKey => f.kms.disable_key(id),
-        Api::ScheduleKeyDeletion => f.kms.schedule_key_deletion(id, 7),
-        Api::CancelKeyDeletion => f.kms.cancel_key_deletion(id),
+        Api::EnableKey => f.kms.enable_key(&as_account(), id),
+        Api::DisableKey => f.kms.disable_key(&as_account(), id),
+        Api::ScheduleKeyDeletion => f.kms.schedule_key_deletion(&as_account(), id, 7),
+        Api::CancelKeyDeletion => f.kms.cancel_key_deletion(&as_account(), id),
         Api::CreateKey => unreachable!("CreateKey has no row"),
     };
     result.map_err(|e| (e.code(), e.http_status()))
@@ -196,9 +198,17 @@ fn every_cell_of_the_state_api_matrix() {
 fn cancelling_the_deletion_of_a_key_disabled_before_enables_it() {
     // Alibaba, not AWS: CancelKeyDeletion always ends in Enabled (spec §3.1).
     let (f, id, blob) = key_in(KeySpec::AliyunAes256, Column::State(KeyState::Disabled));
-    f.kms.schedule_key_deletion(&id, 30).unwrap();
-    f.kms.cancel_key_deletion(&id).unwrap();
+    f.kms.schedule_key_deletion(&as_account(), &id, 30).unwrap();
+    f.kms.cancel_key_deletion(&as_account(), &id).unwrap();
     assert_eq!(column_of(&f, &id), Column::State(KeyState::Enabled));
-    assert!(f.kms.describe_key(&id).unwrap().delete_date.is_none());
-    f.kms.decrypt(&blob, &EncryptionContext::new()).unwrap();
+    assert!(
+        f.kms
+            .describe_key(&as_account(), &id)
+            .unwrap()
+            .delete_date
+            .is_none()
+    );
+    f.kms
+        .decrypt(&as_account(), &blob, &EncryptionContext::new())
+        .unwrap();
 }

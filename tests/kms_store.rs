@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use kms_support::{ACCOUNT, Fixture, REGION};
+use kms_support::{ACCOUNT, Fixture, REGION, as_account};
 use ramgate::kms::{
     DataKeySpec, EncryptionContext, KeySpec, KeyState, Kms, KmsError, ROOT_KEY_ENV, RootKeySource,
     SystemClock,
@@ -31,27 +31,30 @@ fn keys_states_and_blobs_survive_a_reopen() {
         .iter()
         .map(|id| {
             f.kms
-                .generate_data_key(id, DataKeySpec::AES_128, &ctx)
+                .generate_data_key(&as_account(), id, DataKeySpec::AES_128, &ctx)
                 .unwrap()
         })
         .collect();
-    f.kms.disable_key(&sm4).unwrap();
-    f.kms.schedule_key_deletion(&aes, 9).unwrap();
+    f.kms.disable_key(&as_account(), &sm4).unwrap();
+    f.kms.schedule_key_deletion(&as_account(), &aes, 9).unwrap();
     let before = [
-        f.kms.describe_key(&aes).unwrap(),
-        f.kms.describe_key(&sm4).unwrap(),
+        f.kms.describe_key(&as_account(), &aes).unwrap(),
+        f.kms.describe_key(&as_account(), &sm4).unwrap(),
     ];
 
     let f = f.reopen();
     let after = [
-        f.kms.describe_key(&aes).unwrap(),
-        f.kms.describe_key(&sm4).unwrap(),
+        f.kms.describe_key(&as_account(), &aes).unwrap(),
+        f.kms.describe_key(&as_account(), &sm4).unwrap(),
     ];
     assert_eq!(before, after);
-    f.kms.cancel_key_deletion(&aes).unwrap();
-    f.kms.enable_key(&sm4).unwrap();
+    f.kms.cancel_key_deletion(&as_account(), &aes).unwrap();
+    f.kms.enable_key(&as_account(), &sm4).unwrap();
     for out in &blobs {
-        let opened = f.kms.decrypt(&out.ciphertext_blob, &ctx).unwrap();
+        let opened = f
+            .kms
+            .decrypt(&as_account(), &out.ciphertext_blob, &ctx)
+            .unwrap();
         assert_eq!(opened.plaintext.expose(), out.plaintext.expose());
     }
 }
@@ -71,7 +74,10 @@ fn the_root_key_file_is_made_once_and_private() {
     assert!(text.bytes().all(|b| b.is_ascii_hexdigit()));
     let f = f.reopen();
     assert_eq!(fs::read_to_string(&root).unwrap(), text, "not made again");
-    assert_eq!(f.kms.list_keys(1, 10).unwrap().total_count, 1);
+    assert_eq!(
+        f.kms.list_keys(&as_account(), 1, 10).unwrap().total_count,
+        1
+    );
     // A directory ramgate makes is private too.
     let nested = f.dir.path().join("data/kms");
     open_with(&nested, RootKeySource::data_dir()).unwrap();
@@ -94,7 +100,7 @@ fn a_given_root_key_opens_only_its_own_store() {
     let dir = tempfile::tempdir().unwrap();
     let kms = open_with(dir.path(), RootKeySource::hex(HEX_A)).unwrap();
     let id = kms
-        .create_key(KeySpec::AliyunSm4, Default::default(), "")
+        .create_key(&as_account(), KeySpec::AliyunSm4, Default::default(), "")
         .unwrap()
         .key_id;
     drop(kms);
@@ -106,7 +112,11 @@ fn a_given_root_key_opens_only_its_own_store() {
         RootKeySource::hex(format!("{}\n", HEX_A.to_uppercase())),
     );
     assert_eq!(
-        again.unwrap().describe_key(&id.to_string()).unwrap().key_id,
+        again
+            .unwrap()
+            .describe_key(&as_account(), &id.to_string())
+            .unwrap()
+            .key_id,
         id
     );
 
@@ -189,7 +199,7 @@ fn temp_files_left_by_a_crash_are_ignored_and_removed() {
     let f = f.reopen();
     assert!(!stale.exists());
     assert_eq!(
-        f.kms.describe_key(&id).unwrap().key_state,
+        f.kms.describe_key(&as_account(), &id).unwrap().key_state,
         KeyState::Enabled
     );
 }
@@ -205,18 +215,21 @@ fn a_failed_write_changes_nothing() {
     fs::create_dir(&store).unwrap();
     fs::write(store.join("occupied"), "x").unwrap();
 
-    let err = f.kms.disable_key(&id).unwrap_err();
+    let err = f.kms.disable_key(&as_account(), &id).unwrap_err();
     assert!(matches!(err, KmsError::Io { .. }), "{err}");
     assert_eq!(
-        f.kms.describe_key(&id).unwrap().key_state,
+        f.kms.describe_key(&as_account(), &id).unwrap().key_state,
         KeyState::Enabled
     );
     let err = f
         .kms
-        .create_key(KeySpec::AliyunSm4, Default::default(), "")
+        .create_key(&as_account(), KeySpec::AliyunSm4, Default::default(), "")
         .unwrap_err();
     assert_eq!(err.code(), "InternalFailure");
-    assert_eq!(f.kms.list_keys(1, 10).unwrap().total_count, 1);
+    assert_eq!(
+        f.kms.list_keys(&as_account(), 1, 10).unwrap().total_count,
+        1
+    );
     // No temp file is left behind.
     let names: Vec<_> = fs::read_dir(f.dir.path())
         .unwrap()
@@ -226,10 +239,10 @@ fn a_failed_write_changes_nothing() {
 
     fs::remove_dir_all(&store).unwrap();
     fs::write(&store, saved).unwrap();
-    f.kms.disable_key(&id).unwrap();
+    f.kms.disable_key(&as_account(), &id).unwrap();
     let f = f.reopen();
     assert_eq!(
-        f.kms.describe_key(&id).unwrap().key_state,
+        f.kms.describe_key(&as_account(), &id).unwrap().key_state,
         KeyState::Disabled
     );
 }
@@ -258,7 +271,7 @@ fn kms_open_reads_the_root_key_from_the_environment() {
     );
     assert!(!dir.path().join("root.key").exists());
     let kms = open_with(dir.path(), RootKeySource::hex(HEX_A)).unwrap();
-    assert_eq!(kms.list_keys(1, 10).unwrap().total_count, 1);
+    assert_eq!(kms.list_keys(&as_account(), 1, 10).unwrap().total_count, 1);
 }
 
 #[test]
@@ -266,6 +279,6 @@ fn kms_open_reads_the_root_key_from_the_environment() {
 fn child_opens_with_the_environment_root_key() {
     let dir = std::env::var("RAMGATE_TEST_KMS_DIR").unwrap();
     let kms = Kms::open(&dir, REGION, ACCOUNT, Arc::new(SystemClock)).unwrap();
-    kms.create_key(KeySpec::AliyunAes256, Default::default(), "")
+    kms.create_key(&as_account(), KeySpec::AliyunAes256, Default::default(), "")
         .unwrap();
 }

@@ -44,6 +44,11 @@ pub enum KmsError {
         resource: String,
     },
 
+    /// The caller could not be authorized at all: its user or role is gone,
+    /// or its session has expired. Carries RAM's own error.
+    #[error("the caller cannot be authorized: {0}")]
+    Caller(crate::ram::RamError),
+
     /// A `KeySpec` ramgate does not emulate.
     #[error("unsupported key spec `{0}`")]
     UnsupportedKeySpec(String),
@@ -166,6 +171,14 @@ impl KmsError {
             StateModifiedFailed { .. } => "Rejected.StateModifiedFailed",
             KeyNotFound(_) => "Forbidden.KeyNotFound",
             NoPermission { .. } => "Forbidden.NoPermission",
+            // RAM's codes for a caller that cannot be authorized; any other
+            // RAM error is a refusal.
+            Caller(e) => match e.code().as_str() {
+                "EntityNotExist.User" => "EntityNotExist.User",
+                "EntityNotExist.Role" => "EntityNotExist.Role",
+                "InvalidSecurityToken.Expired" => "InvalidSecurityToken.Expired",
+                _ => "Forbidden.NoPermission",
+            },
             // Alibaba does not document Decrypt's code for a bad blob or a
             // context mismatch (spec §3.2, "L for context-mismatch code");
             // ramgate answers the generic `InvalidParameter`, and keeps the
@@ -202,7 +215,8 @@ impl KmsError {
             "Rejected.Disabled" | "Rejected.PendingDeletion" | "Rejected.StateModifiedFailed" => {
                 409
             }
-            "Forbidden.KeyNotFound" => 404,
+            "Forbidden.KeyNotFound" | "EntityNotExist.User" | "EntityNotExist.Role" => 404,
+            "InvalidSecurityToken.Expired" => 400,
             "Forbidden.NoPermission" => 403,
             "InvalidParameter" => 400,
             _ => 500,

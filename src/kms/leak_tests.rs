@@ -54,32 +54,38 @@ fn no_secret_in_files_debug_output_or_errors() {
         .unwrap()
     };
     let kms = open();
+    let (directory, identity) = super::caller::account_root("1234567890123456");
+    let root = super::Caller::new(crate::ram::Ram::new(&directory, &*clock), &identity);
     let ctx = EncryptionContext::from_pairs([("logstore", "l1")]).unwrap();
     let mut secrets: Vec<Vec<u8>> = Vec::new();
     let mut shown = String::new();
     for spec in [KeySpec::AliyunAes256, KeySpec::AliyunSm4] {
         let key = kms
-            .create_key(spec, KeyUsage::EncryptDecrypt, "leak test")
+            .create_key(&root, spec, KeyUsage::EncryptDecrypt, "leak test")
             .unwrap();
         let id = key.key_id.to_string();
         let data_key = kms
-            .generate_data_key(&id, DataKeySpec::AES_256, &ctx)
+            .generate_data_key(&root, &id, DataKeySpec::AES_256, &ctx)
             .unwrap();
         secrets.push(data_key.plaintext.expose().to_vec());
         shown += &format!("{data_key:?}{key:?}");
-        let opened = kms.decrypt(&data_key.ciphertext_blob, &ctx).unwrap();
+        let opened = kms.decrypt(&root, &data_key.ciphertext_blob, &ctx).unwrap();
         shown += &format!("{opened:?}");
-        let sealed = kms.encrypt(&id, data_key.plaintext.expose(), &ctx).unwrap();
+        let sealed = kms
+            .encrypt(&root, &id, data_key.plaintext.expose(), &ctx)
+            .unwrap();
         shown += &format!("{sealed:?}");
         // Errors on the way: wrong context, disabled key.
         let err = kms
-            .decrypt(&data_key.ciphertext_blob, &EncryptionContext::new())
+            .decrypt(&root, &data_key.ciphertext_blob, &EncryptionContext::new())
             .unwrap_err();
         shown += &format!("{err}{err:?}");
-        kms.disable_key(&id).unwrap();
-        let err = kms.decrypt(&data_key.ciphertext_blob, &ctx).unwrap_err();
+        kms.disable_key(&root, &id).unwrap();
+        let err = kms
+            .decrypt(&root, &data_key.ciphertext_blob, &ctx)
+            .unwrap_err();
         shown += &format!("{err}{err:?}");
-        kms.enable_key(&id).unwrap();
+        kms.enable_key(&root, &id).unwrap();
     }
     // The CMK material, read from the inside.
     kms.inspect_records(|keys| {
@@ -95,7 +101,7 @@ fn no_secret_in_files_debug_output_or_errors() {
     // Reopening reads every material back: the store did hold it, sealed.
     let reopened = open();
     shown += &format!("{reopened:?}");
-    assert_eq!(reopened.list_keys(1, 10).unwrap().total_count, 2);
+    assert_eq!(reopened.list_keys(&root, 1, 10).unwrap().total_count, 2);
 
     assert_eq!(secrets.len(), 4);
     // Control: the detector does see a secret that is there, in each form.

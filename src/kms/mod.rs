@@ -3,18 +3,25 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use ramgate::kms::{DataKeySpec, EncryptionContext, KeySpec, KeyUsage, Kms, RootKeySource, SystemClock};
+//! use ramgate::kms::{Caller, DataKeySpec, EncryptionContext, KeySpec, KeyUsage, Kms, RootKeySource, SystemClock};
+//! use ramgate::ram::{Directory, Identity, Ram};
+//!
+//! // Every call is authorized by RAM; here the account itself calls.
+//! let mut directory = Directory::new();
+//! directory.add_account("1234567890123456")?;
+//! let account = Identity::Account { uid: "1234567890123456".into() };
+//! let root = Caller::new(Ram::new(&directory, &SystemClock), &account);
 //!
 //! let dir = tempfile::tempdir()?;
 //! let kms = Kms::open_with_root_key(
 //!     dir.path(), "cn-hangzhou", "1234567890123456",
 //!     Arc::new(SystemClock), RootKeySource::data_dir(),
 //! )?;
-//! let key = kms.create_key(KeySpec::AliyunSm4, KeyUsage::EncryptDecrypt, "logstore key")?;
+//! let key = kms.create_key(&root, KeySpec::AliyunSm4, KeyUsage::EncryptDecrypt, "logstore key")?;
 //! let ctx = EncryptionContext::from_pairs([("project", "p1"), ("logstore", "l1")])?;
-//! let data_key = kms.generate_data_key(&key.key_id.to_string(), DataKeySpec::AES_256, &ctx)?;
+//! let data_key = kms.generate_data_key(&root, &key.key_id.to_string(), DataKeySpec::AES_256, &ctx)?;
 //! // Keep only the blob; get the data key back when needed:
-//! let opened = kms.decrypt(&data_key.ciphertext_blob, &ctx)?;
+//! let opened = kms.decrypt(&root, &data_key.ciphertext_blob, &ctx)?;
 //! assert_eq!(opened.plaintext.expose(), data_key.plaintext.expose());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -88,6 +95,7 @@
 
 pub mod api;
 mod blob;
+mod caller;
 pub mod cipher;
 mod context;
 mod error;
@@ -103,6 +111,7 @@ mod leak_tests;
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use api::{Api, key_arn, key_container_arn};
 pub use blob::{FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_BLOB_LEN, MAX_PLAINTEXT_LEN};
+pub use caller::Caller;
 pub use cipher::{Algorithm, CipherError};
 pub use context::{EncryptionContext, MAX_CONTEXT_CHARS};
 pub use error::KmsError;

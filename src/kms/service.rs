@@ -30,6 +30,8 @@ use super::key::{
 use super::state::{self, KeyState};
 use super::store::{RootKeySource, Store};
 use crate::clock::Clock;
+
+use super::caller::Caller;
 use crate::policy::arn::{Arn, is_account_id};
 
 /// The most characters a key description may have.
@@ -164,6 +166,13 @@ impl Kms {
         api.resource_arn(&self.region, &self.account, key)
     }
 
+    /// Authorizes `api` on key `id` for `caller` (recording the step); runs
+    /// before the key is looked up, so a caller without permission learns
+    /// nothing about which keys exist.
+    fn authorize(&self, caller: &Caller<'_>, api: Api, id: KeyId) -> Result<(), KmsError> {
+        caller.authorize(api.action(), self.resource_arn(api, Some(&id)))
+    }
+
     /// The key a `KeyId` parameter names: a key id, or a key ARN of this
     /// region and account. Only the form is checked, not that the key
     /// exists. Aliases do not exist in ramgate, so `alias/…` is not found.
@@ -185,10 +194,15 @@ impl Kms {
     /// `CreateKey`: a new `Enabled` key with fresh random material.
     pub fn create_key(
         &self,
+        caller: &Caller<'_>,
         spec: KeySpec,
         usage: KeyUsage,
         description: &str,
     ) -> Result<KeyMetadata, KmsError> {
+        caller.authorize(
+            Api::CreateKey.action(),
+            self.resource_arn(Api::CreateKey, None),
+        )?;
         let chars = description.chars().count();
         if chars > MAX_DESCRIPTION_CHARS {
             return Err(KmsError::DescriptionTooLong(chars));
@@ -228,8 +242,13 @@ impl Kms {
     }
 
     /// `DescribeKey`: the key's metadata, in any state.
-    pub fn describe_key(&self, key_ref: &str) -> Result<KeyMetadata, KmsError> {
+    pub fn describe_key(
+        &self,
+        caller: &Caller<'_>,
+        key_ref: &str,
+    ) -> Result<KeyMetadata, KmsError> {
         let id = self.key_id_of(key_ref)?;
+        self.authorize(caller, Api::DescribeKey, id)?;
         let (keys, _) = self.lock()?;
         let key = checked_key(&keys, Api::DescribeKey, id, key_ref)?;
         Ok(key.metadata.clone())
@@ -237,7 +256,16 @@ impl Kms {
 
     /// `ListKeys`: page `page_number` (from 1) of `page_size` (1–100) keys,
     /// oldest first. Destroyed keys are gone from the list.
-    pub fn list_keys(&self, page_number: u32, page_size: u32) -> Result<KeyList, KmsError> {
+    pub fn list_keys(
+        &self,
+        caller: &Caller<'_>,
+        page_number: u32,
+        page_size: u32,
+    ) -> Result<KeyList, KmsError> {
+        caller.authorize(
+            Api::ListKeys.action(),
+            self.resource_arn(Api::ListKeys, None),
+        )?;
         if page_number == 0 {
             return Err(KmsError::PageOutOfRange {
                 name: "PageNumber",
@@ -276,14 +304,14 @@ impl Kms {
     }
 
     /// `EnableKey`: `Disabled` → `Enabled` (idempotent when `Enabled`).
-    pub fn enable_key(&self, key_ref: &str) -> Result<(), KmsError> {
-        self.change_state(Api::EnableKey, key_ref, None)
+    pub fn enable_key(&self, caller: &Caller<'_>, key_ref: &str) -> Result<(), KmsError> {
+        self.change_state(caller, Api::EnableKey, key_ref, None)
     }
 
     /// `DisableKey`: `Enabled` → `Disabled` (idempotent when `Disabled`).
     /// Blobs stay, and open again once the key is enabled.
-    pub fn disable_key(&self, key_ref: &str) -> Result<(), KmsError> {
-        self.change_state(Api::DisableKey, key_ref, None)
+    pub fn disable_key(&self, caller: &Caller<'_>, key_ref: &str) -> Result<(), KmsError> {
+        self.change_state(caller, Api::DisableKey, key_ref, None)
     }
 
     /// `ScheduleKeyDeletion`: → `PendingDeletion` for 7–30 days; when the
@@ -294,6 +322,7 @@ impl Kms {
     /// §3.1; ramgate is exact, so tests can tell.)
     pub fn schedule_key_deletion(
         &self,
+        caller: &Caller<'_>,
         key_ref: &str,
         pending_window_in_days: u32,
     ) -> Result<(), KmsError> {
@@ -301,23 +330,25 @@ impl Kms {
             return Err(KmsError::PendingWindowOutOfRange(pending_window_in_days));
         }
         let window = Duration::days(i64::from(pending_window_in_days));
-        self.change_state(Api::ScheduleKeyDeletion, key_ref, Some(window))
+        self.change_state(caller, Api::ScheduleKeyDeletion, key_ref, Some(window))
     }
 
     /// `CancelKeyDeletion`: `PendingDeletion` → `Enabled`.
-    pub fn cancel_key_deletion(&self, key_ref: &str) -> Result<(), KmsError> {
-        self.change_state(Api::CancelKeyDeletion, key_ref, None)
+    pub fn cancel_key_deletion(&self, caller: &Caller<'_>, key_ref: &str) -> Result<(), KmsError> {
+        self.change_state(caller, Api::CancelKeyDeletion, key_ref, None)
     }
 
     /// `GenerateDataKey`: a random data key of `spec`'s length, and the
     /// same key sealed under the CMK's primary version with `context`.
     pub fn generate_data_key(
         &self,
+        caller: &Caller<'_>,
         key_ref: &str,
         spec: DataKeySpec,
         context: &EncryptionContext,
     ) -> Result<GenerateDataKeyOutput, KmsError> {
         let id = self.key_id_of(key_ref)?;
+        self.authorize(caller, Api::GenerateDataKey, id)?;
         let (keys, _) = self.lock()?;
         let key = checked_key(&keys, Api::GenerateDataKey, id, key_ref)?;
         let mut data_key = Zeroizing::new(vec![0u8; spec.len()]);
@@ -334,6 +365,7 @@ impl Kms {
     /// `Encrypt`: seals up to 6 KiB under the CMK's primary version.
     pub fn encrypt(
         &self,
+        caller: &Caller<'_>,
         key_ref: &str,
         plaintext: &[u8],
         context: &EncryptionContext,
@@ -342,6 +374,7 @@ impl Kms {
             return Err(KmsError::PlaintextTooLarge(plaintext.len()));
         }
         let id = self.key_id_of(key_ref)?;
+        self.authorize(caller, Api::Encrypt, id)?;
         let (keys, _) = self.lock()?;
         let key = checked_key(&keys, Api::Encrypt, id, key_ref)?;
         let (version, ciphertext_blob) = self.seal(key, context, plaintext)?;
@@ -357,11 +390,13 @@ impl Kms {
     /// verifies.
     pub fn decrypt(
         &self,
+        caller: &Caller<'_>,
         ciphertext_blob: &[u8],
         context: &EncryptionContext,
     ) -> Result<DecryptOutput, KmsError> {
         let (header, sealed) = blob::parse(ciphertext_blob)?;
         let id = header.key_id;
+        self.authorize(caller, Api::Decrypt, id)?;
         let (keys, _) = self.lock()?;
         let key = checked_key(&keys, Api::Decrypt, id, &id.to_string())?;
         let not_authentic = || KmsError::BlobNotAuthentic {
@@ -385,11 +420,13 @@ impl Kms {
     /// write leaves the key as it was.
     fn change_state(
         &self,
+        caller: &Caller<'_>,
         api: Api,
         key_ref: &str,
         delete_after: Option<Duration>,
     ) -> Result<(), KmsError> {
         let id = self.key_id_of(key_ref)?;
+        self.authorize(caller, api, id)?;
         let (mut keys, now) = self.lock()?;
         let key = find(&keys, id, key_ref)?;
         let next = state::check(api, id, key.metadata.key_state)?;

@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use ramgate::kms::{KeyMetadata, KeySpec, KeyUsage, Kms, ManualClock, RootKeySource};
+use std::sync::OnceLock;
+
+use ramgate::kms::{Caller, KeyMetadata, KeySpec, KeyUsage, Kms, ManualClock, RootKeySource};
+use ramgate::ram::{Directory, Identity, Ram};
 use tempfile::TempDir;
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -11,6 +14,23 @@ use time::macros::datetime;
 pub const REGION: &str = "cn-hangzhou";
 pub const ACCOUNT: &str = "1234567890123456";
 pub const START: OffsetDateTime = datetime!(2026-03-01 08:00 UTC);
+
+/// The account itself, which may do everything to its own keys: the caller
+/// of tests that are about keys, not permissions (`tests/kms_permissions.rs`
+/// is about permissions).
+pub fn as_account() -> Caller<'static> {
+    static DIRECTORY: OnceLock<Directory> = OnceLock::new();
+    static ROOT: OnceLock<Identity> = OnceLock::new();
+    let directory = DIRECTORY.get_or_init(|| {
+        let mut d = Directory::new();
+        d.add_account(ACCOUNT).unwrap();
+        d
+    });
+    let root = ROOT.get_or_init(|| Identity::Account {
+        uid: ACCOUNT.to_string(),
+    });
+    Caller::new(Ram::new(directory, &ramgate::clock::SystemClock), root)
+}
 
 /// A KMS in a fresh directory, on a stopped clock.
 pub struct Fixture {
@@ -37,7 +57,7 @@ impl Fixture {
 
     pub fn key(&self, spec: KeySpec) -> KeyMetadata {
         self.kms
-            .create_key(spec, KeyUsage::EncryptDecrypt, "test key")
+            .create_key(&as_account(), spec, KeyUsage::EncryptDecrypt, "test key")
             .unwrap()
     }
 }
