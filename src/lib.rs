@@ -22,6 +22,7 @@
 pub mod authz;
 pub mod cli;
 pub mod clock;
+pub mod durable;
 pub mod kms;
 pub mod logstore;
 pub mod policy;

@@ -20,13 +20,17 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
+
+use crate::durable::{
+    create_private_dir, remove_stale_temp_files, sync_dir, write_atomically, write_temp,
+};
 
 use super::api::key_arn;
 use super::cipher::{Algorithm, NONCE_LEN, random_nonce};
@@ -45,8 +49,6 @@ pub const ROOT_KEY_FILE: &str = "root.key";
 
 /// The version of `keys.json`'s layout.
 const STORE_FORMAT: u32 = 1;
-/// Temp files start with this, so a crash's leftovers are recognised.
-const TEMP_PREFIX: &str = ".tmp-";
 /// Binds sealed material to its purpose, key and version.
 const MATERIAL_AAD_LABEL: &[u8] = b"ramgate kms key material v1";
 
@@ -251,6 +253,7 @@ impl Store {
         let mut json = serde_json::to_vec_pretty(&file).map_err(|e| self.corrupt(e.to_string()))?;
         json.push(b'\n');
         write_atomically(&self.dir, STORE_FILE, &json)
+            .map_err(io_error("write", &self.dir.join(STORE_FILE)))
     }
 
     fn decode(&self, text: &str) -> Result<BTreeMap<KeyId, KeyRecord>, KmsError> {
@@ -387,12 +390,12 @@ fn data_dir_root_key(dir: &Path, store_exists: bool) -> Result<RootKey, KmsError
     let hex = Zeroizing::new(to_hex(&*root.0));
     // `hard_link` rather than `rename`: it refuses to replace a root key
     // another process made in the meantime; then that one is used.
-    let tmp = write_temp(dir, ROOT_KEY_FILE, hex.as_bytes())?;
+    let tmp = write_temp(dir, ROOT_KEY_FILE, hex.as_bytes()).map_err(io_error("write", &path))?;
     let linked = fs::hard_link(&tmp, &path);
     let _ = fs::remove_file(&tmp);
     match linked {
         Ok(()) => {
-            sync_dir(dir)?;
+            sync_dir(dir).map_err(io_error("sync the directory", dir))?;
             Ok(root)
         }
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -403,87 +406,12 @@ fn data_dir_root_key(dir: &Path, store_exists: bool) -> Result<RootKey, KmsError
     }
 }
 
-/// Replaces `dir/name` with `bytes` atomically (module docs).
-fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), KmsError> {
-    let tmp = write_temp(dir, name, bytes)?;
-    let path = dir.join(name);
-    if let Err(e) = fs::rename(&tmp, &path) {
-        let _ = fs::remove_file(&tmp);
-        return Err(io_error("rename a temp file to", &path)(e));
-    }
-    sync_dir(dir)
-}
-
-/// A new private file `dir/.tmp-<name>-<random>` holding `bytes`, fsynced.
-fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, KmsError> {
-    let mut suffix = [0u8; 8];
-    getrandom::fill(&mut suffix)?;
-    let tmp = dir.join(format!("{TEMP_PREFIX}{name}-{}", to_hex(&suffix)));
-    let written = create_private_file(&tmp).and_then(|mut f| {
-        f.write_all(bytes)?;
-        f.sync_all()
-    });
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(io_error("write", &tmp)(e));
-    }
-    Ok(tmp)
-}
-
-/// Removes temp files a crash left behind. Best effort: a file that cannot
-/// be removed is only clutter, never read.
-fn remove_stale_temp_files(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
-            let _ = fs::remove_file(entry.path());
-        }
-    }
-}
-
 fn read_if_exists(path: &Path) -> Result<Option<String>, KmsError> {
     match fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_error("read", path)(e)),
     }
-}
-
-fn sync_dir(dir: &Path) -> Result<(), KmsError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_error("sync the directory", dir))
-}
-
-#[cfg(unix)]
-fn create_private_file(path: &Path) -> io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn create_private_file(path: &Path) -> io::Result<File> {
-    OpenOptions::new().write(true).create_new(true).open(path)
-}
-
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    fs::create_dir_all(dir)
 }
 
 fn io_error<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(io::Error) -> KmsError + 'p {

@@ -1,0 +1,121 @@
+//! Files that are either wholly the old version or wholly the new one, and
+//! private to the user: the KMS key store, the RAM directory and the
+//! Logstore metadata all go through here.
+//!
+//! `write_atomically` writes a temp file in the same directory (mode 0600),
+//! fsyncs it, renames it over the target and fsyncs the directory. A crash
+//! leaves the old file or the new one, plus perhaps a stale temp file, which
+//! [`remove_stale_temp_files`] clears when the directory is next opened.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Temp files start with this, so a crash's leftovers are recognised.
+pub const TEMP_PREFIX: &str = ".tmp-";
+
+/// Replaces `dir/name` with `bytes` atomically.
+pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let tmp = write_temp(dir, name, bytes)?;
+    let path = dir.join(name);
+    if let Err(e) = fs::rename(&tmp, &path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    sync_dir(dir)
+}
+
+/// A new private file `dir/.tmp-<name>-<random>` holding `bytes`, fsynced.
+pub fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
+    let mut suffix = [0u8; 8];
+    getrandom::fill(&mut suffix).map_err(io::Error::other)?;
+    let hex: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+    let tmp = dir.join(format!("{TEMP_PREFIX}{name}-{hex}"));
+    let written = create_private_file(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    Ok(tmp)
+}
+
+/// Removes temp files a crash left behind. Best effort: a file that cannot
+/// be removed is only clutter, never read.
+pub fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Makes a file's new name or size durable.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir).and_then(|d| d.sync_all())
+}
+
+/// Creates a new file readable and writable by its owner only.
+#[cfg(unix)]
+pub fn create_private_file(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+/// Creates a new file (no permission bits to set on this platform).
+#[cfg(not(unix))]
+pub fn create_private_file(path: &Path) -> io::Result<File> {
+    OpenOptions::new().write(true).create_new(true).open(path)
+}
+
+/// Creates a directory (and its parents) that only its owner can enter.
+#[cfg(unix)]
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// Creates a directory and its parents.
+#[cfg(not(unix))]
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    fs::create_dir_all(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_writes_replace_whole_files_and_leave_no_temp() {
+        let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        write_atomically(d.path(), "meta.json", b"one").unwrap_or_else(|e| panic!("{e}"));
+        write_atomically(d.path(), "meta.json", b"two").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            fs::read(d.path().join("meta.json")).ok(),
+            Some(b"two".to_vec())
+        );
+        let names: Vec<String> = fs::read_dir(d.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into())
+            .collect();
+        assert_eq!(names, ["meta.json"]);
+        let stale = write_temp(d.path(), "meta.json", b"half").unwrap_or_else(|e| panic!("{e}"));
+        assert!(stale.exists());
+        remove_stale_temp_files(d.path());
+        assert!(!stale.exists());
+    }
+}
