@@ -161,6 +161,18 @@ impl Kms {
         &self.account
     }
 
+    /// Seals a secret of the local service (Log Service's per-Logstore
+    /// service keys) under the root key, bound to `label`. Not a KMS API and
+    /// not authorized by RAM: the service key is Log Service's own.
+    pub fn wrap_local(&self, label: &[u8], secret: &[u8]) -> Result<Vec<u8>, KmsError> {
+        self.store.wrap_local(label, secret)
+    }
+
+    /// Opens what [`Kms::wrap_local`] sealed under the same `label`.
+    pub fn unwrap_local(&self, label: &[u8], wrapped: &[u8]) -> Result<Plaintext, KmsError> {
+        self.store.unwrap_local(label, wrapped).map(Plaintext::new)
+    }
+
     /// The resource a call is authorized on (see [`Api::resource_arn`]).
     pub fn resource_arn(&self, api: Api, key: Option<&KeyId>) -> String {
         api.resource_arn(&self.region, &self.account, key)

@@ -242,6 +242,23 @@ impl Store {
         Ok(SealedMaterial { nonce, sealed })
     }
 
+    /// Seals `plaintext` under the root key for a purpose named by `label`
+    /// (bound as associated data): `nonce || ciphertext || tag`. Log
+    /// Service's own per-Logstore keys are kept this way.
+    pub(crate) fn wrap_local(&self, label: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, KmsError> {
+        let nonce = random_nonce()?;
+        let sealed = Algorithm::Aes256Gcm.seal(&*self.root.0, &nonce, &local_aad(label), plaintext)?;
+        Ok([&nonce[..], &sealed].concat())
+    }
+
+    /// Opens what [`Store::wrap_local`] sealed with the same `label`.
+    pub(crate) fn unwrap_local(&self, label: &[u8], wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+        let malformed = || KmsError::MalformedBlob("a locally wrapped key is too short");
+        let nonce: [u8; NONCE_LEN] = wrapped.get(..NONCE_LEN).and_then(|n| n.try_into().ok()).ok_or_else(malformed)?;
+        let sealed = wrapped.get(NONCE_LEN..).ok_or_else(malformed)?;
+        Algorithm::Aes256Gcm.open(&*self.root.0, &nonce, &local_aad(label), sealed).map_err(KmsError::Cipher)
+    }
+
     /// Writes every key atomically (module docs).
     pub(crate) fn save(&self, keys: &BTreeMap<KeyId, KeyRecord>) -> Result<(), KmsError> {
         let file = StoreFile {
@@ -375,6 +392,11 @@ fn material_aad(key: KeyId, version: KeyVersionId, algorithm: Algorithm) -> Vec<
     aad.extend_from_slice(version.as_bytes());
     aad.push(algorithm.id());
     aad
+}
+
+/// Binds a locally wrapped secret to its purpose.
+fn local_aad(label: &[u8]) -> Vec<u8> {
+    [&b"ramgate local wrap v1\0"[..], label].concat()
 }
 
 /// `<dir>/root.key`: read it, or make it when the store is new.

@@ -1,8 +1,6 @@
 //! Errors of the Log Service emulation, with Log Service's own codes and
 //! HTTP statuses (`{"errorCode", "errorMessage"}` on the wire).
 
-use crate::authz::Decision;
-
 /// What went wrong with a Log Service call.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -31,22 +29,18 @@ pub enum LogError {
     #[error("shard {0} does not exist")]
     ShardNotExist(u32),
     /// The caller may not do this (`Unauthorized`, 401): the step of the
-    /// decision chain that refused is named.
-    #[error("the caller is not authorized: {step} gave {decision} for `{action}` on `{resource}`")]
+    /// decision chain that refused is named, with RAM's reason.
+    #[error("the caller is not authorized at step `{step}`: {reason}")]
     Unauthorized {
-        /// The chain step that refused.
+        /// The chain step that refused (`authorize`, `pass-role`).
         step: String,
-        /// Its decision.
-        decision: Decision,
-        /// The action asked.
-        action: String,
-        /// The resource.
-        resource: String,
+        /// Why, in one sentence.
+        reason: String,
     },
     /// BYOK could not be used: the role, its trust, its KMS permissions or
     /// the CMK's state refused (`KMSKeyUnavailable`, 403). The underlying
     /// STS / KMS code is in the message.
-    #[error("the BYOK key is unavailable: {step} failed with {code}: {message}")]
+    #[error("the BYOK key is unavailable: step `{step}` failed with {code}: {message}")]
     KeyUnavailable {
         /// The chain step that failed.
         step: String,

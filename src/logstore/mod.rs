@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod block;
 pub mod encrypt_conf;
+pub mod meta;
 pub mod error;
 pub mod model;
 pub mod segment;

@@ -1,0 +1,176 @@
+//! What the data directory knows about projects and Logstores: their
+//! settings, their `encrypt_conf` as sent, and their keys (wrapped: a
+//! service key under the local root key, a BYOK data key only as its KMS
+//! `CiphertextBlob`). Kept in `logstores.json`, replaced atomically.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::durable::write_atomically;
+use crate::kms::cipher::Algorithm;
+
+use super::encrypt_conf::EncryptConf;
+use super::error::LogError;
+
+/// The file name in the data directory.
+pub const META_FILE: &str = "logstores.json";
+const FORMAT: u32 = 1;
+
+/// Everything `logstores.json` holds.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    /// Layout version of the file.
+    pub format: u32,
+    /// Projects by name.
+    pub projects: BTreeMap<String, ProjectMeta>,
+}
+
+/// A project.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectMeta {
+    /// Its Logstores by name.
+    pub logstores: BTreeMap<String, LogstoreMeta>,
+}
+
+/// A Logstore.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogstoreMeta {
+    /// The number of shards.
+    pub shard_count: u32,
+    /// The encryption settings as sent, once configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypt_conf: Option<EncryptConf>,
+    /// Every key the Logstore has sealed with, by key reference (index);
+    /// old keys stay so old blocks still open.
+    #[serde(default)]
+    pub keys: Vec<KeyRecord>,
+}
+
+/// Whose key it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeySource {
+    /// Log Service's own key for this Logstore, wrapped under the root key.
+    Service,
+    /// A data key made by KMS under the customer's CMK, kept as its blob.
+    Byok,
+}
+
+/// One key of a Logstore.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRecord {
+    /// Service key or BYOK data key.
+    pub source: KeySource,
+    /// The AEAD the key is for.
+    pub algorithm: Algorithm,
+    /// The wrapped key, hex: root-wrapped for service keys, the KMS
+    /// `CiphertextBlob` for BYOK data keys.
+    pub wrapped: String,
+    /// How many seals have been reserved under this key (persisted ahead of
+    /// use in chunks, so a restart never reuses the count).
+    pub reserved: u64,
+}
+
+impl Meta {
+    /// Reads `logstores.json` from `dir` (empty when absent).
+    pub fn load(dir: &Path) -> Result<Meta, LogError> {
+        let path = dir.join(META_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let meta: Meta = serde_json::from_str(&text).map_err(|e| {
+                    LogError::Storage(format!("`{}`:{}:{}: {e}", path.display(), e.line(), e.column()))
+                })?;
+                if meta.format != FORMAT {
+                    return Err(LogError::Storage(format!(
+                        "`{}` has format {}, this build reads {FORMAT}",
+                        path.display(),
+                        meta.format
+                    )));
+                }
+                Ok(meta)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Meta { format: FORMAT, ..Meta::default() }),
+            Err(e) => Err(LogError::Storage(format!("`{}`: {e}", path.display()))),
+        }
+    }
+
+    /// Replaces `logstores.json` atomically.
+    pub fn save(&self, dir: &Path) -> Result<(), LogError> {
+        let mut json = serde_json::to_vec_pretty(self).map_err(|e| LogError::Storage(e.to_string()))?;
+        json.push(b'\n');
+        write_atomically(dir, META_FILE, &json).map_err(|e| LogError::Storage(format!("`{}`: {e}", dir.join(META_FILE).display())))
+    }
+
+    /// A Logstore, or the error that names what is missing.
+    pub fn logstore(&self, project: &str, logstore: &str) -> Result<&LogstoreMeta, LogError> {
+        self.projects
+            .get(project)
+            .ok_or_else(|| LogError::ProjectNotExist(project.to_string()))?
+            .logstores
+            .get(logstore)
+            .ok_or_else(|| LogError::LogStoreNotExist(logstore.to_string()))
+    }
+
+    /// A Logstore, for changing.
+    pub fn logstore_mut(&mut self, project: &str, logstore: &str) -> Result<&mut LogstoreMeta, LogError> {
+        self.projects
+            .get_mut(project)
+            .ok_or_else(|| LogError::ProjectNotExist(project.to_string()))?
+            .logstores
+            .get_mut(logstore)
+            .ok_or_else(|| LogError::LogStoreNotExist(logstore.to_string()))
+    }
+}
+
+/// Lower-case hex.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Hex to bytes; `None` for anything else.
+pub fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_round_trips_through_its_file() {
+        let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut meta = Meta::load(d.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(meta.projects.is_empty());
+        meta.projects.entry("p1".into()).or_default().logstores.insert(
+            "l1".into(),
+            LogstoreMeta {
+                shard_count: 2,
+                encrypt_conf: Some(EncryptConf { enable: true, encrypt_type: "m4".into(), user_cmk_info: None }),
+                keys: vec![KeyRecord { source: KeySource::Service, algorithm: Algorithm::Sm4Gcm, wrapped: "00ff".into(), reserved: 65536 }],
+            },
+        );
+        meta.save(d.path()).unwrap_or_else(|e| panic!("{e}"));
+        let again = Meta::load(d.path()).unwrap_or_else(|e| panic!("{e}"));
+        let l = again.logstore("p1", "l1").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(l.keys[0].algorithm, Algorithm::Sm4Gcm);
+        assert_eq!(again.logstore("p1", "l2").err().map(|e| e.code()), Some("LogStoreNotExist"));
+        assert_eq!(again.logstore("p2", "l1").err().map(|e| e.code()), Some("ProjectNotExist"));
+    }
+
+    #[test]
+    fn hex_round_trips() {
+        assert_eq!(from_hex(&to_hex(&[0, 255, 16])), Some(vec![0, 255, 16]));
+        assert_eq!(from_hex("abc"), None);
+        assert_eq!(from_hex("zz"), None);
+        assert_eq!(from_hex("éé"), None);
+    }
+}
