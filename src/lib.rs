@@ -21,4 +21,5 @@
 
 pub mod authz;
 pub mod cli;
+pub mod lint;
 pub mod policy;
