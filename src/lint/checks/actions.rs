@@ -3,7 +3,7 @@
 //! `allow-not-action`, `pass-role-wildcard`, `permissions-management`).
 
 use crate::policy::pattern::{Case, Pattern};
-use crate::policy::{ActionList, Effect};
+use crate::policy::{ActionList, Effect, PolicyKind};
 
 use super::super::catalogue::services::action_pattern;
 use super::super::globs::{covers, covers_every, is_universal};
@@ -217,7 +217,10 @@ fn grants(doc: &Doc<'_>, st: &Stmt<'_>, sink: &mut Sink<'_>) {
         let (code, message) = if universal_resource {
             (
                 "allow-all",
-                "the statement allows every action on every resource".to_string(),
+                format!(
+                    "`Action` `{}` on every resource allows everything, as AdministratorAccess does",
+                    a.node
+                ),
             )
         } else {
             (
@@ -236,8 +239,13 @@ fn grants(doc: &Doc<'_>, st: &Stmt<'_>, sink: &mut Sink<'_>) {
             return;
         }
     }
-    pass_role(st, resources, sink);
-    permissions_management(doc, st, resources, &element_path, sink);
+    // In a resource policy (a KMS key policy, an OSS bucket policy)
+    // `Resource` names parts of the resource the policy is attached to, and
+    // `*` means "this resource": it never covers every role or every user.
+    if doc.kind != PolicyKind::Resource {
+        pass_role(st, resources, sink);
+        permissions_management(doc, st, resources, &element_path, sink);
+    }
 }
 
 const ROLE_TEMPLATE: &str = "acs:ram::{AccountId}:role/{RoleName}";
