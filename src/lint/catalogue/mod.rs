@@ -62,9 +62,17 @@ pub fn check(code: &str) -> Option<&'static Check> {
     checks().iter().find(|c| c.code == code)
 }
 
-/// The closest check code to a misspelt one, for help lines.
+/// The closest check code to a misspelt or shortened one, for help lines.
 pub fn suggest_code(code: &str) -> Option<&'static str> {
-    crate::policy::condition::suggest(code, checks().iter().map(|c| c.code.as_str()))
+    let codes = || checks().iter().map(|c| c.code.as_str());
+    crate::policy::condition::suggest(code, codes()).or_else(|| {
+        // `pass-role` for `pass-role-wildcard`: a unique code containing it.
+        let mut containing = codes().filter(|c| code.len() >= 4 && c.contains(code));
+        match (containing.next(), containing.next()) {
+            (Some(c), None) => Some(c),
+            _ => None,
+        }
+    })
 }
 
 /// The checks table in Markdown, as `docs/lint-checks.md` holds it between
