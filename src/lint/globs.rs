@@ -6,12 +6,12 @@ use crate::policy::pattern::{Case, Pattern, fold};
 
 /// Whether every string `narrow` matches is also matched by `wide`.
 ///
-/// Exact for `wide` patterns without `?`: matching `narrow`'s text against
-/// `wide` then sends every wildcard of `narrow` into a `*` of `wide` (a
-/// literal of `wide` never equals `*` or `?`... unless `wide` holds `?`,
-/// which could swallow one of `narrow`'s `*`). With `?` in `wide`, only a
-/// literal `narrow` is decided; anything else is "not covered", which can
-/// only miss a redundancy, never invent one.
+/// Decided by matching `narrow`'s text against `wide`. When `wide` has no
+/// `?`, this is exact: a literal of `wide` never equals a `*` or `?` of
+/// `narrow`, so every wildcard of `narrow` lands in a `*` of `wide`. A `?`
+/// of `wide` could swallow a `*` of `narrow`, so with `?` in `wide` only a
+/// literal `narrow` is decided and anything else counts as not covered:
+/// that can miss a redundancy, never invent one.
 pub(crate) fn covers(wide: &str, narrow: &str, case: Case) -> bool {
     let narrow_is_pattern = narrow.contains(['*', '?']);
     if wide.contains('?') && narrow_is_pattern {
