@@ -48,8 +48,13 @@ pub fn lint_source(src: &str, kind: Option<PolicyKind>, config: &Config) -> Vec<
         Format::Dsl => lint_dsl(src, kind, &mut sink),
     }
     let mut findings = sink.findings;
+    // Source order; at one place the most severe first.
     findings.sort_by(|a, b| {
-        (a.span.start, a.span.end, a.code).cmp(&(b.span.start, b.span.end, b.code))
+        (a.span.start, std::cmp::Reverse(a.severity), a.code).cmp(&(
+            b.span.start,
+            std::cmp::Reverse(b.severity),
+            b.code,
+        ))
     });
     findings
 }

@@ -316,6 +316,18 @@ fn permissions_management(
     if found.is_empty() {
         return;
     }
+    // Name the most direct escalations first: policy attachment and policy
+    // versions, then role and trust changes, then the rest.
+    let rank = |a: &String| {
+        if a.contains("Policy") {
+            0
+        } else if a.contains("Role") {
+            1
+        } else {
+            2
+        }
+    };
+    found.sort_by_key(rank);
     sink.emit(
         "permissions-management",
         st.s.action.list.loc,
