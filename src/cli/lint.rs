@@ -12,8 +12,9 @@ use crate::policy::PolicyKind;
 use super::eval::KindArg;
 use super::{Failure, Outcome};
 
-/// Check RAM policies for mistakes and risky grants (46+ checks in four
-/// classes: error, security-warning, warning, suggestion).
+/// Check RAM policies for mistakes and risky grants, in four classes:
+/// error, security-warning, warning, suggestion (the checks are listed in
+/// docs/lint-checks.md; `--explain CODE` explains one).
 ///
 /// PATH is a file, a directory (walked for `*.json` and `*.rgp` files), a
 /// glob pattern (quote it: `'policies/**/*.json'`, expanded by ramgate on

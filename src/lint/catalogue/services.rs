@@ -271,7 +271,7 @@ impl ServiceCatalogue {
             || self.service(prefix).is_some()
     }
 
-    /// Every key name of the prefix's family, for suggestions.
+    /// Every catalogued key name, for suggestions.
     pub fn key_names(&self) -> impl Iterator<Item = &str> {
         self.global_keys
             .iter()

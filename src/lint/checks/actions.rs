@@ -163,14 +163,42 @@ fn redundant(st: &Stmt<'_>, sink: &mut Sink<'_>) {
     }
 }
 
-/// Whether the statement's action element applies to `action`.
-pub(crate) fn applies_to(list: &ActionList, action: &str) -> bool {
-    let hit = list
-        .list
-        .values
-        .iter()
-        .any(|p| Pattern::new(p, Case::Insensitive).matches(action));
-    hit != list.negated
+/// A statement's `Action` / `NotAction` patterns, compiled once.
+struct Grant {
+    negated: bool,
+    patterns: Vec<Pattern>,
+}
+
+impl Grant {
+    fn new(list: &ActionList) -> Grant {
+        Grant {
+            negated: list.negated,
+            patterns: list
+                .list
+                .values
+                .iter()
+                .map(|p| Pattern::new(p, Case::Insensitive))
+                .collect(),
+        }
+    }
+
+    /// Whether the statement applies to `action`.
+    fn applies_to(&self, action: &str) -> bool {
+        self.patterns.iter().any(|p| p.matches(action)) != self.negated
+    }
+
+    /// Whether the statement may apply to some action of `service`: a quick
+    /// filter before testing the service's actions one by one.
+    fn may_cover(&self, service: &str) -> bool {
+        self.negated
+            || self.patterns.iter().any(|p| {
+                let s = p.as_str();
+                s.starts_with(['*', '?'])
+                    || s.get(..service.len())
+                        .is_some_and(|head| head.eq_ignore_ascii_case(service))
+                        && s[service.len()..].starts_with([':', '*', '?'])
+            })
+    }
 }
 
 /// The security findings about what an `Allow` statement grants. They are
@@ -243,15 +271,21 @@ fn grants(doc: &Doc<'_>, st: &Stmt<'_>, sink: &mut Sink<'_>) {
     // `Resource` names parts of the resource the policy is attached to, and
     // `*` means "this resource": it never covers every role or every user.
     if doc.kind != PolicyKind::Resource {
-        pass_role(st, resources, sink);
-        permissions_management(doc, st, resources, &element_path, sink);
+        let grant = Grant::new(list);
+        pass_role(st, &grant, resources, sink);
+        permissions_management(doc, &grant, resources, (list.list.loc, &element_path), sink);
     }
 }
 
 const ROLE_TEMPLATE: &str = "acs:ram::{AccountId}:role/{RoleName}";
 
-fn pass_role(st: &Stmt<'_>, resources: &crate::policy::ValueList, sink: &mut Sink<'_>) {
-    if !applies_to(&st.s.action, "ram:PassRole") {
+fn pass_role(
+    st: &Stmt<'_>,
+    grant: &Grant,
+    resources: &crate::policy::ValueList,
+    sink: &mut Sink<'_>,
+) {
+    if !grant.applies_to("ram:PassRole") {
         return;
     }
     // Role names compare case-insensitively (spec §4.3).
@@ -277,17 +311,22 @@ fn pass_role(st: &Stmt<'_>, resources: &crate::policy::ValueList, sink: &mut Sin
 
 fn permissions_management(
     doc: &Doc<'_>,
-    st: &Stmt<'_>,
+    grant: &Grant,
     resources: &crate::policy::ValueList,
-    path: &str,
+    (loc, path): (crate::policy::Loc, &str),
     sink: &mut Sink<'_>,
 ) {
     let mut found = Vec::new();
-    for svc in doc.catalogue.services() {
+    for svc in doc
+        .catalogue
+        .services()
+        .iter()
+        .filter(|s| grant.may_cover(&s.service))
+    {
         for a in svc.actions.iter().filter(|a| a.is_permissions_management()) {
             let full = format!("{}:{}", svc.service, a.name);
             // PassRole has its own check.
-            if full == "ram:PassRole" || !applies_to(&st.s.action, &full) {
+            if full == "ram:PassRole" || !grant.applies_to(&full) {
                 continue;
             }
             let case = if svc.service == "ram" {
@@ -330,7 +369,7 @@ fn permissions_management(
     found.sort_by_key(rank);
     sink.emit(
         "permissions-management",
-        st.s.action.list.loc,
+        loc,
         path,
         format!(
             "the statement allows {}, which can grant permissions, on every resource of their type",

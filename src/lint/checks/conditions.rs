@@ -13,7 +13,7 @@ use crate::policy::{KeyValues, OperatorBlock};
 
 use super::super::globs::covers;
 use super::super::sink::Sink;
-use super::{Doc, Stmt, value_path};
+use super::{Doc, Stmt};
 
 pub(super) fn check(doc: &Doc<'_>, st: &Stmt<'_>, sink: &mut Sink<'_>) {
     let Some(block) = &st.s.condition else { return };
@@ -188,11 +188,14 @@ fn values(op: &OperatorBlock, kv: &KeyValues, path: &str, sink: &mut Sink<'_>) {
     redundant(operator, kv, path, sink);
 }
 
+/// The path of value `i` of a key: `...."acs:SourceIp"[1]`, or the key's
+/// path when its value was written as one string.
 fn element_path(path: &str, list: &crate::policy::ValueList, i: usize) -> String {
-    // `value_path` joins a statement path and an element name; here the
-    // key's path is the whole base.
-    let p = value_path("", "x", list, i);
-    format!("{path}{}", p.strip_prefix('x').unwrap_or(""))
+    if super::is_scalar(list) {
+        path.to_string()
+    } else {
+        format!("{path}[{i}]")
+    }
 }
 
 /// `redundant-condition-value`: a value that repeats or is implied by another.

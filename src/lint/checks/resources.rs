@@ -11,10 +11,12 @@ use super::{Doc, Stmt, value_path};
 
 pub(super) fn check(doc: &Doc<'_>, st: &Stmt<'_>, sink: &mut Sink<'_>) {
     let Some(list) = &st.s.resource else { return };
+    let mut fitting = None;
     for (i, v) in list.values.iter().enumerate() {
         let path = value_path(&st.path, "Resource", list, i);
         if shape(v, &path, sink) {
-            mismatch(doc, st, v, &path, sink);
+            let types = fitting.get_or_insert_with(|| resource_types(doc, st));
+            mismatch(types.as_deref(), v, &path, sink);
         }
     }
     redundant(st, list, sink);
@@ -140,62 +142,76 @@ fn aws_to_acs(text: &str) -> Option<String> {
     Some(format!("acs:{service}:{region}:{account}:{resource}"))
 }
 
-/// `resource-mismatch`: the resource's service or type fits none of the
-/// statement's actions. Reported only when every action is understood:
-/// Parliament's users were flooded with false positives (#10, #255), so an
-/// action of an uncatalogued service, a pattern over services, or an action
-/// whose resource types are unknown makes the resource "fit".
-fn mismatch(doc: &Doc<'_>, st: &Stmt<'_>, v: &Spanned<String>, path: &str, sink: &mut Sink<'_>) {
+/// The resource types (ARN template, as a pattern) the statement's actions
+/// apply to; `None` when that is not known for every action, and then no
+/// resource is called a mismatch. Parliament's users were flooded with
+/// false positives (#10, #255), so an action of an uncatalogued service, a
+/// pattern over services, or an action whose resource types are unknown
+/// makes every resource "fit".
+fn resource_types(doc: &Doc<'_>, st: &Stmt<'_>) -> Option<Vec<(String, String)>> {
     let actions = &st.s.action;
     if actions.negated {
-        return;
+        return None;
     }
-    let mut expected: Vec<String> = Vec::new();
+    let mut types: Vec<(String, String)> = Vec::new();
     for a in &actions.list.values {
-        let Some((service, name)) = a.split_once(':') else {
-            return;
-        };
+        let (service, name) = a.split_once(':')?;
         if service.contains(['*', '?']) {
-            return;
+            return None;
         }
-        let Some(svc) = doc.catalogue.service(service) else {
-            return;
-        };
+        let svc = doc.catalogue.service(service)?;
         let pattern = action_pattern(name);
-        let matched: Vec<_> = svc.matching(&pattern).collect();
+        let matched: Vec<_> = if pattern.is_literal() {
+            svc.action(name).into_iter().collect()
+        } else {
+            svc.matching(&pattern).collect()
+        };
         if matched.is_empty() || matched.iter().any(|m| m.resources.is_empty()) {
-            return;
+            return None;
         }
-        for m in matched {
-            for t in m.resources.iter().filter_map(|t| svc.resource_type(t)) {
-                // Resource types compare without case: documentation writes
-                // both `logstore` and `Logstore` (spec §4.4).
-                if intersect(&t.pattern(), v, Case::Insensitive) {
-                    return;
-                }
-                if !expected.contains(&t.arn) {
-                    expected.push(t.arn.clone());
-                }
+        for t in matched
+            .iter()
+            .flat_map(|m| m.resources.iter())
+            .filter_map(|t| svc.resource_type(t))
+        {
+            if !types.iter().any(|(arn, _)| *arn == t.arn) {
+                types.push((t.arn.clone(), t.pattern()));
             }
         }
     }
-    if expected.is_empty() {
+    Some(types)
+}
+
+/// `resource-mismatch`: the resource's service or type fits none of the
+/// statement's actions.
+fn mismatch(
+    types: Option<&[(String, String)]>,
+    v: &Spanned<String>,
+    path: &str,
+    sink: &mut Sink<'_>,
+) {
+    let Some(types) = types.filter(|t| !t.is_empty()) else {
+        return;
+    };
+    // Resource types compare without case: documentation writes both
+    // `logstore` and `Logstore` (spec §4.4).
+    if types
+        .iter()
+        .any(|(_, pattern)| intersect(pattern, v, Case::Insensitive))
+    {
         return;
     }
+    let expected: Vec<String> = types
+        .iter()
+        .take(3)
+        .map(|(arn, _)| format!("`{arn}`"))
+        .collect();
     sink.emit(
         "resource-mismatch",
         v.loc,
         path,
         format!("resource `{}` fits none of the statement's actions", v.node),
-        Some(format!(
-            "the actions apply to {}",
-            expected
-                .iter()
-                .take(3)
-                .map(|e| format!("`{e}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        Some(format!("the actions apply to {}", expected.join(", "))),
     );
 }
 

@@ -117,9 +117,10 @@ fn covered(a: &Statement, b: &Statement) -> bool {
         }
 }
 
+/// Equal conditions, `{}` being no condition.
 fn same_condition(a: Option<&ConditionBlock>, b: Option<&ConditionBlock>) -> bool {
-    let norm = |c: Option<&ConditionBlock>| c.filter(|c| !c.operators.is_empty()).cloned();
-    norm(a) == norm(b)
+    let empty = |c: Option<&ConditionBlock>| c.is_none_or(|c| c.operators.is_empty());
+    (empty(a) && empty(b)) || a == b
 }
 
 fn all_covered(wide: &ValueList, narrow: &ValueList, case: Case) -> bool {
