@@ -450,3 +450,76 @@ pub(crate) fn syntax_error_loc(src: &str, loc: Loc) -> Loc {
         first_char(src, loc)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::{Config, lint_source};
+
+    fn found(src: &str) -> Vec<(&'static str, String)> {
+        lint_source(src, None, &Config::default())
+            .into_iter()
+            .map(|f| (f.code, f.path))
+            .collect()
+    }
+
+    #[test]
+    fn every_structural_mistake_of_a_statement_is_reported_at_its_own_path() {
+        let src = r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "log:GetLogStore",
+            "NotAction": "log:Delete*", "Resource": 7, "Actions": "x",
+            "Condition": {"NumericLessThan": {"acs:Count": "ten", "ACS:count": "1"}, "Nul": {"a:b": "c"}}}]}"#;
+        assert_eq!(
+            found(src),
+            [
+                (
+                    "action-and-not-action",
+                    "Statement[0].NotAction".to_string()
+                ),
+                ("invalid-element-type", "Statement[0].Resource".to_string()),
+                ("unsupported-element", "Statement[0].Actions".to_string()),
+                (
+                    "invalid-condition-value",
+                    r#"Statement[0].Condition.NumericLessThan."acs:Count""#.to_string()
+                ),
+                (
+                    "unsupported-element",
+                    r#"Statement[0].Condition.NumericLessThan."ACS:count""#.to_string()
+                ),
+                (
+                    "unknown-condition-operator",
+                    "Statement[0].Condition.Nul".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn principal_keys_are_checked_case_insensitively_and_once() {
+        let src = r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"service": ["log.aliyuncs.com"], "SERVICE": ["ecs.aliyuncs.com"], "Account": ["x"]}}]}"#;
+        assert_eq!(
+            found(src),
+            [
+                (
+                    "unsupported-element",
+                    "Statement[0].Principal.SERVICE".to_string()
+                ),
+                (
+                    "invalid-principal",
+                    "Statement[0].Principal.Account".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_json_is_one_syntax_finding_at_the_start() {
+        // Until the DSL front end lands, non-JSON text is refused by
+        // `Policy::parse` with a syntax error, reported as `json-syntax`.
+        let f = lint_source("allow kms:Decrypt on *", None, &Config::default());
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            (f[0].code, f[0].span.line, f[0].span.column),
+            ("json-syntax", 1, 1)
+        );
+    }
+}
