@@ -24,6 +24,7 @@ pub mod cli;
 pub mod clock;
 pub mod durable;
 pub mod kms;
+pub mod lint;
 pub mod logstore;
 pub mod policy;
 pub mod ram;

@@ -4,6 +4,7 @@
 
 mod eval;
 mod input;
+mod lint;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -22,6 +23,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Eval(eval::EvalArgs),
+    Lint(lint::LintArgs),
 }
 
 /// The outcome of a command, mapped to the exit status.
@@ -58,6 +60,7 @@ where
     };
     let result = match cli.command {
         Command::Eval(args) => eval::run(args),
+        Command::Lint(args) => lint::run(args),
     };
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,

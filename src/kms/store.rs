@@ -247,16 +247,26 @@ impl Store {
     /// Service's own per-Logstore keys are kept this way.
     pub(crate) fn wrap_local(&self, label: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, KmsError> {
         let nonce = random_nonce()?;
-        let sealed = Algorithm::Aes256Gcm.seal(&*self.root.0, &nonce, &local_aad(label), plaintext)?;
+        let sealed =
+            Algorithm::Aes256Gcm.seal(&*self.root.0, &nonce, &local_aad(label), plaintext)?;
         Ok([&nonce[..], &sealed].concat())
     }
 
     /// Opens what [`Store::wrap_local`] sealed with the same `label`.
-    pub(crate) fn unwrap_local(&self, label: &[u8], wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+    pub(crate) fn unwrap_local(
+        &self,
+        label: &[u8],
+        wrapped: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
         let malformed = || KmsError::MalformedBlob("a locally wrapped key is too short");
-        let nonce: [u8; NONCE_LEN] = wrapped.get(..NONCE_LEN).and_then(|n| n.try_into().ok()).ok_or_else(malformed)?;
+        let nonce: [u8; NONCE_LEN] = wrapped
+            .get(..NONCE_LEN)
+            .and_then(|n| n.try_into().ok())
+            .ok_or_else(malformed)?;
         let sealed = wrapped.get(NONCE_LEN..).ok_or_else(malformed)?;
-        Algorithm::Aes256Gcm.open(&*self.root.0, &nonce, &local_aad(label), sealed).map_err(KmsError::Cipher)
+        Algorithm::Aes256Gcm
+            .open(&*self.root.0, &nonce, &local_aad(label), sealed)
+            .map_err(KmsError::Cipher)
     }
 
     /// Writes every key atomically (module docs).

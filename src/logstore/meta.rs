@@ -84,7 +84,12 @@ impl Meta {
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 let meta: Meta = serde_json::from_str(&text).map_err(|e| {
-                    LogError::Storage(format!("`{}`:{}:{}: {e}", path.display(), e.line(), e.column()))
+                    LogError::Storage(format!(
+                        "`{}`:{}:{}: {e}",
+                        path.display(),
+                        e.line(),
+                        e.column()
+                    ))
                 })?;
                 if meta.format != FORMAT {
                     return Err(LogError::Storage(format!(
@@ -95,16 +100,21 @@ impl Meta {
                 }
                 Ok(meta)
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Meta { format: FORMAT, ..Meta::default() }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Meta {
+                format: FORMAT,
+                ..Meta::default()
+            }),
             Err(e) => Err(LogError::Storage(format!("`{}`: {e}", path.display()))),
         }
     }
 
     /// Replaces `logstores.json` atomically.
     pub fn save(&self, dir: &Path) -> Result<(), LogError> {
-        let mut json = serde_json::to_vec_pretty(self).map_err(|e| LogError::Storage(e.to_string()))?;
+        let mut json =
+            serde_json::to_vec_pretty(self).map_err(|e| LogError::Storage(e.to_string()))?;
         json.push(b'\n');
-        write_atomically(dir, META_FILE, &json).map_err(|e| LogError::Storage(format!("`{}`: {e}", dir.join(META_FILE).display())))
+        write_atomically(dir, META_FILE, &json)
+            .map_err(|e| LogError::Storage(format!("`{}`: {e}", dir.join(META_FILE).display())))
     }
 
     /// A Logstore, or the error that names what is missing.
@@ -118,7 +128,11 @@ impl Meta {
     }
 
     /// A Logstore, for changing.
-    pub fn logstore_mut(&mut self, project: &str, logstore: &str) -> Result<&mut LogstoreMeta, LogError> {
+    pub fn logstore_mut(
+        &mut self,
+        project: &str,
+        logstore: &str,
+    ) -> Result<&mut LogstoreMeta, LogError> {
         self.projects
             .get_mut(project)
             .ok_or_else(|| LogError::ProjectNotExist(project.to_string()))?
@@ -138,7 +152,10 @@ pub fn from_hex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) || !text.is_ascii() {
         return None;
     }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 #[cfg(test)]
@@ -150,20 +167,39 @@ mod tests {
         let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let mut meta = Meta::load(d.path()).unwrap_or_else(|e| panic!("{e}"));
         assert!(meta.projects.is_empty());
-        meta.projects.entry("p1".into()).or_default().logstores.insert(
-            "l1".into(),
-            LogstoreMeta {
-                shard_count: 2,
-                encrypt_conf: Some(EncryptConf { enable: true, encrypt_type: "m4".into(), user_cmk_info: None }),
-                keys: vec![KeyRecord { source: KeySource::Service, algorithm: Algorithm::Sm4Gcm, wrapped: "00ff".into(), reserved: 65536 }],
-            },
-        );
+        meta.projects
+            .entry("p1".into())
+            .or_default()
+            .logstores
+            .insert(
+                "l1".into(),
+                LogstoreMeta {
+                    shard_count: 2,
+                    encrypt_conf: Some(EncryptConf {
+                        enable: true,
+                        encrypt_type: "m4".into(),
+                        user_cmk_info: None,
+                    }),
+                    keys: vec![KeyRecord {
+                        source: KeySource::Service,
+                        algorithm: Algorithm::Sm4Gcm,
+                        wrapped: "00ff".into(),
+                        reserved: 65536,
+                    }],
+                },
+            );
         meta.save(d.path()).unwrap_or_else(|e| panic!("{e}"));
         let again = Meta::load(d.path()).unwrap_or_else(|e| panic!("{e}"));
         let l = again.logstore("p1", "l1").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(l.keys[0].algorithm, Algorithm::Sm4Gcm);
-        assert_eq!(again.logstore("p1", "l2").err().map(|e| e.code()), Some("LogStoreNotExist"));
-        assert_eq!(again.logstore("p2", "l1").err().map(|e| e.code()), Some("ProjectNotExist"));
+        assert_eq!(
+            again.logstore("p1", "l2").err().map(|e| e.code()),
+            Some("LogStoreNotExist")
+        );
+        assert_eq!(
+            again.logstore("p2", "l1").err().map(|e| e.code()),
+            Some("ProjectNotExist")
+        );
     }
 
     #[test]

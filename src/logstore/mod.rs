@@ -3,8 +3,8 @@
 pub mod audit;
 pub mod block;
 pub mod encrypt_conf;
-pub mod meta;
 pub mod error;
+pub mod meta;
 pub mod model;
 pub mod segment;
 

@@ -185,7 +185,13 @@ fn unsupported(key: &Spanned<String>, path: &Path, known: &[&'static str]) -> Pa
     }
 }
 
-fn statement(node: &Node, path: &Path, kind: PolicyKind) -> Result<Statement, ParseError> {
+/// Decodes one statement object; `ramgate lint` decodes statements one by
+/// one so that one broken statement does not hide the others.
+pub(crate) fn statement(
+    node: &Node,
+    path: &Path,
+    kind: PolicyKind,
+) -> Result<Statement, ParseError> {
     let Value::Object(members) = &node.value else {
         return Err(wrong_type(node, "a statement", "an object", path));
     };
