@@ -88,7 +88,12 @@ impl<'a> Fail<'a> {
 
     /// The error a user sees; `src` is the whole text the parse began with.
     pub fn into_error(self, src: &str) -> ParseError {
-        let start = src.len().saturating_sub(self.at.len());
+        let mut start = src.len().saturating_sub(self.at.len());
+        if lexer::skip_trivia(self.at).is_empty() {
+            // At the end of the text: point just past the last token, on a
+            // line the snippet can show.
+            start = src.get(..start).map_or(start, |s| s.trim_end().len());
+        }
         let end = start + lexer::token_len(self.at);
         let loc = Loc::from_offsets(src, start, end);
         let kind = match self.what {

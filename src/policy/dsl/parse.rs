@@ -131,8 +131,11 @@ impl<'s> Grammar<'s> {
                     i = rest;
                 }
                 ref t => {
+                    let n = statements.len();
                     let f = Fail::expected(next.at, "a statement: `allow`, `deny` or `@sid`");
-                    return effect_help(f, t).fatal();
+                    return effect_help(f, t)
+                        .in_path(|| statement_path(n).to_string())
+                        .fatal();
                 }
             }
         }
@@ -221,11 +224,15 @@ impl<'s> Grammar<'s> {
         let (mut resource, mut on_at) = (None, None);
         let mut condition = None;
         loop {
-            let (rest, t) = token(i)?;
+            let (rest, t) = within(path, token).parse(i)?;
             match t.tok {
                 Tok::Keyword(Keyword::Principal) if stage <= Stage::Principal => {
                     principal_at.get_or_insert(self.offset(t.at));
-                    let (rest, alone) = self.principal_clause(rest, t.at, &mut principal, index)?;
+                    let (rest, alone) = within(
+                        || path().key("Principal"),
+                        |r| self.principal_clause(r, t.at, &mut principal, index),
+                    )
+                    .parse(rest)?;
                     stage = if alone {
                         Stage::PrincipalDone
                     } else {
@@ -242,19 +249,21 @@ impl<'s> Grammar<'s> {
                     i = rest;
                 }
                 Tok::Keyword(Keyword::When) if stage < Stage::WhenDone => {
-                    let (rest, alone) = self.condition_clause(rest, t.at, &mut condition, index)?;
+                    let (rest, alone) = within(
+                        || path().key("Condition"),
+                        |r| self.condition_clause(r, t.at, &mut condition, index),
+                    )
+                    .parse(rest)?;
                     stage = if alone { Stage::WhenDone } else { Stage::When };
                     i = rest;
                 }
                 ref tok if tok.starts_statement() => break,
                 ref tok => {
-                    return clause_expected(
-                        Fail::expected(t.at, expected_after(stage)),
-                        tok,
-                        stage,
-                    )
-                    .in_path(|| path().to_string())
-                    .fatal();
+                    let between = &i[..i.len() - t.at.len()];
+                    let f = Fail::expected(t.at, expected_after(stage));
+                    return clause_expected(f, tok, stage, between.contains('\n'))
+                        .in_path(|| path().to_string())
+                        .fatal();
                 }
             }
         }
@@ -294,10 +303,11 @@ impl<'s> Grammar<'s> {
         statement_at: &'s str,
         index: usize,
     ) -> Res<'s, ActionList> {
-        let (rest, t) = token(i)?;
+        let (rest, t) = within(|| statement_path(index).key("Action"), token).parse(i)?;
         let (rest, t, negated) = match t.tok {
             Tok::Keyword(Keyword::Not) => {
-                let (rest, t) = token(rest)?;
+                let (rest, t) =
+                    within(|| statement_path(index).key("NotAction"), token).parse(rest)?;
                 (rest, t, true)
             }
             _ => (rest, t, false),
@@ -357,7 +367,7 @@ impl<'s> Grammar<'s> {
         let Some(kind) = PrincipalKind::parse(word) else {
             return Fail::kind(t.at, K::InvalidPrincipal(word.to_string()))
                 .help("the principal types are `ram`, `service` and `federated`")
-                .in_path(|| path().to_string())
+                .in_path(|| path().key(word).to_string())
                 .fatal();
         };
         let block = block.get_or_insert_with(|| PrincipalBlock {
@@ -536,12 +546,22 @@ impl<'s> Grammar<'s> {
                 let value = |i| self.value(i);
                 let more = many0(preceded(|i| self.punct(i, Tok::Comma), cut(value)));
                 let (rest, items) = opt((value, more)).parse(rest)?;
-                let what = if items.is_some() {
-                    "`,` or `]`"
-                } else {
-                    "a value or `]`"
+                let rest = match self.punct(rest, Tok::Close) {
+                    Ok((rest, ())) => rest,
+                    Err(nom::Err::Error(f)) => {
+                        let (what, help) = match (&items, token(f.at)) {
+                            (None, _) => ("a value or `]`", "a list is `[a, b]`"),
+                            (Some(_), Ok((_, next)))
+                                if matches!(next.tok, Tok::Word(_) | Tok::Quoted(_)) =>
+                            {
+                                ("`,` or `]`", "separate the values with `,`")
+                            }
+                            (Some(_), _) => ("`,` or `]`", "close the list with `]`"),
+                        };
+                        return Fail::expected(f.at, what).help(help).fatal();
+                    }
+                    Err(e) => return Err(e),
                 };
-                let (rest, ()) = expect(what, |i| self.punct(i, Tok::Close)).parse(rest)?;
                 let values = match items {
                     None => Vec::new(),
                     Some((first, tail)) => {
@@ -636,8 +656,9 @@ fn expected_after(stage: Stage) -> &'static str {
     }
 }
 
-/// Help for a token that cannot come after a statement's clauses so far.
-fn clause_expected<'a>(f: Fail<'a>, tok: &Tok<'_>, stage: Stage) -> Fail<'a> {
+/// Help for a token that cannot come after a statement's clauses so far;
+/// `new_line` says whether it starts a line (where a clause would).
+fn clause_expected<'a>(f: Fail<'a>, tok: &Tok<'_>, stage: Stage, new_line: bool) -> Fail<'a> {
     match tok {
         Tok::Comma => f.help("write several values as one list: `[a, b]`"),
         Tok::Keyword(Keyword::Principal) if stage == Stage::PrincipalDone => {
@@ -658,10 +679,11 @@ fn clause_expected<'a>(f: Fail<'a>, tok: &Tok<'_>, stage: Stage) -> Fail<'a> {
         Tok::Word(w) => {
             match suggest(w, ["principal", "on", "when", "allow", "deny"].into_iter()) {
                 Some(k) if w.len() > 2 => f.help(format!("did you mean `{k}`?")),
+                _ if new_line => f.help("a clause starts with `principal`, `on` or `when`"),
                 _ => f.help("write several values as one list: `[a, b]`"),
             }
         }
-        Tok::Quoted(_) => f.help("write several values as one list: `[a, b]`"),
+        Tok::Quoted(_) if !new_line => f.help("write several values as one list: `[a, b]`"),
         _ => f,
     }
 }
