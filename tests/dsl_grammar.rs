@@ -142,7 +142,7 @@ fn the_examples_together_use_every_production() {
     };
     for (_, src, p) in &all {
         let text = |loc: ramgate::policy::Loc| &src[loc.start..loc.end];
-        let mut list = |l: &ValueList, see: &mut dyn FnMut(&str)| {
+        let list = |l: &ValueList, see: &mut dyn FnMut(&str)| {
             let written = text(l.loc);
             match (written.starts_with('['), l.values.len()) {
                 (false, _) => see("value-list: one value"),
