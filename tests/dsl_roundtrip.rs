@@ -110,6 +110,23 @@ fn kind_of(path: &Path) -> Option<PolicyKind> {
 }
 
 #[test]
+fn an_example_written_in_both_syntaxes_is_one_policy() {
+    let mut pairs = 0;
+    for rgp in files("examples/policies", dsl::EXTENSION) {
+        let json = rgp.with_extension("json");
+        if !json.exists() {
+            continue;
+        }
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{e}"));
+        let a = parse(&read(&rgp), kind_of(&rgp), &rgp.display().to_string());
+        let b = parse(&read(&json), kind_of(&json), &json.display().to_string());
+        assert_eq!(a, b, "{}", rgp.display());
+        pairs += 1;
+    }
+    assert!(pairs >= 2, "{pairs}");
+}
+
+#[test]
 fn the_dsl_examples_are_in_canonical_form() {
     for dir in ["examples/policies", "grammar/examples"] {
         for path in files(dir, dsl::EXTENSION) {
