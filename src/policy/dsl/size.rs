@@ -40,13 +40,16 @@ fn statement(s: &Statement) -> usize {
         fields.add(
             "Condition",
             object(c.operators.iter().map(|op| {
-                let name = op.operator.node.to_string();
+                let q = op.operator.node;
+                // `"ForAnyValue:StringEquals"`: ASCII names, no escapes.
+                let name =
+                    q.qualifier.map_or(0, |q| q.as_str().len() + 1) + q.operator.as_str().len();
                 let keys = object(
                     op.keys
                         .iter()
                         .map(|k| (quoted(&k.key.node), list(&k.values))),
                 );
-                (quoted(&name), keys)
+                (name + 2, keys)
             })),
         );
     }
