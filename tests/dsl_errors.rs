@@ -3,8 +3,11 @@
 //! line with a caret, help), and the same error kind and path as JSON for
 //! the same mistake.
 
+mod common;
+
+use proptest::prelude::*;
 use ramgate::policy::kind::MAX_SOURCE_BYTES;
-use ramgate::policy::{ParseErrorKind, Policy, PolicyKind, render_with_source};
+use ramgate::policy::{ParseErrorKind, Policy, PolicyKind, dsl, render_with_source};
 
 fn assert_message(kind: Option<PolicyKind>, src: &str, expected: &str) {
     match Policy::parse(src, kind) {
@@ -567,5 +570,57 @@ fn the_dsl_refuses_what_json_refuses_with_the_same_kind_and_path() {
         assert_eq!(d.code(), j.code(), "{dsl}");
         assert_eq!(d.kind, j.kind, "{dsl}");
         assert_eq!(d.path, j.path, "{dsl}");
+    }
+}
+
+/// Inserts `piece` into `text` at the character boundary nearest `at`.
+fn damage(text: &str, at: prop::sample::Index, piece: &str) -> String {
+    let mut cut = at.index(text.len() + 1);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{piece}{}", &text[..cut], &text[cut..])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn any_text_is_a_policy_or_an_error_never_a_panic(src in any::<String>()) {
+        if let Err(e) = Policy::from_dsl(&src, None) {
+            let _ = render_with_source(&e, "p.rgp", &src);
+        }
+        let _ = dsl::format(&src, None);
+    }
+
+    #[test]
+    fn damaged_policies_fail_inside_the_text_or_still_format_stably(
+        p in common::trees::policy(),
+        at in any::<prop::sample::Index>(),
+        piece in prop_oneof![
+            prop::sample::select(vec![
+                "//", "\n", " ", ",", "[", "]", "\"", "{}", "(", " when ", " on ", " not ",
+                "@sid(x) allow y ", "\\", r"\u{d800}", "\t",
+            ]).prop_map(str::to_string),
+            any::<char>().prop_map(|c| c.to_string()),
+        ],
+    ) {
+        let src = damage(&p.to_dsl(), at, &piece);
+        match Policy::from_dsl(&src, Some(p.kind)) {
+            Err(e) => {
+                let lines = src.lines().count().max(1) as u32;
+                prop_assert!(e.loc.line >= 1 && e.loc.line <= lines, "{:?} in\n{}", e, src);
+                prop_assert!(e.loc.start <= src.len() && src.is_char_boundary(e.loc.start));
+                let shown = render_with_source(&e, "p.rgp", &src);
+                let head = format!("p.rgp:{}:{}: ", e.loc.line, e.loc.column);
+                prop_assert!(shown.starts_with(&head), "{}", shown);
+            }
+            Ok(q) => {
+                let once = dsl::format(&src, Some(p.kind))
+                    .map_err(|e| TestCaseError::fail(format!("{e}")))?;
+                prop_assert_eq!(dsl::format(&once, Some(p.kind)), Ok(once.clone()), "{}", src);
+                prop_assert_eq!(Policy::from_dsl(&once, Some(p.kind)), Ok(q));
+            }
+        }
     }
 }

@@ -168,3 +168,33 @@ impl Out {
         self.blank = false;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_lines_are_two_line_breaks_in_white_space() {
+        assert!(blank_between("a\n  \n b", 1, 6));
+        assert!(!blank_between("a\n b", 1, 3));
+        assert!(!blank_between("a", 5, 9));
+    }
+
+    #[test]
+    fn a_list_holds_a_comment_that_starts_inside_it() {
+        let c = |start| Comment {
+            start,
+            end: start + 4,
+            text: "// x".into(),
+        };
+        assert!(comment_within(&[c(2), c(20)], 0, 10));
+        assert!(!comment_within(&[c(20)], 0, 10));
+        assert!(!comment_within(&[c(0)], 0, 10));
+    }
+
+    #[test]
+    fn a_comment_before_the_first_token_goes_first_without_a_blank_line() {
+        let out = format("\n\n// top\nversion 1 allow x on y", None);
+        assert_eq!(out.as_deref(), Ok("// top\nversion 1\n\nallow x\n  on y\n"));
+    }
+}

@@ -38,7 +38,7 @@ use crate::policy::loc::Loc;
 
 pub use fmt::format;
 pub use lexer::{KEYWORDS, is_bare_word};
-pub use print::{WIDTH, print_policy, string as print_string};
+pub use print::print_policy;
 
 /// The file extension of DSL policies.
 pub const EXTENSION: &str = "rgp";

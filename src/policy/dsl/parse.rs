@@ -698,3 +698,111 @@ fn effect_help<'a>(f: Fail<'a>, tok: &Tok<'_>) -> Fail<'a> {
         _ => f,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::condition::Operator;
+    use crate::policy::error::ParseErrorKind;
+
+    fn parse(src: &str) -> Result<Document, ParseErrorKind> {
+        Grammar::new(src)
+            .policy(src)
+            .map(|(_, d)| d)
+            .map_err(|e| *super::super::fail::into_error(e, src).kind)
+    }
+
+    fn statement(src: &str) -> Statement {
+        match parse(src) {
+            Ok(mut d) => d.statements.remove(0).statement,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn consecutive_when_clauses_of_one_operator_make_one_block() {
+        let s = statement(
+            "version 1 allow x on * when StringEquals a 1 when StringEquals b 2 when Bool c true",
+        );
+        let ops = s.condition.map(|c| c.operators).unwrap_or_default();
+        let shape: Vec<(Operator, Vec<&str>)> = ops
+            .iter()
+            .map(|o| {
+                let keys = o.keys.iter().map(|k| k.key.node.as_str()).collect();
+                (o.operator.node.operator, keys)
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                (Operator::StringEquals, vec!["a", "b"]),
+                (Operator::Bool, vec!["c"])
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_blocks_stand_alone() {
+        let s = statement("version 1 deny [] principal {} when {}");
+        assert_eq!(s.principal.map(|p| p.entries.len()), Some(0));
+        assert_eq!(s.condition.map(|c| c.operators.len()), Some(0));
+        assert_eq!(s.action.list.values.len(), 0);
+        for bad in [
+            "version 1 allow x principal {} principal ram y",
+            "version 1 allow x principal ram y principal {}",
+            "version 1 allow x when {} when Bool k true",
+            "version 1 allow x when Bool k true when {}",
+        ] {
+            assert!(
+                matches!(parse(bad), Err(ParseErrorKind::Expected { .. })),
+                "{bad}"
+            );
+        }
+        for dup in [
+            "version 1 allow x when Bool {} when Bool k true",
+            "version 1 allow x when Bool k true when Bool {}",
+        ] {
+            assert_eq!(
+                parse(dup).err(),
+                Some(ParseErrorKind::DuplicateKey("Bool".into())),
+                "{dup}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_grammar_reads_no_kind_rules() {
+        // Principal and resource together are syntax; the kind decides later.
+        let s = statement("version 1 allow x principal ram y on z");
+        assert!(s.principal.is_some() && s.resource.is_some());
+        assert_eq!(s.action.element(), "Action");
+        let s = statement("version 1 deny not [a, b]");
+        assert_eq!(s.action.element(), "NotAction");
+        assert!(s.resource.is_none());
+    }
+
+    #[test]
+    fn locations_are_byte_offsets_of_each_element() {
+        let src = "version 1\n@sid(\"é\") allow [a, \"b\"] on r";
+        let s = statement(src);
+        let text = |l: Loc| &src[l.start..l.end];
+        assert_eq!(text(s.loc), "@sid(\"é\") allow [a, \"b\"] on r");
+        assert_eq!(s.sid.map(|x| text(x.loc).to_string()), Some("\"é\"".into()));
+        assert_eq!(text(s.action.list.loc), "[a, \"b\"]");
+        assert_eq!(text(s.action.list.values[1].loc), "\"b\"");
+        assert_eq!(
+            s.resource.map(|r| text(r.loc).to_string()),
+            Some("r".into())
+        );
+    }
+
+    #[test]
+    fn principal_types_are_read_in_any_case_like_json_keys() {
+        let s = statement("version 1 allow x principal RAM a principal Service b");
+        let kinds: Vec<_> = s
+            .principal
+            .map(|p| p.entries.into_iter().map(|e| e.kind.node).collect())
+            .unwrap_or_default();
+        assert_eq!(kinds, [PrincipalKind::Ram, PrincipalKind::Service]);
+    }
+}

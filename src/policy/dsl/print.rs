@@ -24,7 +24,7 @@ use crate::policy::ast::{Policy, PrincipalKind, ValueList};
 use super::lexer::is_bare_word;
 
 /// Lines longer than this break their lists, one value per line.
-pub const WIDTH: usize = 80;
+pub(crate) const WIDTH: usize = 80;
 
 /// One printed line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -193,7 +193,7 @@ impl Layout<'_> {
 }
 
 /// A string as the DSL writes it: bare when it is a bare word, else quoted.
-pub fn string(s: &str) -> Cow<'_, str> {
+pub(crate) fn string(s: &str) -> Cow<'_, str> {
     if is_bare_word(s) {
         return Cow::Borrowed(s);
     }
