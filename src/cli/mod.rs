@@ -2,7 +2,9 @@
 //! subcommand, rendering. Exit status: 0 success (or Allow), 1 a negative
 //! answer (deny, lint findings, files to reformat), 2 bad input or usage.
 
+mod convert;
 mod eval;
+mod fmt;
 mod input;
 mod lint;
 
@@ -24,6 +26,8 @@ struct Cli {
 enum Command {
     Eval(eval::EvalArgs),
     Lint(lint::LintArgs),
+    Fmt(fmt::FmtArgs),
+    Convert(convert::ConvertArgs),
 }
 
 /// The outcome of a command, mapped to the exit status.
@@ -61,6 +65,8 @@ where
     let result = match cli.command {
         Command::Eval(args) => eval::run(args),
         Command::Lint(args) => lint::run(args),
+        Command::Fmt(args) => fmt::run(args),
+        Command::Convert(args) => convert::run(args),
     };
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,

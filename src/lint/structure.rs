@@ -512,10 +512,17 @@ mod tests {
     }
 
     #[test]
-    fn text_that_is_not_json_is_one_syntax_finding_at_the_start() {
-        // Until the DSL front end lands, non-JSON text is refused by
-        // `Policy::parse` with a syntax error, reported as `json-syntax`.
+    fn text_that_is_not_json_is_read_as_dsl() {
+        // Text that does not start with `{` is DSL: a DSL policy without
+        // `version 1` is `missing-version`; text that is neither is one
+        // syntax finding at its start.
         let f = lint_source("allow kms:Decrypt on *", None, &Config::default());
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            (f[0].code, f[0].span.line, f[0].span.column),
+            ("missing-version", 1, 1)
+        );
+        let f = lint_source("%%%", None, &Config::default());
         assert_eq!(f.len(), 1);
         assert_eq!(
             (f[0].code, f[0].span.line, f[0].span.column),

@@ -4,6 +4,7 @@
 pub mod arn;
 pub mod ast;
 pub mod condition;
+pub mod dsl;
 pub mod error;
 pub mod json;
 pub mod kind;
@@ -50,7 +51,7 @@ impl Policy {
     pub fn parse(src: &str, kind: Option<PolicyKind>) -> Result<Policy, ParseError> {
         match Format::detect(src) {
             Format::Json => json::parse_policy(src, kind),
-            Format::Dsl => dsl_parse(src, kind),
+            Format::Dsl => dsl::parse_policy(src, kind),
         }
     }
 
@@ -63,12 +64,25 @@ impl Policy {
     pub fn to_json(&self) -> String {
         json::print_policy(self)
     }
+
+    /// Parses ramgate's DSL.
+    pub fn from_dsl(src: &str, kind: Option<PolicyKind>) -> Result<Policy, ParseError> {
+        dsl::parse_policy(src, kind)
+    }
+
+    /// Prints canonical DSL.
+    pub fn to_dsl(&self) -> String {
+        dsl::print_policy(self)
+    }
 }
 
-fn dsl_parse(src: &str, _kind: Option<PolicyKind>) -> Result<Policy, ParseError> {
-    Err(ParseError::new(
-        ParseErrorKind::JsonSyntax("expected a JSON object starting with `{`".to_string()),
-        Loc::from_offsets(src, 0, 0),
-        "",
-    ))
+/// Rewrites a policy text in canonical form, in its own syntax (recognised
+/// by content): DSL keeping its comments ([`dsl::format`]), JSON as
+/// [`Policy::to_json`] prints it. The policy must be valid for `kind`
+/// (inferred when absent, as [`Policy::parse`] does).
+pub fn format(src: &str, kind: Option<PolicyKind>) -> Result<String, ParseError> {
+    match Format::detect(src) {
+        Format::Json => Ok(json::parse_policy(src, kind)?.to_json()),
+        Format::Dsl => dsl::format(src, kind),
+    }
 }

@@ -25,13 +25,13 @@ fn statement(out: &mut String, s: &Statement) {
         let entries: Vec<(String, String)> = p
             .entries
             .iter()
-            .map(|e| (e.kind.node.as_str().to_string(), list(&e.values, 4)))
+            .map(|e| (e.kind.node.as_str().to_string(), list(&e.values, 5)))
             .collect();
         fields.push(("Principal", object(&entries, 4)));
     }
-    fields.push((s.action.element(), list(&s.action.list, 3)));
+    fields.push((s.action.element(), list(&s.action.list, 4)));
     if let Some(r) = &s.resource {
-        fields.push(("Resource", list(r, 3)));
+        fields.push(("Resource", list(r, 4)));
     }
     if let Some(c) = &s.condition {
         let ops: Vec<(String, String)> = c
@@ -41,7 +41,7 @@ fn statement(out: &mut String, s: &Statement) {
                 let keys: Vec<(String, String)> = op
                     .keys
                     .iter()
-                    .map(|k| (k.key.node.clone(), list(&k.values, 5)))
+                    .map(|k| (k.key.node.clone(), list(&k.values, 6)))
                     .collect();
                 (op.operator.node.to_string(), object(&keys, 5))
             })
@@ -94,4 +94,49 @@ fn object(members: &[(String, String)], level: usize) -> String {
         .map(|(k, v)| format!("{}{}: {}", indent(level), quote(k), v))
         .collect();
     format!("{{\n{}\n{}}}", items.join(",\n"), indent(level - 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::policy::{Policy, PolicyKind};
+
+    #[test]
+    fn arrays_and_objects_nest_two_spaces_per_level_in_a_stable_key_order() {
+        let src = r#"{"Statement":[{"Condition":{"StringEquals":{"a":["1","2"],"b":"c"}},
+            "Resource":"*","Action":["kms:A","kms:B"],"Principal":{"Service":["x","y"]},
+            "Effect":"Allow","Sid":"S"}],"Version":"1"}"#;
+        let p =
+            Policy::from_json(src, Some(PolicyKind::Resource)).unwrap_or_else(|e| panic!("{e}"));
+        let expected = r#"{
+  "Version": "1",
+  "Statement": [
+    {
+      "Sid": "S",
+      "Effect": "Allow",
+      "Principal": {
+        "Service": [
+          "x",
+          "y"
+        ]
+      },
+      "Action": [
+        "kms:A",
+        "kms:B"
+      ],
+      "Resource": "*",
+      "Condition": {
+        "StringEquals": {
+          "a": [
+            "1",
+            "2"
+          ],
+          "b": "c"
+        }
+      }
+    }
+  ]
+}
+"#;
+        assert_eq!(p.to_json(), expected);
+    }
 }
