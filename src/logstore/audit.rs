@@ -96,16 +96,34 @@ pub struct Record {
     pub hash: String,
 }
 
-/// Splits a line into its body and hash, and checks the hash against `prev`.
-fn check_line(line: &str, prev: &str, expected_seq: u64) -> Result<Record, String> {
+/// A line split into its body (as hashed), its parsed content and the hash
+/// it claims.
+struct Line {
+    body: String,
+    value: serde_json::Value,
+    hash: String,
+}
+
+fn split_line(line: &str) -> Result<Line, String> {
     let at = line.rfind(",\"hash\":\"").ok_or("the record has no hash")?;
-    let stored = line[at..]
+    let hash = line[at..]
         .strip_prefix(",\"hash\":\"")
         .and_then(|h| h.strip_suffix("\"}"))
-        .ok_or("the hash is malformed")?;
+        .ok_or("the hash is malformed")?
+        .to_string();
     let body = format!("{}}}", &line[..at]);
-    let value: serde_json::Value =
-        serde_json::from_str(&body).map_err(|e| format!("the record is not JSON: {e}"))?;
+    let value = serde_json::from_str(&body).map_err(|e| format!("the record is not JSON: {e}"))?;
+    Ok(Line { body, value, hash })
+}
+
+/// Checks a line as record `expected_seq` following a record whose hash is
+/// `prev`.
+fn check_line(line: &str, prev: &str, expected_seq: u64) -> Result<Record, String> {
+    let Line {
+        body,
+        value,
+        hash: stored,
+    } = split_line(line)?;
     let seq = value["seq"].as_u64().ok_or("the record has no `seq`")?;
     if seq != expected_seq {
         return Err(format!("`seq` is {seq}, expected {expected_seq}"));
@@ -120,7 +138,7 @@ fn check_line(line: &str, prev: &str, expected_seq: u64) -> Result<Record, Strin
         seq,
         time: value["time"].as_str().unwrap_or_default().to_string(),
         event: value["event"].clone(),
-        hash: stored.to_string(),
+        hash: stored,
     })
 }
 
@@ -151,23 +169,46 @@ pub fn verify(path: &Path) -> Result<Vec<Record>, AuditError> {
 }
 
 impl AuditLog {
-    /// Opens an audit log for appending, after checking the whole chain:
-    /// appending to a broken chain would hide where it broke. A last line
-    /// without its newline is a write that never completed and is dropped.
+    /// Opens an audit log for appending. A last line without its newline is
+    /// a write that never completed and is dropped. Only the last record is
+    /// read (its own hash checked), so opening costs the same however long
+    /// the log is; [`verify`] checks the whole chain.
     pub fn open(path: &Path, durable: bool) -> Result<AuditLog, AuditError> {
-        if let Ok(bytes) = std::fs::read(path)
-            && !bytes.is_empty()
-            && !bytes.ends_with(b"\n")
-        {
-            let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(io(path, e)),
+        };
+        let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        if complete < bytes.len() {
             let f = OpenOptions::new()
                 .write(true)
                 .open(path)
                 .map_err(|e| io(path, e))?;
-            f.set_len(keep as u64).map_err(|e| io(path, e))?;
+            f.set_len(complete as u64).map_err(|e| io(path, e))?;
             f.sync_all().map_err(|e| io(path, e))?;
         }
-        let records = verify(path)?;
+        let lines = &bytes[..complete];
+        let (next_seq, last_hash) = match lines.strip_suffix(b"\n") {
+            None => (0, GENESIS.to_string()),
+            Some(body) => {
+                let start = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                let line_no = body.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+                let broken = |reason: String| AuditError::Broken {
+                    path: path.display().to_string(),
+                    line: line_no,
+                    reason,
+                };
+                let text = std::str::from_utf8(&body[start..])
+                    .map_err(|_| broken("the record is not UTF-8".into()))?;
+                let prev = split_line(text).map_err(&broken)?.value["prev"]
+                    .as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| broken("the record has no `prev`".into()))?;
+                let record = check_line(text, &prev, line_no - 1).map_err(broken)?;
+                (record.seq + 1, record.hash)
+            }
+        };
         let file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -176,10 +217,8 @@ impl AuditLog {
         Ok(AuditLog {
             path: path.to_path_buf(),
             file,
-            next_seq: records.len() as u64,
-            last_hash: records
-                .last()
-                .map_or_else(|| GENESIS.to_string(), |r| r.hash.clone()),
+            next_seq,
+            last_hash,
             durable,
         })
     }
@@ -264,6 +303,28 @@ mod tests {
         assert!(e.is_some_and(|e| {
             e.contains(":2: audit record 2 is not intact: `seq` is 2, expected 1")
         }));
+    }
+
+    #[test]
+    fn opening_checks_the_last_record_and_verify_checks_them_all() {
+        let (_d, path) = log_with(3);
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let middle_edited = text.replacen("\"block\":1", "\"block\":7", 1);
+        std::fs::write(&path, &middle_edited).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            AuditLog::open(&path, true).is_ok(),
+            "open reads only the tail"
+        );
+        assert!(matches!(
+            verify(&path),
+            Err(AuditError::Broken { line: 2, .. })
+        ));
+        let last_edited = text.replacen("\"block\":2", "\"block\":7", 1);
+        std::fs::write(&path, &last_edited).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            AuditLog::open(&path, true),
+            Err(AuditError::Broken { line: 3, .. })
+        ));
     }
 
     #[test]

@@ -1027,10 +1027,12 @@ impl LogService {
             if shard >= l.shard_count {
                 return Err(LogError::ShardNotExist(shard));
             }
-            let end = s
-                .segment(project, logstore, shard)?
-                .len()
-                .min(cursor.saturating_add(u64::from(count)));
+            let end = s.readable_end(
+                project,
+                logstore,
+                shard,
+                cursor.saturating_add(u64::from(count)),
+            )?;
             let groups = s.read_blocks(project, logstore, &l, shard, cursor..end)?;
             let detail = json!({"opened": groups.len(), "from": cursor, "to": end});
             Ok((
@@ -1063,7 +1065,7 @@ impl LogService {
             let l = s.meta.logstore(project, logstore)?.clone();
             let mut out = Vec::new();
             for shard in 0..l.shard_count {
-                let end = s.segment(project, logstore, shard)?.len();
+                let end = s.readable_end(project, logstore, shard, u64::MAX)?;
                 for mut g in s.read_blocks(project, logstore, &l, shard, 0..end)? {
                     g.group.logs.retain(|log| (from..to).contains(&log.time));
                     if !g.group.logs.is_empty() {
@@ -1074,6 +1076,25 @@ impl LogService {
             let detail = json!({"groups": out.len()});
             Ok((out, detail))
         })
+    }
+
+    /// Where a read of a shard up to `wanted` stops: at the last block, or
+    /// — when the segment is damaged — one past it, so the read reaches the
+    /// damage and fails instead of quietly returning less.
+    fn readable_end(
+        &mut self,
+        project: &str,
+        logstore: &str,
+        shard: u32,
+        wanted: u64,
+    ) -> Result<u64, LogError> {
+        let segment = self.segment(project, logstore, shard)?;
+        let end = if segment.is_damaged() {
+            segment.len() + 1
+        } else {
+            segment.len()
+        };
+        Ok(end.min(wanted))
     }
 
     /// Reads blocks `range` of a shard: each key needed is unwrapped once

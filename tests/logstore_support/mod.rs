@@ -144,6 +144,16 @@ impl Env {
         let svc = LogService::open(self.dir.path(), self.clock.clone(), options()).unwrap();
         self.svc = svc;
     }
+
+    /// Reopens without fsync: for tests that reopen hundreds of times and
+    /// are about integrity, not durability.
+    pub fn reopen_without_fsync(&mut self) {
+        let options = Options {
+            durable: false,
+            ..options()
+        };
+        self.svc = LogService::open(self.dir.path(), self.clock.clone(), options).unwrap();
+    }
 }
 
 pub fn group(n: u32) -> LogGroup {
