@@ -28,3 +28,8 @@ pub mod lint;
 pub mod logstore;
 pub mod policy;
 pub mod ram;
+
+/// The README's Rust examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

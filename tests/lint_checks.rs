@@ -405,44 +405,50 @@ fn incomplete_catalogues_report_only_near_misses() {
     assert!(lint_source(&policy("actiontrail:Whatever"), None, &config).is_empty());
 }
 
+/// The files that carry the generated checks table.
+const TABLE_FILES: [&str; 2] = ["README.md", "docs/lint-checks.md"];
+
 #[test]
-fn the_checks_table_in_the_docs_is_the_generated_one() {
-    let doc =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/lint-checks.md"))
+fn the_checks_tables_in_the_docs_are_the_generated_one() {
+    for file in TABLE_FILES {
+        let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
             .unwrap_or_else(|e| panic!("{e}"));
-    let start = doc
-        .find("<!-- checks:start -->\n")
-        .map(|i| i + "<!-- checks:start -->\n".len());
-    let end = doc.find("<!-- checks:end -->");
-    let (Some(start), Some(end)) = (start, end) else {
-        panic!("docs/lint-checks.md lacks the checks:start / checks:end markers")
-    };
-    assert_eq!(
-        &doc[start..end],
-        catalogue::markdown_table(),
-        "docs/lint-checks.md is stale: regenerate it with `cargo test --test lint_checks -- --ignored regenerate_the_checks_table`"
-    );
+        let start = doc
+            .find("<!-- checks:start -->\n")
+            .map(|i| i + "<!-- checks:start -->\n".len());
+        let end = doc.find("<!-- checks:end -->");
+        let (Some(start), Some(end)) = (start, end) else {
+            panic!("{file} lacks the checks:start / checks:end markers")
+        };
+        assert_eq!(
+            &doc[start..end],
+            catalogue::markdown_table(),
+            "{file} is stale: regenerate it with `cargo test --test lint_checks -- --ignored regenerate_the_checks_tables`"
+        );
+    }
 }
 
-/// Rewrites the table in docs/lint-checks.md from the catalogue.
+/// Rewrites the tables from the catalogue.
 #[test]
-#[ignore = "writes docs/lint-checks.md; run by hand after changing checks.json"]
-fn regenerate_the_checks_table() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/lint-checks.md");
-    let doc = std::fs::read_to_string(&path).unwrap_or_default();
-    let head = doc
-        .split("<!-- checks:start -->")
-        .next()
-        .unwrap_or("")
-        .to_string();
-    let tail = doc
-        .split("<!-- checks:end -->")
-        .nth(1)
-        .unwrap_or("\n")
-        .to_string();
-    let new = format!(
-        "{head}<!-- checks:start -->\n{}<!-- checks:end -->{tail}",
-        catalogue::markdown_table()
-    );
-    std::fs::write(&path, new).unwrap_or_else(|e| panic!("{e}"));
+#[ignore = "writes README.md and docs/lint-checks.md; run by hand after changing checks.json"]
+fn regenerate_the_checks_tables() {
+    for file in TABLE_FILES {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let doc = std::fs::read_to_string(&path).unwrap_or_default();
+        let head = doc
+            .split("<!-- checks:start -->")
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let tail = doc
+            .split("<!-- checks:end -->")
+            .nth(1)
+            .unwrap_or("\n")
+            .to_string();
+        let new = format!(
+            "{head}<!-- checks:start -->\n{}<!-- checks:end -->{tail}",
+            catalogue::markdown_table()
+        );
+        std::fs::write(&path, new).unwrap_or_else(|e| panic!("{e}"));
+    }
 }

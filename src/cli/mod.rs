@@ -3,6 +3,7 @@
 //! answer (deny, lint findings, files to reformat), 2 bad input or usage.
 
 mod convert;
+mod demo;
 mod eval;
 mod fmt;
 mod input;
@@ -25,6 +26,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Eval(eval::EvalArgs),
+    Demo(demo::DemoArgs),
     Lint(lint::LintArgs),
     Fmt(fmt::FmtArgs),
     Convert(convert::ConvertArgs),
@@ -64,6 +66,7 @@ where
     };
     let result = match cli.command {
         Command::Eval(args) => eval::run(args),
+        Command::Demo(args) => demo::run(args),
         Command::Lint(args) => lint::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Convert(args) => convert::run(args),

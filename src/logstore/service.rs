@@ -298,6 +298,11 @@ impl LogService {
         Caller::new(Ram::new(&self.directory, &*self.clock), identity)
     }
 
+    /// The audit log's file.
+    pub fn audit_path(&self) -> PathBuf {
+        self.dir.join(AUDIT_FILE)
+    }
+
     /// The decision chain of the last call (every step, allowed or not).
     pub fn last_chain(&self) -> &DecisionChain {
         &self.chain

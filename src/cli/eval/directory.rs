@@ -168,7 +168,7 @@ fn render(request: &Request, identity: &Identity, chain: &DecisionChain, trace: 
     out
 }
 
-fn step_lines(out: &mut String, step: &ChainStep) {
+pub(crate) fn step_lines(out: &mut String, step: &ChainStep) {
     let parts: Vec<String> = step
         .parts
         .iter()
