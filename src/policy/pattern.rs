@@ -171,11 +171,19 @@ impl Shape {
 /// The general matcher: `*` remembers one backtrack point; on a mismatch the
 /// last `*` swallows one more character and matching resumes after it.
 fn glob(pattern: &[char], text: &str, map: impl Fn(char) -> char) -> bool {
+    glob_counted(pattern, text, map).0
+}
+
+/// [`glob`], also returning how many times its loop ran: the bound on the
+/// work, which tests check is at most `(pattern + 1) × (text + 1)`.
+fn glob_counted(pattern: &[char], text: &str, map: impl Fn(char) -> char) -> (bool, usize) {
+    let mut steps = 0usize;
     let mut p = 0;
     let mut rest = text;
     // (pattern index after the star, text where that star's run ends)
     let mut backtrack: Option<(usize, &str)> = None;
     loop {
+        steps += 1;
         let mut chars = rest.chars();
         let Some(t) = chars.next() else { break };
         match pattern.get(p) {
@@ -200,10 +208,10 @@ fn glob(pattern: &[char], text: &str, map: impl Fn(char) -> char) -> bool {
                 p = after_star;
                 rest = from;
             }
-            None => return false,
+            None => return (false, steps),
         }
     }
-    pattern[p.min(pattern.len())..].iter().all(|&c| c == '*')
+    (pattern[p.min(pattern.len())..].iter().all(|&c| c == '*'), steps)
 }
 
 impl fmt::Debug for Pattern {
@@ -278,6 +286,26 @@ mod tests {
         assert!(mi("*DATA*", "kms:generatedatakey"));
         assert!(mi("Ä?", "äb"));
         assert!(!m("kms:Gen*", "KMS:GENERATE"));
+    }
+
+    #[test]
+    fn the_work_is_bounded_by_pattern_times_text() {
+        // The classic worst cases for backtracking matchers: many stars that
+        // each could swallow the same run, and a final mismatch.
+        for stars in [1, 5, 20, 50] {
+            let pattern: Vec<char> = format!("{}b", "*a".repeat(stars)).chars().collect();
+            let mut previous = 0;
+            for len in [100, 200, 400, 800, 1600] {
+                let text = "a".repeat(len);
+                let (matched, steps) = glob_counted(&pattern, &text, |c| c);
+                assert!(!matched);
+                assert!(steps <= (pattern.len() + 1) * (len + 1), "{stars} stars, {len} chars: {steps} steps");
+                // Doubling the text at most doubles the work (plus a little):
+                // linear in the text for a fixed pattern, never exponential.
+                assert!(previous == 0 || steps <= 2 * previous + pattern.len() + 2, "{stars} stars, {len}: {steps} after {previous}");
+                previous = steps;
+            }
+        }
     }
 
     #[test]
