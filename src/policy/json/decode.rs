@@ -69,12 +69,12 @@ fn member<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
 /// Decodes a JSON tree already read from `src` as a policy of `kind`.
 pub fn decode(src: &str, root: &Node, kind: PolicyKind) -> Result<Policy, ParseError> {
     let Value::Object(members) = &root.value else {
-        return Err(wrong_type(root, "the policy", "an object", &Path::root()));
+        return Err(wrong_type(root, "the policy", "an object", &At::Root));
     };
     let mut version = None;
     let mut statements = None;
     for (key, value) in members {
-        let path = Path::root().key(&key.node);
+        let path = At::Root.key(&key.node);
         match key.node.as_str() {
             "Version" => version = Some(value),
             "Statement" => statements = Some((value, path)),
@@ -119,7 +119,7 @@ pub fn decode(src: &str, root: &Node, kind: PolicyKind) -> Result<Policy, ParseE
             return Err(ParseError::new(
                 K::MissingStatement,
                 node.loc,
-                path.as_str(),
+                path.render(),
             ));
         }
         Value::Array(items) => items
@@ -143,7 +143,7 @@ pub fn decode(src: &str, root: &Node, kind: PolicyKind) -> Result<Policy, ParseE
     })
 }
 
-fn wrong_type(node: &Node, element: &str, expected: &'static str, path: &Path) -> ParseError {
+fn wrong_type(node: &Node, element: &str, expected: &'static str, path: &At<'_>) -> ParseError {
     ParseError::new(
         K::WrongType {
             element: element.to_string(),
@@ -151,7 +151,7 @@ fn wrong_type(node: &Node, element: &str, expected: &'static str, path: &Path) -
             found: node.value.type_name(),
         },
         node.loc,
-        path.as_str(),
+        path.render(),
     )
 }
 
@@ -167,11 +167,11 @@ const STATEMENT_ELEMENTS: &[&str] = &[
 
 /// An element RAM does not have; `known` are the elements allowed here, for
 /// a did-you-mean.
-fn unsupported(key: &Spanned<String>, path: &Path, known: &[&'static str]) -> ParseError {
+fn unsupported(key: &Spanned<String>, path: &At<'_>, known: &[&'static str]) -> ParseError {
     let e = ParseError::new(
         K::UnsupportedElement(key.node.clone()),
         key.loc,
-        path.as_str(),
+        path.render(),
     );
     match key.node.as_str() {
         "NotResource" | "NotPrincipal" => e.with_help(format!(
@@ -185,13 +185,47 @@ fn unsupported(key: &Spanned<String>, path: &Path, known: &[&'static str]) -> Pa
     }
 }
 
-/// Decodes one statement object; `ramgate lint` decodes statements one by
-/// one so that one broken statement does not hide the others.
-pub(crate) fn statement(
-    node: &Node,
-    path: &Path,
-    kind: PolicyKind,
-) -> Result<Statement, ParseError> {
+/// Decodes one statement object at `path`; `ramgate lint` decodes
+/// statements one by one so that one broken statement does not hide the
+/// others.
+pub(crate) fn decode_statement(node: &Node, path: &Path, kind: PolicyKind) -> Result<Statement, ParseError> {
+    statement(node, &At::Base(path), kind)
+}
+
+/// A JSON path that is built only when an error needs it, so decoding a
+/// valid policy allocates no path strings.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Root,
+    Base(&'a Path),
+    Key(&'a At<'a>, &'a str),
+    Index(&'a At<'a>, usize),
+}
+
+impl<'a> At<'a> {
+    fn key(&'a self, key: &'a str) -> At<'a> {
+        At::Key(self, key)
+    }
+
+    fn index(&'a self, i: usize) -> At<'a> {
+        At::Index(self, i)
+    }
+
+    fn path(&self) -> Path {
+        match self {
+            At::Root => Path::root(),
+            At::Base(p) => (*p).clone(),
+            At::Key(parent, key) => parent.path().key(key),
+            At::Index(parent, i) => parent.path().index(*i),
+        }
+    }
+
+    fn render(&self) -> String {
+        self.path().as_str().to_string()
+    }
+}
+
+fn statement(node: &Node, path: &At<'_>, kind: PolicyKind) -> Result<Statement, ParseError> {
     let Value::Object(members) = &node.value else {
         return Err(wrong_type(node, "a statement", "an object", path));
     };
@@ -211,7 +245,7 @@ pub(crate) fn statement(
             "Effect" => effect = Some(effect_of(value, &p)?),
             "Action" | "NotAction" => {
                 if action.is_some() {
-                    return Err(ParseError::new(K::ActionAndNotAction, key.loc, p.as_str()));
+                    return Err(ParseError::new(K::ActionAndNotAction, key.loc, p.render()));
                 }
                 let list = values(value, &key.node, &p)?;
                 action = Some(ActionList {
@@ -224,14 +258,14 @@ pub(crate) fn statement(
                     return Err(ParseError::new(
                         K::ResourceInTrustPolicy,
                         key.loc,
-                        p.as_str(),
+                        p.render(),
                     ));
                 }
                 resource = Some(values(value, "Resource", &p)?);
             }
             "Principal" => {
                 if !kind.has_principal() {
-                    return Err(ParseError::new(K::PrincipalNotAllowed(kind), key.loc, p.as_str())
+                    return Err(ParseError::new(K::PrincipalNotAllowed(kind), key.loc, p.render())
                         .with_help("identity and session policies apply to whoever they are attached to; name principals in trust or resource policies"));
                 }
                 principal = Some(principal_of(value, &p)?);
@@ -240,12 +274,11 @@ pub(crate) fn statement(
             _ => return Err(unsupported(key, &p, STATEMENT_ELEMENTS)),
         }
     }
-    let path_str = path.as_str();
-    let effect = effect.ok_or_else(|| ParseError::new(K::MissingEffect, node.loc, path_str))?;
-    let action = action.ok_or_else(|| ParseError::new(K::MissingAction, node.loc, path_str))?;
+    let effect = effect.ok_or_else(|| ParseError::new(K::MissingEffect, node.loc, path.render()))?;
+    let action = action.ok_or_else(|| ParseError::new(K::MissingAction, node.loc, path.render()))?;
     if kind.has_resource() && resource.is_none() {
         return Err(
-            ParseError::new(K::MissingResource(kind), node.loc, path_str)
+            ParseError::new(K::MissingResource(kind), node.loc, path.render())
                 .with_help("add `\"Resource\": \"*\"` or the ARNs the statement covers"),
         );
     }
@@ -253,7 +286,7 @@ pub(crate) fn statement(
         return Err(ParseError::new(
             K::MissingPrincipal(kind),
             node.loc,
-            path_str,
+            path.render(),
         ));
     }
     Ok(Statement {
@@ -267,12 +300,12 @@ pub(crate) fn statement(
     })
 }
 
-fn effect_of(node: &Node, path: &Path) -> Result<Spanned<Effect>, ParseError> {
+fn effect_of(node: &Node, path: &At<'_>) -> Result<Spanned<Effect>, ParseError> {
     match &node.value {
         Value::String(s) if s == "Allow" => Ok(Spanned::new(Effect::Allow, node.loc)),
         Value::String(s) if s == "Deny" => Ok(Spanned::new(Effect::Deny, node.loc)),
         Value::String(s) => {
-            let e = ParseError::new(K::InvalidEffect(s.clone()), node.loc, path.as_str());
+            let e = ParseError::new(K::InvalidEffect(s.clone()), node.loc, path.render());
             Err(
                 match crate::policy::condition::suggest(s, ["Allow", "Deny"].into_iter()) {
                     Some(fix) => e.with_help(format!("did you mean `{fix}`?")),
@@ -285,7 +318,7 @@ fn effect_of(node: &Node, path: &Path) -> Result<Spanned<Effect>, ParseError> {
 }
 
 /// A string or an array of strings.
-fn values(node: &Node, element: &str, path: &Path) -> Result<ValueList, ParseError> {
+fn values(node: &Node, element: &str, path: &At<'_>) -> Result<ValueList, ParseError> {
     let element = format!("`{element}`");
     match &node.value {
         Value::String(s) => Ok(ValueList {
@@ -320,7 +353,7 @@ fn values(node: &Node, element: &str, path: &Path) -> Result<ValueList, ParseErr
     }
 }
 
-fn principal_of(node: &Node, path: &Path) -> Result<PrincipalBlock, ParseError> {
+fn principal_of(node: &Node, path: &At<'_>) -> Result<PrincipalBlock, ParseError> {
     let Value::Object(members) = &node.value else {
         return Err(wrong_type(
             node,
@@ -333,13 +366,13 @@ fn principal_of(node: &Node, path: &Path) -> Result<PrincipalBlock, ParseError> 
     for (key, value) in members {
         let p = path.key(&key.node);
         let kind = PrincipalKind::parse(&key.node).ok_or_else(|| {
-            ParseError::new(K::InvalidPrincipal(key.node.clone()), key.loc, p.as_str())
+            ParseError::new(K::InvalidPrincipal(key.node.clone()), key.loc, p.render())
         })?;
         if entries.iter().any(|e| e.kind.node == kind) {
             return Err(ParseError::new(
                 K::DuplicateKey(key.node.clone()),
                 key.loc,
-                p.as_str(),
+                p.render(),
             ));
         }
         let values = values(value, &key.node, &p)?;
@@ -354,7 +387,7 @@ fn principal_of(node: &Node, path: &Path) -> Result<PrincipalBlock, ParseError> 
     })
 }
 
-fn condition_of(node: &Node, path: &Path) -> Result<ConditionBlock, ParseError> {
+fn condition_of(node: &Node, path: &At<'_>) -> Result<ConditionBlock, ParseError> {
     let Value::Object(members) = &node.value else {
         return Err(wrong_type(node, "`Condition`", "an object", path));
     };
@@ -364,7 +397,7 @@ fn condition_of(node: &Node, path: &Path) -> Result<ConditionBlock, ParseError> 
         let operator: QualifiedOperator = op_key
             .node
             .parse()
-            .map_err(|e| ParseError::new(K::Operator(e), op_key.loc, op_path.as_str()))?;
+            .map_err(|e| ParseError::new(K::Operator(e), op_key.loc, op_path.render()))?;
         let Value::Object(keys) = &block.value else {
             return Err(wrong_type(
                 block,
@@ -385,7 +418,7 @@ fn condition_of(node: &Node, path: &Path) -> Result<ConditionBlock, ParseError> 
                 return Err(ParseError::new(
                     K::DuplicateKey(key.node.clone()),
                     key.loc,
-                    key_path.as_str(),
+                    key_path.render(),
                 ));
             }
             let values = values(value, &key.node, &key_path)?;
@@ -394,7 +427,7 @@ fn condition_of(node: &Node, path: &Path) -> Result<ConditionBlock, ParseError> 
                     let p = if matches!(value.value, Value::Array(_)) {
                         key_path.index(i)
                     } else {
-                        key_path.clone()
+                        key_path
                     };
                     ParseError::new(
                         K::ConditionValue {
@@ -402,7 +435,7 @@ fn condition_of(node: &Node, path: &Path) -> Result<ConditionBlock, ParseError> 
                             error,
                         },
                         v.loc,
-                        p.as_str(),
+                        p.render(),
                     )
                 })?;
             }
