@@ -16,8 +16,10 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use logstore_support::*;
 use ramgate::logstore::{Log, LogGroup, LogService};
 
-/// At least 20 kills, as the acceptance criterion asks.
-const KILLS: u64 = 24;
+/// At least 20 kills, as the acceptance criterion asks. (The cost of a run
+/// grows with the directory — each open checks the whole audit log — so
+/// not many more.)
+const KILLS: u64 = 22;
 /// The most acknowledgements read before a kill.
 const MAX_ACKS: u64 = 200;
 
@@ -98,8 +100,8 @@ fn acknowledged_log_groups_survive_repeated_kills() {
     let mut expected: BTreeMap<u64, LogGroup> = BTreeMap::new();
     let mut killed_mid_run = 0;
     for run in 0..KILLS {
-        // Every sixth run dies before it could acknowledge anything.
-        let target = if run % 6 == 0 {
+        // Every fifth run dies before it could acknowledge anything.
+        let target = if run % 5 == 0 {
             0
         } else {
             1 + xorshift(&mut seed) % MAX_ACKS
