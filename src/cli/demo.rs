@@ -17,7 +17,7 @@ use crate::logstore::{
 use crate::policy::Policy;
 use crate::ram::{DecisionChain, Identity, PolicyRef, Ram, Target};
 
-use super::eval::directory::step_lines;
+use super::chain::{Request, step_lines};
 use super::{Failure, Outcome};
 
 /// Walk through Log Service data encryption with KMS (service keys and
@@ -181,7 +181,7 @@ impl Demo {
     fn chain(&mut self, chain: &DecisionChain) {
         let mut lines = String::new();
         for step in &chain.steps {
-            step_lines(&mut lines, step);
+            step_lines(&mut lines, step, Request::Named);
         }
         for line in lines.lines() {
             let _ = writeln!(self.out, "   {line}");

@@ -12,7 +12,7 @@ use crate::policy::{Policy, PolicyKind};
 use super::input::{read_policy, read_text};
 use super::{Failure, Outcome};
 
-pub(crate) mod directory;
+mod directory;
 
 /// Evaluate a request against policies and say why it is allowed or denied.
 ///

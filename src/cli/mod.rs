@@ -2,12 +2,19 @@
 //! subcommand, rendering. Exit status: 0 success (or Allow), 1 a negative
 //! answer (deny, lint findings, files to reformat), 2 bad input or usage.
 
+mod audit;
+mod chain;
 mod convert;
+mod data;
 mod demo;
 mod eval;
 mod fmt;
+mod init;
 mod input;
+mod kms;
 mod lint;
+mod log;
+mod ram;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -30,6 +37,11 @@ enum Command {
     Lint(lint::LintArgs),
     Fmt(fmt::FmtArgs),
     Convert(convert::ConvertArgs),
+    Init(init::InitArgs),
+    Ram(ram::RamArgs),
+    Kms(kms::KmsArgs),
+    Log(log::LogArgs),
+    Audit(audit::AuditArgs),
 }
 
 /// The outcome of a command, mapped to the exit status.
@@ -70,6 +82,11 @@ where
         Command::Lint(args) => lint::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Convert(args) => convert::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Ram(args) => ram::run(args),
+        Command::Kms(args) => kms::run(args),
+        Command::Log(args) => log::run(args),
+        Command::Audit(args) => audit::run(args),
     };
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,

@@ -32,7 +32,7 @@ use super::store::{RootKeySource, Store};
 use crate::clock::Clock;
 
 use super::caller::Caller;
-use crate::policy::arn::{Arn, is_account_id};
+use crate::policy::arn::{Arn, is_account_id, is_region};
 
 /// The most characters a key description may have.
 pub const MAX_DESCRIPTION_CHARS: usize = 8192;
@@ -131,11 +131,7 @@ impl Kms {
         clock: Arc<dyn Clock>,
         root: RootKeySource,
     ) -> Result<Kms, KmsError> {
-        let region_ok = !region.is_empty()
-            && region
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !region_ok {
+        if !is_region(region) {
             return Err(KmsError::InvalidRegion(region.to_owned()));
         }
         if !is_account_id(account) {

@@ -23,6 +23,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+/// The audit log's file name in a data directory.
+pub const AUDIT_FILE: &str = "audit.jsonl";
+
 /// The `prev` of the first record.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 

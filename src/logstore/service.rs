@@ -28,12 +28,12 @@ use crate::clock::Clock;
 use crate::durable::{create_private_dir, remove_stale_temp_files, write_atomically};
 use crate::kms::cipher::Algorithm;
 use crate::kms::{Caller, DataKeySpec, EncryptionContext, KeyState, Kms, KmsError, RootKeySource};
-use crate::policy::arn::is_account_id;
+use crate::policy::arn::{is_account_id, is_region};
 use crate::ram::{
     Access, Account, AssumeRoleRequest, DecisionChain, Directory, Identity, Ram, RamError,
 };
 
-use super::audit::AuditLog;
+use super::audit::{AUDIT_FILE, AuditLog};
 use super::block::{self, Location, Protection};
 use super::encrypt_conf::{EncryptConf, EncryptType, UserCmkInfo};
 use super::error::LogError;
@@ -47,7 +47,6 @@ pub const LOG_SERVICE: &str = "log.aliyuncs.com";
 const BYOK_SESSION: &str = "aliyun-log-byok";
 const CLOUD_FILE: &str = "cloud.json";
 const RAM_FILE: &str = "ram.json";
-const AUDIT_FILE: &str = "audit.jsonl";
 /// Seals are reserved (persisted) this many at a time, so the per-key count
 /// survives a restart without a write per seal.
 const RESERVE_CHUNK: u64 = 1 << 16;
@@ -200,6 +199,13 @@ impl LogService {
         if !is_account_id(account) {
             return Err(LogError::ParameterInvalid(format!(
                 "`{account}` is not a 16-digit account id"
+            )));
+        }
+        // Checked before anything is written: a directory left half-made
+        // would refuse the next `init`.
+        if !is_region(region) {
+            return Err(LogError::ParameterInvalid(format!(
+                "`{region}` is not a region id such as `cn-hangzhou`"
             )));
         }
         create_private_dir(dir).map_err(|e| storage(dir, e))?;

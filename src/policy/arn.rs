@@ -48,9 +48,27 @@ pub fn is_account_id(uid: &str) -> bool {
     uid.len() == 16 && uid.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Whether `region` can name a region in an ARN (`cn-hangzhou`): lower-case
+/// letters, digits and `-`, not empty.
+pub fn is_region(region: &str) -> bool {
+    !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regions_are_lower_case_words() {
+        assert!(is_region("cn-hangzhou"));
+        assert!(is_region("ap-southeast-1"));
+        assert!(!is_region(""));
+        assert!(!is_region("CN HZ"));
+        assert!(!is_region("cn:hangzhou"));
+    }
 
     #[test]
     fn arns_split_into_five_fields() {

@@ -211,7 +211,10 @@ fn glob_counted(pattern: &[char], text: &str, map: impl Fn(char) -> char) -> (bo
             None => return (false, steps),
         }
     }
-    (pattern[p.min(pattern.len())..].iter().all(|&c| c == '*'), steps)
+    (
+        pattern[p.min(pattern.len())..].iter().all(|&c| c == '*'),
+        steps,
+    )
 }
 
 impl fmt::Debug for Pattern {
@@ -299,10 +302,16 @@ mod tests {
                 let text = "a".repeat(len);
                 let (matched, steps) = glob_counted(&pattern, &text, |c| c);
                 assert!(!matched);
-                assert!(steps <= (pattern.len() + 1) * (len + 1), "{stars} stars, {len} chars: {steps} steps");
+                assert!(
+                    steps <= (pattern.len() + 1) * (len + 1),
+                    "{stars} stars, {len} chars: {steps} steps"
+                );
                 // Doubling the text at most doubles the work (plus a little):
                 // linear in the text for a fixed pattern, never exponential.
-                assert!(previous == 0 || steps <= 2 * previous + pattern.len() + 2, "{stars} stars, {len}: {steps} after {previous}");
+                assert!(
+                    previous == 0 || steps <= 2 * previous + pattern.len() + 2,
+                    "{stars} stars, {len}: {steps} after {previous}"
+                );
                 previous = steps;
             }
         }

@@ -4,16 +4,15 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use time::Duration;
-
 use crate::authz::{Decision, Request};
-use crate::policy::{Effect, PolicyKind};
+use crate::policy::PolicyKind;
 use crate::ram::{
-    ASSUME_ROLE, Access, ChainStep, Clock, DEFAULT_DURATION_SECONDS, DecisionChain, Directory,
-    Identity, PASS_ROLE, PartKind, PolicyDocument, Ram, RamError, RoleSession, SERVICE_KEY,
-    SystemClock, parse_role_arn,
+    ASSUME_ROLE, Access, Clock, DecisionChain, Directory, Identity, PASS_ROLE, PolicyDocument, Ram,
+    RamError, RoleSession, SERVICE_KEY, SystemClock, parse_role_arn,
 };
 
+use super::super::chain::{Request as StepRequest, step_lines};
+use super::super::data::{parse_identity, session_expiration};
 use super::super::input::read_text;
 use super::super::{Failure, Outcome};
 use super::{EvalArgs, FormatArg, explain};
@@ -76,12 +75,11 @@ pub(super) fn run(args: &EvalArgs, path: &str) -> Result<Outcome, Failure> {
 /// `--as`, else the request's principal; a role session gets the
 /// `--session-policy` and lasts the default AssumeRole duration.
 fn identity(args: &EvalArgs, request: &Request, clock: &dyn Clock) -> Result<Identity, Failure> {
-    let expiration = clock
-        .now()
-        .saturating_add(Duration::seconds(DEFAULT_DURATION_SECONDS as i64));
     let identity = match (&args.as_identity, &request.principal) {
-        (Some(text), _) => Identity::parse(text, expiration).map_err(failure)?,
-        (None, Some(p)) => Identity::from_principal(p.clone(), expiration).map_err(failure)?,
+        (Some(text), _) => parse_identity(text, clock).map_err(failure)?,
+        (None, Some(p)) => {
+            Identity::from_principal(p.clone(), session_expiration(clock)).map_err(failure)?
+        }
         (None, None) => {
             return Err(Failure::new(
                 "who asks? give `--as` (a RAM ARN or a service name) or a principal in the request",
@@ -158,7 +156,7 @@ fn render(request: &Request, identity: &Identity, chain: &DecisionChain, trace: 
         request.action
     );
     for step in &chain.steps {
-        step_lines(&mut out, step);
+        step_lines(&mut out, step, StepRequest::Omitted);
         if trace {
             for s in &step.trace.statements {
                 explain(&mut out, s);
@@ -166,77 +164,4 @@ fn render(request: &Request, identity: &Identity, chain: &DecisionChain, trace: 
         }
     }
     out
-}
-
-pub(crate) fn step_lines(out: &mut String, step: &ChainStep) {
-    let parts: Vec<String> = step
-        .parts
-        .iter()
-        .map(|p| {
-            let kind = serde_json::to_value(p.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            let either = if p.required { "" } else { " (either)" };
-            format!("{kind}{either} {}", p.decision)
-        })
-        .collect();
-    let _ = writeln!(
-        out,
-        "  {}: {} [{}]",
-        step.step.as_str(),
-        step.decision(),
-        parts.join(", ")
-    );
-    if step.response.reasons.is_empty() {
-        for why in unexplained(step) {
-            let _ = writeln!(out, "    {why}");
-        }
-    }
-    for r in &step.response.reasons {
-        let verb = if r.effect == Effect::Deny {
-            "denied"
-        } else {
-            "allowed"
-        };
-        let sid = r
-            .sid
-            .as_deref()
-            .map(|s| format!(" ({s})"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "    {verb} by {}:{}:{} statement {}{sid}",
-            r.policy, r.line, r.column, r.statement
-        );
-    }
-}
-
-/// Why a step without deciding statements came out as it did, one line per
-/// part that counted.
-fn unexplained(step: &ChainStep) -> Vec<&'static str> {
-    let some_alternative_allows = step
-        .parts
-        .iter()
-        .any(|p| !p.required && p.decision.is_allowed());
-    step.parts
-        .iter()
-        .filter(|p| {
-            if step.decision().is_allowed() {
-                p.kind == PartKind::Account
-            } else {
-                !p.decision.is_allowed() && (p.required || !some_alternative_allows)
-            }
-        })
-        .map(|p| match (p.kind, p.decision) {
-            (PartKind::Account, Decision::Allow) => "the account's own resource: no policy needed",
-            (PartKind::Account, _) => "not the account's own resource",
-            (PartKind::Session, _) => "no statement of the session policy applies",
-            (PartKind::Identity, _) => "no statement of the identity policies applies",
-            (PartKind::Resource, _) => {
-                "no statement of the resource policy applies (a resource of another account without one admits nobody)"
-            }
-            (PartKind::Trust, _) => "no statement of the trust policy applies",
-        })
-        .collect()
 }

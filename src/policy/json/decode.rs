@@ -188,7 +188,11 @@ fn unsupported(key: &Spanned<String>, path: &At<'_>, known: &[&'static str]) -> 
 /// Decodes one statement object at `path`; `ramgate lint` decodes
 /// statements one by one so that one broken statement does not hide the
 /// others.
-pub(crate) fn decode_statement(node: &Node, path: &Path, kind: PolicyKind) -> Result<Statement, ParseError> {
+pub(crate) fn decode_statement(
+    node: &Node,
+    path: &Path,
+    kind: PolicyKind,
+) -> Result<Statement, ParseError> {
     statement(node, &At::Base(path), kind)
 }
 
@@ -274,8 +278,10 @@ fn statement(node: &Node, path: &At<'_>, kind: PolicyKind) -> Result<Statement, 
             _ => return Err(unsupported(key, &p, STATEMENT_ELEMENTS)),
         }
     }
-    let effect = effect.ok_or_else(|| ParseError::new(K::MissingEffect, node.loc, path.render()))?;
-    let action = action.ok_or_else(|| ParseError::new(K::MissingAction, node.loc, path.render()))?;
+    let effect =
+        effect.ok_or_else(|| ParseError::new(K::MissingEffect, node.loc, path.render()))?;
+    let action =
+        action.ok_or_else(|| ParseError::new(K::MissingAction, node.loc, path.render()))?;
     if kind.has_resource() && resource.is_none() {
         return Err(
             ParseError::new(K::MissingResource(kind), node.loc, path.render())

@@ -1,0 +1,317 @@
+//! What the data-directory commands (`init`, `ram`, `kms`, `log`, `audit`)
+//! share: where the data directory is, who acts (`--as`), printing the
+//! decision chain (`--trace`), and errors with Alibaba's code and status.
+//!
+//! Exit status of these commands: 0 success; 1 a refusal — the service
+//! understood the request and said no (`Unauthorized`, `KMSKeyUnavailable`,
+//! `Forbidden.NoPermission`, a key state that refuses the call:
+//! `Rejected.*`); 2 bad input or usage (unknown names, invalid values,
+//! files that do not read, a data directory that is not one).
+
+use std::fmt;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::Args;
+use time::{Duration, OffsetDateTime};
+
+use crate::kms::KmsError;
+use crate::logstore::{LogError, LogService, Options};
+use crate::ram::{Clock, DEFAULT_DURATION_SECONDS, DecisionChain, Identity, RamError, SystemClock};
+
+use super::{Failure, Outcome, chain};
+
+/// `--data-dir`, for every data-directory command.
+#[derive(Debug, Args)]
+pub(crate) struct DataDirArg {
+    /// The data directory (made by `ramgate init`).
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "RAMGATE_DATA_DIR",
+        default_value = ".ramgate",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+}
+
+/// `--format`, for commands whose output is data.
+#[derive(Debug, Args)]
+pub(crate) struct FormatArg {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    pub format: Format,
+}
+
+/// Who acts and what is shown, for commands that act as someone.
+#[derive(Debug, Args)]
+pub(crate) struct ActingArgs {
+    /// Who acts: `acs:ram::<uid>:root` (the account itself, the default),
+    /// `acs:ram::<uid>:user/<name>`, or a session of a role
+    /// `acs:ram::<uid>:role/<role>/<session>` (no session policy, valid for
+    /// the default AssumeRole duration of 3600 seconds).
+    #[arg(long = "as", value_name = "WHO", global = true)]
+    pub as_identity: Option<String>,
+    /// Print the decision chain of every call on standard error (standard
+    /// output stays data): one line per step — what was asked, of whom, the
+    /// decision — and the statements that decided it as
+    /// `policy:line:column`. JSON with `--format json`.
+    #[arg(long, global = true)]
+    pub trace: bool,
+    #[command(flatten)]
+    pub format: FormatArg,
+}
+
+/// Text or JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    Text,
+    Json,
+}
+
+/// When a role session named on the command line expires: the default
+/// AssumeRole duration from now.
+pub(crate) fn session_expiration(clock: &dyn Clock) -> OffsetDateTime {
+    clock
+        .now()
+        .saturating_add(Duration::seconds(DEFAULT_DURATION_SECONDS as i64))
+}
+
+/// Reads `--as`: a RAM ARN (`…:root`, `…:user/<name>`,
+/// `…:role/<role>/<session>`) or a service name. A role session named this
+/// way has no session policy and lasts the default AssumeRole duration.
+pub(crate) fn parse_identity(text: &str, clock: &dyn Clock) -> Result<Identity, RamError> {
+    Identity::parse(text, session_expiration(clock))
+}
+
+/// Opens the data directory, acknowledging writes only once durable
+/// (`Options::default()`); the root key comes from `RAMGATE_ROOT_KEY`, else
+/// the directory's own `kms/root.key`.
+pub(crate) fn open(dir: &Path) -> Result<LogService, DataError> {
+    Ok(LogService::open(
+        dir,
+        Arc::new(SystemClock),
+        Options::default(),
+    )?)
+}
+
+impl ActingArgs {
+    /// The identity `--as` names, by default the account itself.
+    pub(crate) fn identity(&self, svc: &LogService) -> Result<Identity, DataError> {
+        match &self.as_identity {
+            None => Ok(Identity::Account {
+                uid: svc.account().to_string(),
+            }),
+            Some(text) => Ok(parse_identity(text, svc.clock())?),
+        }
+    }
+
+    /// The output format.
+    pub(crate) fn format(&self) -> Format {
+        self.format.format
+    }
+
+    /// Prints a call's decision chain on standard error when `--trace` asks.
+    pub(crate) fn show_chain(&self, chain: &DecisionChain) {
+        if !self.trace {
+            return;
+        }
+        match self.format() {
+            Format::Text => eprint!("{}", chain::render(chain)),
+            Format::Json => eprintln!("{}", chain.to_json()),
+        }
+    }
+}
+
+/// Writes to standard output and flushes at once (`put-logs` acknowledges
+/// each write as it happens); a closed output ends the command instead of
+/// panicking as `print!` would.
+pub(crate) fn emit(text: &str) -> Result<(), DataError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| DataError::local(format!("cannot write to standard output: {e}")))
+}
+
+/// Writes a value as pretty JSON and a newline.
+pub(crate) fn emit_json(value: &impl serde::Serialize) -> Result<(), DataError> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| DataError::local(format!("cannot render JSON: {e}")))?;
+    emit(&format!("{text}\n"))
+}
+
+/// A value given inline or, as `@FILE`, in a file: the text and where it
+/// came from (for error messages).
+pub(crate) fn inline_or_file(value: &str) -> Result<(String, String), String> {
+    match value.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path)
+            .map(|text| (text, path.to_string()))
+            .map_err(|e| format!("cannot read `{path}`: {e}")),
+        None => Ok((value.to_string(), "<inline>".to_string())),
+    }
+}
+
+/// An error of a data-directory command: the service's code and HTTP
+/// status, a one-line message, an optional hint, and whether it is a
+/// refusal (exit 1) or bad input (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DataError {
+    code: String,
+    status: u16,
+    message: String,
+    help: Option<String>,
+    refusal: bool,
+}
+
+impl DataError {
+    /// Bad input named in a service's own code (`ParameterInvalid` for Log
+    /// Service, `InvalidParameter` for KMS and RAM).
+    pub(crate) fn invalid(code: &str, message: impl Into<String>) -> DataError {
+        DataError {
+            code: code.to_string(),
+            status: 400,
+            message: message.into(),
+            help: None,
+            refusal: false,
+        }
+    }
+
+    /// A local failure (standard output closed, …): no service answered.
+    fn local(message: String) -> DataError {
+        DataError {
+            code: "InternalServerError".to_string(),
+            status: 500,
+            message,
+            help: None,
+            refusal: false,
+        }
+    }
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): {}", self.code, self.status, self.message)?;
+        if let Some(help) = &self.help {
+            write!(f, "\n  = help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<LogError> for DataError {
+    fn from(e: LogError) -> DataError {
+        DataError {
+            code: e.code().to_string(),
+            status: e.http_status(),
+            refusal: matches!(
+                e,
+                LogError::Unauthorized { .. } | LogError::KeyUnavailable { .. }
+            ),
+            message: e.to_string(),
+            help: None,
+        }
+    }
+}
+
+impl From<KmsError> for DataError {
+    fn from(e: KmsError) -> DataError {
+        DataError {
+            code: e.code().to_string(),
+            status: e.http_status(),
+            // The caller may not, or the key's state does not let it; a
+            // caller RAM cannot authorize at all (a user that does not
+            // exist, an expired session) is refused the same way.
+            refusal: matches!(
+                e,
+                KmsError::NoPermission { .. }
+                    | KmsError::Caller(_)
+                    | KmsError::Disabled(_)
+                    | KmsError::PendingDeletion(_)
+                    | KmsError::StateModifiedFailed { .. }
+            ),
+            message: e.to_string(),
+            help: e.help().map(str::to_string),
+        }
+    }
+}
+
+impl From<RamError> for DataError {
+    fn from(e: RamError) -> DataError {
+        let (message, help) = match &e {
+            // The rustc-style rendering already ends with its help line.
+            RamError::PolicyDocument(d) => (d.render(), None),
+            _ => (e.to_string(), e.help()),
+        };
+        DataError {
+            code: e.code(),
+            status: e.http_status(),
+            refusal: matches!(
+                e,
+                RamError::NoPermission(_) | RamError::RootCannotAssumeRole(_)
+            ),
+            message,
+            help,
+        }
+    }
+}
+
+/// Ends a data-directory command: a refusal is printed here and exits 1;
+/// bad input goes back as a [`Failure`] (exit 2), printed as
+/// `error: <Code> (<status>): <message>`.
+pub(crate) fn finish(result: Result<(), DataError>) -> Result<Outcome, Failure> {
+    match result {
+        Ok(()) => Ok(Outcome::Yes),
+        Err(e) if e.refusal => {
+            eprintln!("error: {e}");
+            Ok(Outcome::No)
+        }
+        Err(e) => Err(Failure::new(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kms::KeyId;
+
+    #[test]
+    fn refusals_and_bad_input_are_told_apart() {
+        let unauthorized = DataError::from(LogError::Unauthorized {
+            step: "pass-role".into(),
+            reason: "no".into(),
+        });
+        assert!(unauthorized.refusal);
+        assert_eq!(
+            unauthorized.to_string(),
+            "Unauthorized (401): the caller is not authorized at step `pass-role`: no"
+        );
+        let missing = DataError::from(LogError::LogStoreNotExist("m4".into()));
+        assert!(!missing.refusal);
+        assert_eq!(
+            missing.to_string(),
+            "LogStoreNotExist (404): logstore m4 does not exist"
+        );
+        let id = KeyId::parse("86a9efd9-3d16-4894-bd4f-1fc43f3f2abf")
+            .unwrap_or_else(|| panic!("a key id"));
+        let disabled = DataError::from(KmsError::Disabled(id));
+        assert!(disabled.refusal);
+        assert_eq!(
+            disabled.to_string(),
+            "Rejected.Disabled (409): key `86a9efd9-3d16-4894-bd4f-1fc43f3f2abf` is disabled\n  = help: `EnableKey` makes the key usable again"
+        );
+        assert!(!DataError::from(KmsError::PendingWindowOutOfRange(3)).refusal);
+    }
+
+    #[test]
+    fn values_come_inline_or_from_a_file() {
+        assert_eq!(
+            inline_or_file("{}"),
+            Ok(("{}".to_string(), "<inline>".to_string()))
+        );
+        let missing = inline_or_file("@/nonexistent/ramgate/x.json").err();
+        assert!(
+            missing.is_some_and(|m| m.starts_with("cannot read `/nonexistent/ramgate/x.json`"))
+        );
+    }
+}

@@ -1,0 +1,216 @@
+//! `ramgate ram`: the users, groups, roles and policies of the data
+//! directory's account.
+
+use std::fmt::Write as _;
+
+use clap::{Args, Subcommand};
+
+use crate::policy::PolicyKind;
+use crate::ram::{PolicyDocument, PolicyRef, Target};
+
+use super::data::{DataDirArg, DataError, Format, FormatArg, emit, finish, inline_or_file, open};
+use super::{Failure, Outcome};
+
+/// Users, groups, roles and their policies in the data directory's account.
+///
+/// Create users, groups and roles, write trust and custom policies (JSON or
+/// DSL files), attach and detach system and custom policies.
+///
+/// Whoever runs ramgate on the data directory administers its account, so
+/// these changes are not themselves authorized (RAM's own API is not
+/// emulated). Exit status: 0 done, 2 bad input — an unknown or duplicate
+/// name, a policy that does not parse (`error: <Code> (<status>):
+/// <message>`, with `file:line:column` for policy files).
+#[derive(Debug, Args)]
+pub(crate) struct RamArgs {
+    #[command(subcommand)]
+    command: RamCommand,
+    #[command(flatten)]
+    dir: DataDirArg,
+}
+
+#[derive(Debug, Subcommand)]
+enum RamCommand {
+    /// Create a RAM user.
+    CreateUser { name: String },
+    /// Create a user group.
+    CreateGroup { name: String },
+    /// Add a user to a group (it gets the group's policies).
+    AddUserToGroup { user: String, group: String },
+    /// Create a role whose trust policy says who may assume it.
+    CreateRole {
+        name: String,
+        /// The trust policy, JSON or DSL.
+        #[arg(long, value_name = "FILE")]
+        trust_policy: String,
+    },
+    /// Replace a role's trust policy.
+    UpdateTrustPolicy {
+        role: String,
+        /// The trust policy, JSON or DSL.
+        #[arg(value_name = "FILE")]
+        file: String,
+    },
+    /// Create a custom policy (its document becomes version `v1`).
+    CreatePolicy {
+        name: String,
+        /// The policy, JSON or DSL.
+        #[arg(value_name = "FILE")]
+        file: String,
+    },
+    /// Attach `system/<Name>` or `policy/<Name>` to a user, group or role.
+    AttachPolicy {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// `system/<Name>` (a system policy) or `policy/<Name>` (a custom one).
+        policy: String,
+    },
+    /// Detach a policy from a user, group or role.
+    DetachPolicy {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// `system/<Name>` or `policy/<Name>`.
+        policy: String,
+    },
+    /// Show the account's users, groups, roles and custom policies (JSON:
+    /// the directory file).
+    Show {
+        #[command(flatten)]
+        format: FormatArg,
+    },
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+struct TargetArgs {
+    /// A RAM user.
+    #[arg(long, value_name = "NAME")]
+    user: Option<String>,
+    /// A user group.
+    #[arg(long, value_name = "NAME")]
+    group: Option<String>,
+    /// A role.
+    #[arg(long, value_name = "NAME")]
+    role: Option<String>,
+}
+
+impl TargetArgs {
+    fn target(&self) -> Target {
+        match (&self.user, &self.group, &self.role) {
+            (Some(u), _, _) => Target::User(u.clone()),
+            (_, Some(g), _) => Target::Group(g.clone()),
+            (_, _, r) => Target::Role(r.clone().unwrap_or_default()),
+        }
+    }
+}
+
+pub(crate) fn run(args: RamArgs) -> Result<Outcome, Failure> {
+    finish(ram(args))
+}
+
+fn ram(args: RamArgs) -> Result<(), DataError> {
+    let mut svc = open(&args.dir.data_dir)?;
+    let uid = svc.account().to_string();
+    let done = match args.command {
+        RamCommand::CreateUser { name } => {
+            svc.edit_directory(|a| a.create_user(&name).map(drop))?;
+            format!("created user `{name}` (acs:ram::{uid}:user/{name})")
+        }
+        RamCommand::CreateGroup { name } => {
+            svc.edit_directory(|a| a.create_group(&name).map(drop))?;
+            format!("created group `{name}`")
+        }
+        RamCommand::AddUserToGroup { user, group } => {
+            svc.edit_directory(|a| a.add_user_to_group(&user, &group))?;
+            format!("added user `{user}` to group `{group}`")
+        }
+        RamCommand::CreateRole { name, trust_policy } => {
+            let what = format!("the trust policy of role `{name}`");
+            let text = policy_file(&trust_policy, PolicyKind::Trust, &what)?;
+            let arn = svc.edit_directory(|a| a.create_role(&name, &text).map(|r| r.arn()))?;
+            format!("created role `{name}` ({arn})")
+        }
+        RamCommand::UpdateTrustPolicy { role, file } => {
+            let what = format!("the trust policy of role `{role}`");
+            let text = policy_file(&file, PolicyKind::Trust, &what)?;
+            svc.edit_directory(|a| a.update_trust_policy(&role, &text))?;
+            format!("updated the trust policy of role `{role}`")
+        }
+        RamCommand::CreatePolicy { name, file } => {
+            let text = policy_file(&file, PolicyKind::Identity, &format!("policy `{name}`"))?;
+            svc.edit_directory(|a| a.create_policy(&name, &text).map(drop))?;
+            format!("created policy `policy/{name}` (version v1)")
+        }
+        RamCommand::AttachPolicy { target, policy } => {
+            let (target, policy) = (target.target(), policy_ref(&policy)?);
+            svc.edit_directory(|a| a.attach_policy(&target, &policy))?;
+            format!("attached `{policy}` to {target}")
+        }
+        RamCommand::DetachPolicy { target, policy } => {
+            let (target, policy) = (target.target(), policy_ref(&policy)?);
+            svc.edit_directory(|a| a.detach_policy(&target, &policy))?;
+            format!("detached `{policy}` from {target}")
+        }
+        RamCommand::Show { format } => {
+            return match format.format {
+                Format::Json => emit(&format!("{}\n", svc.directory().to_json())),
+                Format::Text => emit(&show(&svc, &uid)),
+            };
+        }
+    };
+    emit(&format!("{done}\n"))
+}
+
+/// Reads a policy file and checks it here, so that an error names the file
+/// with `line:column` (the directory would only see the text).
+fn policy_file(path: &str, kind: PolicyKind, what: &str) -> Result<String, DataError> {
+    let (text, _) = inline_or_file(&format!("@{path}"))
+        .map_err(|m| DataError::invalid("InvalidParameter", m))?;
+    PolicyDocument::parse(&text, kind, what, Some(path))?;
+    Ok(text)
+}
+
+fn policy_ref(text: &str) -> Result<PolicyRef, DataError> {
+    text.parse::<PolicyRef>()
+        .map_err(|e| DataError::invalid("InvalidParameter.PolicyName", e.to_string()))
+}
+
+/// One line per entity, its attachments and memberships indented under it.
+fn show(svc: &crate::logstore::LogService, uid: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "account {uid} (acs:ram::{uid}:root)");
+    let Some(account) = svc.directory().account(uid) else {
+        return out;
+    };
+    let policies = |out: &mut String, refs: &[PolicyRef]| {
+        for r in refs {
+            let _ = writeln!(out, "  policy {r}");
+        }
+    };
+    for u in account.users() {
+        let _ = writeln!(out, "user {}", u.name());
+        policies(&mut out, u.policies());
+        for g in account.groups_of(u.name()) {
+            let _ = writeln!(out, "  in group {}", g.name());
+        }
+    }
+    for g in account.groups() {
+        let _ = writeln!(out, "group {}", g.name());
+        policies(&mut out, g.policies());
+    }
+    for r in account.roles() {
+        let _ = writeln!(out, "role {} ({})", r.name(), r.arn());
+        policies(&mut out, r.policies());
+    }
+    for p in account.policies() {
+        let versions: Vec<&str> = p.versions().iter().map(|v| v.id()).collect();
+        let _ = writeln!(
+            out,
+            "policy/{} default {} (versions {})",
+            p.name(),
+            p.default_version(),
+            versions.join(", ")
+        );
+    }
+    out
+}
