@@ -15,7 +15,7 @@ use super::syntax::{self, Node, Value};
 pub fn parse_policy(src: &str, kind: Option<PolicyKind>) -> Result<Policy, ParseError> {
     let root = parse_tree(src)?;
     let kind = kind.unwrap_or_else(|| infer_kind(&root));
-    decode(src, &root, kind)
+    decode_tree(src, root, kind)
 }
 
 /// Reads the JSON tree, mapping syntax errors and the input size limit.
@@ -68,19 +68,42 @@ fn member<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
 
 /// Decodes a JSON tree already read from `src` as a policy of `kind`.
 pub fn decode(src: &str, root: &Node, kind: PolicyKind) -> Result<Policy, ParseError> {
-    let Value::Object(members) = &root.value else {
-        return Err(wrong_type(root, "the policy", "an object", &At::Root));
+    decode_tree(src, root.clone(), kind)
+}
+
+/// [`decode`], moving the strings out of the tree rather than copying them.
+fn decode_tree(src: &str, root: Node, kind: PolicyKind) -> Result<Policy, ParseError> {
+    let root_loc = root.loc;
+    let members = match root.value {
+        Value::Object(members) => members,
+        other => {
+            return Err(wrong_type(
+                &Node {
+                    value: other,
+                    loc: root_loc,
+                },
+                "the policy",
+                "an object",
+                &At::Root,
+            ));
+        }
     };
     let mut version = None;
     let mut statements = None;
     for (key, value) in members {
-        let path = At::Root.key(&key.node);
         match key.node.as_str() {
             "Version" => version = Some(value),
-            "Statement" => statements = Some((value, path)),
-            _ => return Err(unsupported(key, &path, &["Version", "Statement"])),
+            "Statement" => statements = Some(value),
+            _ => {
+                return Err(unsupported(
+                    &key,
+                    &At::Root.key(&key.node),
+                    &["Version", "Statement"],
+                ));
+            }
         }
     }
+    let path = At::Root.key("Statement");
     let chars = significant_chars(src);
     if chars > kind.max_chars() {
         return Err(ParseError::new(
@@ -89,12 +112,12 @@ pub fn decode(src: &str, root: &Node, kind: PolicyKind) -> Result<Policy, ParseE
                 limit: kind.max_chars(),
                 kind,
             },
-            root.loc,
+            root_loc,
             "",
         ));
     }
     match version {
-        None => return Err(ParseError::new(K::MissingVersion, root.loc, "")),
+        None => return Err(ParseError::new(K::MissingVersion, root_loc, "")),
         Some(Node {
             value: Value::String(v),
             ..
@@ -108,28 +131,40 @@ pub fn decode(src: &str, root: &Node, kind: PolicyKind) -> Result<Policy, ParseE
             return Err(ParseError::new(K::InvalidVersion(shown), v.loc, "Version"));
         }
     }
-    let Some((node, path)) = statements else {
-        return Err(ParseError::new(K::MissingStatement, root.loc, ""));
+    let Some(node) = statements else {
+        return Err(ParseError::new(K::MissingStatement, root_loc, ""));
     };
-    let statements = match &node.value {
+    let node_loc = node.loc;
+    let statements = match node.value {
         // A single statement object: not documented, accepted and
         // normalised to a one-element list (spec §1.1); the linter warns.
-        Value::Object(_) => vec![statement(node, &path, kind)?],
+        value @ Value::Object(_) => vec![statement(
+            Node {
+                value,
+                loc: node_loc,
+            },
+            &path,
+            kind,
+        )?],
         Value::Array(items) if items.is_empty() => {
             return Err(ParseError::new(
                 K::MissingStatement,
-                node.loc,
+                node_loc,
                 path.render(),
             ));
         }
         Value::Array(items) => items
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(i, s)| statement(s, &path.index(i), kind))
             .collect::<Result<_, _>>()?,
-        _ => {
+        other => {
+            let node = Node {
+                value: other,
+                loc: node_loc,
+            };
             return Err(wrong_type(
-                node,
+                &node,
                 "`Statement`",
                 "an array of objects",
                 &path,
@@ -139,7 +174,7 @@ pub fn decode(src: &str, root: &Node, kind: PolicyKind) -> Result<Policy, ParseE
     Ok(Policy {
         kind,
         statements,
-        loc: root.loc,
+        loc: root_loc,
     })
 }
 
@@ -193,7 +228,7 @@ pub(crate) fn decode_statement(
     path: &Path,
     kind: PolicyKind,
 ) -> Result<Statement, ParseError> {
-    statement(node, &At::Base(path), kind)
+    statement(node.clone(), &At::Base(path), kind)
 }
 
 /// A JSON path that is built only when an error needs it, so decoding a
@@ -229,9 +264,18 @@ impl<'a> At<'a> {
     }
 }
 
-fn statement(node: &Node, path: &At<'_>, kind: PolicyKind) -> Result<Statement, ParseError> {
-    let Value::Object(members) = &node.value else {
-        return Err(wrong_type(node, "a statement", "an object", path));
+fn statement(node: Node, path: &At<'_>, kind: PolicyKind) -> Result<Statement, ParseError> {
+    let loc = node.loc;
+    let members = match node.value {
+        Value::Object(members) => members,
+        other => {
+            return Err(wrong_type(
+                &Node { value: other, loc },
+                "a statement",
+                "an object",
+                path,
+            ));
+        }
     };
     let mut sid = None;
     let mut effect = None;
@@ -242,11 +286,11 @@ fn statement(node: &Node, path: &At<'_>, kind: PolicyKind) -> Result<Statement, 
     for (key, value) in members {
         let p = path.key(&key.node);
         match key.node.as_str() {
-            "Sid" => match &value.value {
-                Value::String(s) => sid = Some(Spanned::new(s.clone(), value.loc)),
-                _ => return Err(wrong_type(value, "`Sid`", "a string", &p)),
+            "Sid" => match value.value {
+                Value::String(s) => sid = Some(Spanned::new(s, value.loc)),
+                _ => return Err(wrong_type(&value, "`Sid`", "a string", &p)),
             },
-            "Effect" => effect = Some(effect_of(value, &p)?),
+            "Effect" => effect = Some(effect_of(&value, &p)?),
             "Action" | "NotAction" => {
                 if action.is_some() {
                     return Err(ParseError::new(K::ActionAndNotAction, key.loc, p.render()));
@@ -275,23 +319,21 @@ fn statement(node: &Node, path: &At<'_>, kind: PolicyKind) -> Result<Statement, 
                 principal = Some(principal_of(value, &p)?);
             }
             "Condition" => condition = Some(condition_of(value, &p)?),
-            _ => return Err(unsupported(key, &p, STATEMENT_ELEMENTS)),
+            _ => return Err(unsupported(&key, &p, STATEMENT_ELEMENTS)),
         }
     }
-    let effect =
-        effect.ok_or_else(|| ParseError::new(K::MissingEffect, node.loc, path.render()))?;
-    let action =
-        action.ok_or_else(|| ParseError::new(K::MissingAction, node.loc, path.render()))?;
+    let effect = effect.ok_or_else(|| ParseError::new(K::MissingEffect, loc, path.render()))?;
+    let action = action.ok_or_else(|| ParseError::new(K::MissingAction, loc, path.render()))?;
     if kind.has_resource() && resource.is_none() {
         return Err(
-            ParseError::new(K::MissingResource(kind), node.loc, path.render())
+            ParseError::new(K::MissingResource(kind), loc, path.render())
                 .with_help("add `\"Resource\": \"*\"` or the ARNs the statement covers"),
         );
     }
     if kind.has_principal() && principal.is_none() {
         return Err(ParseError::new(
             K::MissingPrincipal(kind),
-            node.loc,
+            loc,
             path.render(),
         ));
     }
@@ -302,7 +344,7 @@ fn statement(node: &Node, path: &At<'_>, kind: PolicyKind) -> Result<Statement, 
         resource,
         principal,
         condition,
-        loc: node.loc,
+        loc,
     })
 }
 
@@ -323,50 +365,52 @@ fn effect_of(node: &Node, path: &At<'_>) -> Result<Spanned<Effect>, ParseError> 
     }
 }
 
-/// A string or an array of strings.
-fn values(node: &Node, element: &str, path: &At<'_>) -> Result<ValueList, ParseError> {
-    let element = format!("`{element}`");
-    match &node.value {
+/// A string or an array of strings, moved out of the tree. `element` is
+/// named (with backticks) only when there is an error to report.
+fn values(node: Node, element: &str, path: &At<'_>) -> Result<ValueList, ParseError> {
+    let loc = node.loc;
+    match node.value {
         Value::String(s) => Ok(ValueList {
-            values: vec![Spanned::new(s.clone(), node.loc)],
-            loc: node.loc,
+            values: vec![Spanned::new(s, loc)],
+            loc,
         }),
         Value::Array(items) => {
             let values = items
-                .iter()
+                .into_iter()
                 .enumerate()
-                .map(|(i, item)| match &item.value {
-                    Value::String(s) => Ok(Spanned::new(s.clone(), item.loc)),
+                .map(|(i, item)| match item.value {
+                    Value::String(s) => Ok(Spanned::new(s, item.loc)),
                     _ => Err(wrong_type(
-                        item,
-                        &format!("each value of {element}"),
+                        &item,
+                        &format!("each value of `{element}`"),
                         "a string",
                         &path.index(i),
                     )),
                 })
                 .collect::<Result<_, _>>()?;
-            Ok(ValueList {
-                values,
-                loc: node.loc,
-            })
+            Ok(ValueList { values, loc })
         }
-        _ => Err(wrong_type(
-            node,
-            &element,
+        other => Err(wrong_type(
+            &Node { value: other, loc },
+            &format!("`{element}`"),
             "a string or an array of strings",
             path,
         )),
     }
 }
 
-fn principal_of(node: &Node, path: &At<'_>) -> Result<PrincipalBlock, ParseError> {
-    let Value::Object(members) = &node.value else {
-        return Err(wrong_type(
-            node,
-            "`Principal`",
-            "an object such as `{\"Service\": [\"log.aliyuncs.com\"]}`",
-            path,
-        ));
+fn principal_of(node: Node, path: &At<'_>) -> Result<PrincipalBlock, ParseError> {
+    let loc = node.loc;
+    let members = match node.value {
+        Value::Object(members) => members,
+        other => {
+            return Err(wrong_type(
+                &Node { value: other, loc },
+                "`Principal`",
+                "an object such as `{\"Service\": [\"log.aliyuncs.com\"]}`",
+                path,
+            ));
+        }
     };
     let mut entries: Vec<PrincipalEntry> = Vec::new();
     for (key, value) in members {
@@ -387,15 +431,21 @@ fn principal_of(node: &Node, path: &At<'_>) -> Result<PrincipalBlock, ParseError
             values,
         });
     }
-    Ok(PrincipalBlock {
-        entries,
-        loc: node.loc,
-    })
+    Ok(PrincipalBlock { entries, loc })
 }
 
-fn condition_of(node: &Node, path: &At<'_>) -> Result<ConditionBlock, ParseError> {
-    let Value::Object(members) = &node.value else {
-        return Err(wrong_type(node, "`Condition`", "an object", path));
+fn condition_of(node: Node, path: &At<'_>) -> Result<ConditionBlock, ParseError> {
+    let loc = node.loc;
+    let members = match node.value {
+        Value::Object(members) => members,
+        other => {
+            return Err(wrong_type(
+                &Node { value: other, loc },
+                "`Condition`",
+                "an object",
+                path,
+            ));
+        }
     };
     let mut operators = Vec::new();
     for (op_key, block) in members {
@@ -404,13 +454,19 @@ fn condition_of(node: &Node, path: &At<'_>) -> Result<ConditionBlock, ParseError
             .node
             .parse()
             .map_err(|e| ParseError::new(K::Operator(e), op_key.loc, op_path.render()))?;
-        let Value::Object(keys) = &block.value else {
-            return Err(wrong_type(
-                block,
-                &format!("`{}`", op_key.node),
-                "an object of condition keys",
-                &op_path,
-            ));
+        let keys = match block.value {
+            Value::Object(keys) => keys,
+            other => {
+                return Err(wrong_type(
+                    &Node {
+                        value: other,
+                        loc: block.loc,
+                    },
+                    &format!("`{}`", op_key.node),
+                    "an object of condition keys",
+                    &op_path,
+                ));
+            }
         };
         let mut out: Vec<KeyValues> = Vec::new();
         for (key, value) in keys {
@@ -427,10 +483,11 @@ fn condition_of(node: &Node, path: &At<'_>) -> Result<ConditionBlock, ParseError
                     key_path.render(),
                 ));
             }
+            let is_array = matches!(value.value, Value::Array(_));
             let values = values(value, &key.node, &key_path)?;
             for (i, v) in values.values.iter().enumerate() {
                 check_value(operator.operator, &v.node).map_err(|error| {
-                    let p = if matches!(value.value, Value::Array(_)) {
+                    let p = if is_array {
                         key_path.index(i)
                     } else {
                         key_path
@@ -445,18 +502,12 @@ fn condition_of(node: &Node, path: &At<'_>) -> Result<ConditionBlock, ParseError
                     )
                 })?;
             }
-            out.push(KeyValues {
-                key: key.clone(),
-                values,
-            });
+            out.push(KeyValues { key, values });
         }
         operators.push(OperatorBlock {
             operator: Spanned::new(operator, op_key.loc),
             keys: out,
         });
     }
-    Ok(ConditionBlock {
-        operators,
-        loc: node.loc,
-    })
+    Ok(ConditionBlock { operators, loc })
 }
