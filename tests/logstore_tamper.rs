@@ -14,7 +14,7 @@ fn frames(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
     let mut pos = 0;
     while pos + 12 <= bytes.len() {
         let len = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().unwrap()) as usize;
-        let end = pos + 12 + len + 8;
+        let end = pos + 12 + len + 4;
         out.push(pos..end);
         pos = end;
     }

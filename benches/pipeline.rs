@@ -1,0 +1,235 @@
+//! The Logstore pipeline: `put_logs` and `pull_logs` of 64 KiB log groups,
+//! service key and BYOK, in memory (tmpfs, no fsync) and with durable disk
+//! writes, each group against the raw AEAD on a buffer of the same size in
+//! the same run; and the decision chain alone, per operation.
+//!
+//!     cargo bench --bench pipeline
+
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::Arc;
+
+use aes_gcm::aead::consts::U12;
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{Aes256Gcm, AesGcm, Nonce};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ramgate::clock::SystemClock;
+use ramgate::kms::{KeySpec, KeyUsage, RootKeySource};
+use ramgate::logstore::{
+    EncryptConf, Log, LogGroup, LogService, LogstoreConfig, Options, UserCmkInfo,
+};
+use ramgate::ram::{AssumeRoleRequest, Identity, PolicyRef, Ram, Target};
+
+const ACCOUNT: &str = "1234567890123456";
+const REGION: &str = "cn-hangzhou";
+const TRUST: &str = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":["log.aliyuncs.com"]}}],"Version":"1"}"#;
+
+/// A log group of about 64 KiB: 256 logs of ~250 bytes.
+fn group() -> LogGroup {
+    let logs = (0..256)
+        .map(|i| Log {
+            time: 1_764_400_000 + i,
+            contents: vec![
+                (
+                    "request".into(),
+                    format!(
+                        "GET /api/v1/orders/{i:08}?expand=items,customer&trace={:0>160}",
+                        i
+                    ),
+                ),
+                ("status".into(), "200".into()),
+                ("latency_ms".into(), format!("{}", i % 97)),
+            ],
+        })
+        .collect();
+    LogGroup {
+        topic: "api".into(),
+        source: "10.0.0.7".into(),
+        tags: vec![("env".into(), "prod".into())],
+        logs,
+    }
+}
+
+/// A data directory with a service-key Logstore and a BYOK Logstore.
+fn service(dir: &Path, durable: bool, encrypt_type: &str) -> LogService {
+    let options = Options {
+        durable,
+        root_key: RootKeySource::data_dir(),
+        ..Options::default()
+    };
+    let mut svc = LogService::init(dir, ACCOUNT, REGION, Arc::new(SystemClock), options).unwrap();
+    svc.edit_directory(|a| {
+        a.create_role("sls-byok", TRUST)?;
+        for p in ["AliyunKMSReadOnlyAccess", "AliyunKMSCryptoUserAccess"] {
+            a.attach_policy(
+                &Target::Role("sls-byok".into()),
+                &PolicyRef::System(p.into()),
+            )?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let root = Identity::Account {
+        uid: ACCOUNT.into(),
+    };
+    let cmk = {
+        let caller = svc.kms_caller(&root);
+        svc.kms()
+            .create_key(&caller, KeySpec::AliyunAes256, KeyUsage::EncryptDecrypt, "")
+            .unwrap()
+            .key_id
+            .to_string()
+    };
+    svc.create_project(&root, "bench").unwrap();
+    let byok = EncryptConf {
+        enable: true,
+        encrypt_type: encrypt_type.into(),
+        user_cmk_info: Some(UserCmkInfo {
+            cmk_key_id: cmk,
+            arn: format!("acs:ram::{ACCOUNT}:role/sls-byok"),
+            region_id: REGION.into(),
+        }),
+    };
+    let service = EncryptConf {
+        enable: true,
+        encrypt_type: encrypt_type.into(),
+        user_cmk_info: None,
+    };
+    for (name, conf) in [("svc", service), ("byok", byok)] {
+        let config = LogstoreConfig {
+            name: name.into(),
+            shard_count: 1,
+            encrypt_conf: Some(conf),
+        };
+        svc.create_logstore(&root, "bench", &config).unwrap();
+    }
+    svc
+}
+
+fn raw_seal_open(c: &mut Criterion, name: &str, encrypt_type: &str, len: usize) {
+    let mut buf = vec![0x5au8; len];
+    let nonce = Nonce::<U12>::from([7u8; 12]);
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Bytes(len as u64));
+    match encrypt_type {
+        "m4" => {
+            let cipher = AesGcm::<sm4::Sm4, U12>::new(&[1u8; 16].into());
+            g.bench_function("raw_aead_seal", |b| {
+                b.iter(|| {
+                    black_box(
+                        cipher
+                            .encrypt_inout_detached(&nonce, b"aad", (&mut buf[..]).into())
+                            .unwrap(),
+                    )
+                })
+            });
+        }
+        _ => {
+            let cipher = Aes256Gcm::new(&[1u8; 32].into());
+            g.bench_function("raw_aead_seal", |b| {
+                b.iter(|| {
+                    black_box(
+                        cipher
+                            .encrypt_inout_detached(&nonce, b"aad", (&mut buf[..]).into())
+                            .unwrap(),
+                    )
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+fn pipeline(c: &mut Criterion, encrypt_type: &str) {
+    let group = group();
+    let mut encoded = Vec::new();
+    group.encode_into(&mut encoded);
+    let len = encoded.len();
+    let label = if encrypt_type == "m4" { "sm4" } else { "aes" };
+    raw_seal_open(c, &format!("pipeline_{label}_64k"), encrypt_type, len);
+    let root = Identity::Account {
+        uid: ACCOUNT.into(),
+    };
+    for (durable, base) in [(false, Path::new("/dev/shm")), (true, Path::new("target"))] {
+        let dir = tempfile::tempdir_in(if base.exists() { base } else { Path::new(".") }).unwrap();
+        let mut svc = service(dir.path(), durable, encrypt_type);
+        let mode = if durable { "durable" } else { "memory" };
+        let mut g = c.benchmark_group(format!("pipeline_{label}_64k"));
+        g.throughput(criterion::Throughput::Bytes(len as u64));
+        if durable {
+            g.sample_size(20);
+        }
+        for store in ["svc", "byok"] {
+            g.bench_function(format!("put_logs_{store}_{mode}"), |b| {
+                b.iter(|| {
+                    black_box(
+                        svc.put_logs(&root, "bench", store, Some(0), &group)
+                            .unwrap(),
+                    )
+                })
+            });
+            g.bench_function(format!("pull_one_{store}_{mode}"), |b| {
+                b.iter(|| black_box(svc.pull_logs(&root, "bench", store, 0, 0, 1).unwrap()))
+            });
+        }
+        g.finish();
+    }
+}
+
+/// The decision chain of one BYOK operation without the data: the
+/// caller's permission, Log Service assuming the role, the role's KMS
+/// permission — three RAM decisions with full traces.
+fn chain(c: &mut Criterion) {
+    let dir = tempfile::tempdir_in("/dev/shm")
+        .or_else(|_| tempfile::tempdir())
+        .unwrap();
+    let svc = service(dir.path(), false, "default");
+    let ram = Ram::new(svc.directory(), &SystemClock);
+    let root = Identity::Account {
+        uid: ACCOUNT.into(),
+    };
+    let log = Identity::Service {
+        service: "log.aliyuncs.com".into(),
+        account: Some(ACCOUNT.into()),
+    };
+    let role = format!("acs:ram::{ACCOUNT}:role/sls-byok");
+    let logstore = format!("acs:log:{REGION}:{ACCOUNT}:project/bench/logstore/byok");
+    let key = format!("acs:kms:{REGION}:{ACCOUNT}:key/k");
+    let mut g = c.benchmark_group("decision_chain");
+    g.bench_function("caller_trust_role", |b| {
+        b.iter(|| {
+            let a = ram
+                .authorize(
+                    &root,
+                    &ramgate::ram::Access::new("log:PostLogStoreLogs", logstore.as_str()),
+                    None,
+                )
+                .unwrap();
+            let assumed = ram
+                .assume_role(
+                    &log,
+                    &AssumeRoleRequest::new(role.as_str(), "aliyun-log-byok"),
+                )
+                .unwrap();
+            let session = Identity::RoleSession(assumed.session);
+            let k = ram
+                .authorize(
+                    &session,
+                    &ramgate::ram::Access::new("kms:Decrypt", key.as_str()),
+                    None,
+                )
+                .unwrap();
+            black_box((a, k))
+        })
+    });
+    g.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    pipeline(c, "default");
+    pipeline(c, "m4");
+    chain(c);
+}
+
+criterion_group!(pipeline_benches, benches);
+criterion_main!(pipeline_benches);
