@@ -7,6 +7,8 @@
 //!   the key schedule, the AEAD, the tag appended / checked;
 //! * `raw`: `encrypt_inout_detached` / `decrypt_inout_detached` on a cipher
 //!   keyed once outside the loop, with associated data of the same length;
+//! * `raw@23`: the same call on the payload of a buffer that, like a block,
+//!   starts it 23 bytes in (after the header): the payload's alignment;
 //! * `raw+key`: the same call on a cipher keyed inside the loop, which is
 //!   what a block pays since it holds a key, not a keyed cipher.
 //!
@@ -87,6 +89,10 @@ fn algorithm<C: Raw>(c: &mut Criterion, algorithm: Algorithm) {
             let mut payload = vec![0x5Au8; size];
             b.iter(|| black_box(raw_seal(&cipher, &mut payload)))
         });
+        seal.bench_function(BenchmarkId::new("raw@23", size), |b| {
+            let mut buf = vec![0x5Au8; HEADER_LEN + size];
+            b.iter(|| black_box(raw_seal(&cipher, &mut buf[HEADER_LEN..])))
+        });
         seal.bench_function(BenchmarkId::new("raw+key", size), |b| {
             let mut payload = vec![0x5Au8; size];
             b.iter(|| {
@@ -123,6 +129,15 @@ fn algorithm<C: Raw>(c: &mut Criterion, algorithm: Algorithm) {
             b.iter_batched_ref(
                 || payload.clone(),
                 |p| raw_open(&cipher, p, &tag),
+                OPEN_BATCH,
+            )
+        });
+        let mut at23 = vec![0x5Au8; HEADER_LEN + size];
+        let tag23 = raw_seal(&cipher, &mut at23[HEADER_LEN..]);
+        open.bench_function(BenchmarkId::new("raw@23", size), |b| {
+            b.iter_batched_ref(
+                || at23.clone(),
+                |p| raw_open(&cipher, &mut p[HEADER_LEN..], &tag23),
                 OPEN_BATCH,
             )
         });

@@ -13,7 +13,9 @@ mod workload;
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{
+    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
 use ramgate::authz::{Authorizer, PolicySet, Request};
 use ramgate::policy::Policy;
 
@@ -66,8 +68,7 @@ fn prepare(name: &str, policies: &[NamedPolicy], timed: &[Req], checked: &[Req])
     let seed = authorizer.evaluate(&set, &ramgate_request(&workload::seed_request()));
     eprintln!(
         "{name}: {} policies, {} statements; ramgate and Cedar agree on {} requests \
-         (Allow {}, ExplicitDeny {}, ImplicitDeny {}); the seed request: {} with {} reasons, \
-         the index offers {} statements",
+         (Allow {}, ExplicitDeny {}, ImplicitDeny {}); the seed request: {} with {} reasons",
         set.policies().len(),
         set.statement_count(),
         checked.len() + timed.len(),
@@ -76,7 +77,6 @@ fn prepare(name: &str, policies: &[NamedPolicy], timed: &[Req], checked: &[Req])
         decisions[2],
         seed.decision,
         seed.reasons.len(),
-        index_visits(policies, &workload::seed_request().action),
     );
     Prepared {
         set,
@@ -86,39 +86,14 @@ fn prepare(name: &str, policies: &[NamedPolicy], timed: &[Req], checked: &[Req])
     }
 }
 
-/// How many statements the index offers for `action`: those with a
-/// literal pattern equal to it, a pattern with its literal service, a
-/// pattern whose service part has a wildcard, or `NotAction` (mirrors
-/// `PolicySet::candidates`, which is not public).
-fn index_visits(policies: &[NamedPolicy], action: &str) -> usize {
-    let action = action.to_lowercase();
-    let service = action.split(':').next().unwrap_or("");
-    let offered = |a: &str| {
-        let a = a.to_lowercase();
-        let svc = a.split(':').next().unwrap_or("");
-        if !a.contains('*') {
-            a == action
-        } else {
-            svc == service || svc.contains('*') || !a.contains(':')
-        }
-    };
-    policies
-        .iter()
-        .flat_map(|p| p.json["Statement"].as_array().into_iter().flatten())
-        .filter(|s| {
-            s.get("NotAction").is_some()
-                || match &s["Action"] {
-                    serde_json::Value::String(a) => offered(a),
-                    serde_json::Value::Array(a) => a.iter().filter_map(|x| x.as_str()).any(offered),
-                    _ => false,
-                }
-        })
-        .count()
-}
-
-/// The four contenders on one prepared workload.
-fn contenders(c: &mut Criterion, group: &str, w: &Prepared) {
+/// The four contenders on one prepared workload. `slow`: some take
+/// milliseconds (Cedar and the full trace on 1,000+ statements), so take
+/// fewer, equal-length samples.
+fn contenders(c: &mut Criterion, group: &str, w: &Prepared, slow: bool) {
     let mut g = c.benchmark_group(group);
+    if slow {
+        g.sample_size(20).sampling_mode(SamplingMode::Flat);
+    }
     g.throughput(Throughput::Elements(w.ours.len() as u64));
     let authorizer = Authorizer::new();
     g.bench_function("ramgate/decide", |b| {
@@ -180,19 +155,19 @@ fn eval(c: &mut Criterion) {
     let w1 = workload::w1();
     let mut checked = w1_requests();
     checked.extend(workload::requests(11, &w1, 200));
-    contenders(c, "W1", &prepare("W1", &w1, &seed, &checked));
+    contenders(c, "W1", &prepare("W1", &w1, &seed, &checked), false);
 
     let w2 = workload::w2();
     let mixed = workload::requests(21, &w2, 32);
     let checked = workload::requests(22, &w2, 300);
-    contenders(c, "W2", &prepare("W2", &w2, &mixed, &checked));
+    contenders(c, "W2", &prepare("W2", &w2, &mixed, &checked), true);
 
     let w3 = workload::large_account(10_000);
     let checked = workload::requests(31, &w3, 100);
-    contenders(c, "W3", &prepare("W3", &w3, &seed, &checked));
+    contenders(c, "W3", &prepare("W3", &w3, &seed, &checked), true);
 
     let mut g = c.benchmark_group("scaling");
-    g.sample_size(20);
+    g.sample_size(20).sampling_mode(SamplingMode::Flat);
     let authorizer = Authorizer::new();
     for n in [10, 100, 1_000, 10_000] {
         let policies = workload::large_account(n);
