@@ -438,12 +438,12 @@ fn audit_show_lists_records_with_their_chains() {
     assert!(heads[0].starts_with("#2 "), "{text}");
     assert!(
         heads[0].ends_with(&format!(
-            " put_logs {ALICE} logstore=byok project=app allowed"
+            " put_logs {ALICE} project=app logstore=byok allowed"
         )),
         "{text}"
     );
     assert!(
-        heads[1].ends_with(" pull_logs acs:ram::1234567890123456:user/carol cursor=0 logstore=byok project=app shard=0 refused Unauthorized"),
+        heads[1].ends_with(" pull_logs acs:ram::1234567890123456:user/carol project=app logstore=byok shard=0 cursor=0 refused Unauthorized"),
         "{text}"
     );
     assert!(text.contains("  assume-role.trust: Allow sts:AssumeRole on acs:ram::1234567890123456:role/sls-byok by 1234567890123456@log.aliyuncs.com [trust Allow]\n"), "{text}");

@@ -54,7 +54,9 @@ proptest! {
         let fast = evaluate(&policies, &request);
         let expected = reference::evaluate(&policies, &request);
         prop_assert_eq!(&fast, &expected);
-        let (traced, _) = Authorizer::new().explain(&PolicySet::new(policies.clone()), &request);
+        let set = PolicySet::new(policies.clone());
+        let (traced, _) = Authorizer::new().explain(&set, &request);
+        prop_assert_eq!(Authorizer::new().decide(&set, &request), fast.decision);
         prop_assert_eq!(fast, traced);
     }
 

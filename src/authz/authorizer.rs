@@ -1,12 +1,16 @@
 //! The decision procedure (spec §8.1): explicit deny wins, then allow, else
 //! implicit deny. Indexing and tracing live around it, not inside it.
 
+use std::ops::ControlFlow;
+
 use crate::policy::Effect;
 use crate::policy::arn::Arn;
 use crate::policy::condition::{EvalError, Qualifier};
+use crate::policy::pattern::Folded;
 
 use super::compiled::{CompiledCondition, CompiledPolicy, CompiledStatement, PolicySet};
 use super::decision::{Decision, Reason, Response};
+use super::index::{Offer, ResourceTag};
 use super::request::Request;
 use super::trace::{
     ConditionBecause, ConditionResult, ConditionTrace, ElementTrace, Mismatch, StatementTrace,
@@ -24,32 +28,65 @@ impl Authorizer {
         Authorizer
     }
 
-    /// Decides a request, naming the statements that decided.
+    /// Decides a request without saying why. Stops at the first statement
+    /// that settles it, and allocates nothing.
+    pub fn decide(&self, set: &PolicySet, request: &Request) -> Decision {
+        let action = Folded::new(&request.action);
+        let asked = Asked::new(request, action.as_str());
+        let offered = set.candidates(asked.action);
+        let any_applies = |effect| {
+            let found = offered.visit(effect, |offer| match applying(set, offer, &asked) {
+                Some(_) => ControlFlow::Break(()),
+                None => ControlFlow::Continue(()),
+            });
+            found.is_break()
+        };
+        if any_applies(Effect::Deny) {
+            Decision::ExplicitDeny
+        } else if any_applies(Effect::Allow) {
+            Decision::Allow
+        } else {
+            Decision::ImplicitDeny
+        }
+    }
+
+    /// Decides a request, naming the statements that decided. Allocates
+    /// only the reasons it returns.
     pub fn evaluate(&self, set: &PolicySet, request: &Request) -> Response {
-        let mut allows = Vec::new();
-        let mut denies = Vec::new();
-        set.candidates(&request.action, |at| {
-            let Some((policy, stmt, i)) = set.statement(at) else {
-                return;
-            };
-            if let Some(fail_closed) = applies(stmt, request) {
-                let reason = reason(policy, i, stmt.effect, fail_closed);
-                match stmt.effect {
-                    Effect::Deny => denies.push(reason),
-                    Effect::Allow => allows.push(reason),
+        let action = Folded::new(&request.action);
+        let asked = Asked::new(request, action.as_str());
+        let offered = set.candidates(asked.action);
+        let reasons = |effect| {
+            let mut out = Vec::new();
+            let _ = offered.visit(effect, |offer| {
+                if let Some((policy, i, fail_closed)) = applying(set, offer, &asked) {
+                    out.push(reason(policy, i, effect, fail_closed));
                 }
-            }
-        });
-        decide(allows, denies)
+                ControlFlow::Continue(())
+            });
+            out
+        };
+        let denies = reasons(Effect::Deny);
+        // Once a statement denies, no allow can matter: don't look for any.
+        let allows = if denies.is_empty() {
+            reasons(Effect::Allow)
+        } else {
+            Vec::new()
+        };
+        respond(allows, denies)
     }
 
     /// Decides a request and explains every statement of the set.
     pub fn explain(&self, set: &PolicySet, request: &Request) -> (Response, Trace) {
-        let mut trace = Trace::default();
+        let action = Folded::new(&request.action);
+        let asked = Asked::new(request, action.as_str());
+        let mut trace = Trace {
+            statements: Vec::with_capacity(set.statement_count()),
+        };
         let (mut allows, mut denies) = (Vec::new(), Vec::new());
         for policy in set.policies() {
             for (i, stmt) in policy.statements.iter().enumerate() {
-                let (t, fail_closed) = explain_statement(policy, i, stmt, request);
+                let (t, fail_closed) = explain_statement(policy, i, stmt, &asked);
                 if t.applies {
                     let reason = reason(policy, i, stmt.effect, fail_closed);
                     match stmt.effect {
@@ -60,12 +97,55 @@ impl Authorizer {
                 trace.statements.push(t);
             }
         }
-        (decide(allows, denies), trace)
+        (respond(allows, denies), trace)
     }
 }
 
+/// A request with what every statement needs from it worked out once: the
+/// action folded for the case-insensitive action patterns, whether the
+/// resource is a RAM role ARN (whose names compare without case), the
+/// resource's account (for service principals) and its index tag.
+struct Asked<'r> {
+    request: &'r Request,
+    action: &'r str,
+    role_resource: bool,
+    resource_account: Option<&'r str>,
+    resource_tag: ResourceTag,
+}
+
+impl<'r> Asked<'r> {
+    fn new(request: &'r Request, folded_action: &'r str) -> Asked<'r> {
+        let arn = request.resource.as_deref().and_then(Arn::parse);
+        Asked {
+            request,
+            action: folded_action,
+            role_resource: arn.is_some_and(|a| a.is_role()),
+            resource_account: arn.map(|a| a.account),
+            resource_tag: request
+                .resource
+                .as_deref()
+                .and_then(ResourceTag::of_arn_start)
+                .unwrap_or(ResourceTag::NOT_AN_ARN),
+        }
+    }
+}
+
+/// The offered statement if it applies: its policy, its index there, and
+/// the fail-closed flag of [`applies`].
+fn applying<'s>(
+    set: &'s PolicySet,
+    offer: Offer,
+    asked: &Asked<'_>,
+) -> Option<(&'s CompiledPolicy, usize, bool)> {
+    if !offer.resource.admits(asked.resource_tag) {
+        return None;
+    }
+    let (policy, stmt, i) = set.statement(offer.at)?;
+    applies(stmt, asked, offer.action_matches).map(|fail_closed| (policy, i, fail_closed))
+}
+
 /// Deny wins, then allow, else the default.
-fn decide(allows: Vec<Reason>, denies: Vec<Reason>) -> Response {
+fn respond(allows: Vec<Reason>, denies: Vec<Reason>) -> Response {
     if !denies.is_empty() {
         Response {
             decision: Decision::ExplicitDeny,
@@ -96,11 +176,15 @@ fn reason(policy: &CompiledPolicy, i: usize, effect: Effect, fail_closed: bool) 
 
 /// Whether a statement applies; `Some(true)` when it applies only because a
 /// condition could not be evaluated and the statement denies (fail closed).
-fn applies(s: &CompiledStatement, r: &Request) -> Option<bool> {
-    if !action_matches(s, &r.action).0 || !resource_matches(s, r).0 || !principal_matches(s, r).0 {
+/// `action_known`: the index proved that the action matches.
+fn applies(s: &CompiledStatement, a: &Asked<'_>, action_known: bool) -> Option<bool> {
+    if !(action_known || action_matches(s, a).0)
+        || !resource_matches(s, a).0
+        || !principal_matches(s, a).0
+    {
         return None;
     }
-    match conditions(s, r) {
+    match conditions(s, a.request) {
         Tri::True => Some(false),
         Tri::False => None,
         Tri::Unknown => (s.effect == Effect::Deny).then_some(true),
@@ -119,20 +203,37 @@ enum Tri {
 fn conditions(s: &CompiledStatement, r: &Request) -> Tri {
     let mut all = Tri::True;
     for c in &s.conditions {
-        match condition(c, r).result {
-            Tri::False => return Tri::False,
-            Tri::Unknown => all = Tri::Unknown,
-            Tri::True => {}
+        all = and(all, condition(c, r).result);
+        if all == Tri::False {
+            break;
         }
     }
     all
 }
 
+fn and(a: Tri, b: Tri) -> Tri {
+    match (a, b) {
+        (Tri::False, _) | (_, Tri::False) => Tri::False,
+        (Tri::Unknown, _) | (_, Tri::Unknown) => Tri::Unknown,
+        (Tri::True, Tri::True) => Tri::True,
+    }
+}
+
+/// `ForAllValues:StringEquals`, without the formatting machinery (a trace
+/// names one operator per condition of every statement).
+fn operator_name(c: &CompiledCondition) -> String {
+    let operator = c.operator.operator.as_str();
+    match c.operator.qualifier {
+        Some(q) => [q.as_str(), ":", operator].concat(),
+        None => operator.to_string(),
+    }
+}
+
 /// `(matched, index of the deciding pattern)`.
 type ElementOutcome = (bool, Option<usize>, Option<Mismatch>);
 
-fn action_matches(s: &CompiledStatement, action: &str) -> ElementOutcome {
-    let hit = s.actions.iter().position(|p| p.matches(action));
+fn action_matches(s: &CompiledStatement, a: &Asked<'_>) -> ElementOutcome {
+    let hit = s.actions.iter().position(|p| p.matches_folded(a.action));
     match (s.negated_action, hit) {
         (false, Some(i)) => (true, Some(i), None),
         (false, None) => (false, None, Some(Mismatch::NoValueMatched)),
@@ -141,34 +242,32 @@ fn action_matches(s: &CompiledStatement, action: &str) -> ElementOutcome {
     }
 }
 
-fn resource_matches(s: &CompiledStatement, r: &Request) -> ElementOutcome {
+fn resource_matches(s: &CompiledStatement, a: &Asked<'_>) -> ElementOutcome {
     let Some(patterns) = &s.resources else {
         return (true, None, None);
     };
-    let Some(resource) = &r.resource else {
+    let Some(resource) = &a.request.resource else {
         return (false, None, Some(Mismatch::RequestHasNoResource));
     };
-    match patterns.iter().position(|p| p.matches(resource)) {
+    match patterns
+        .iter()
+        .position(|p| p.matches(resource, a.role_resource))
+    {
         Some(i) => (true, Some(i), None),
         None => (false, None, Some(Mismatch::NoValueMatched)),
     }
 }
 
-fn principal_matches(s: &CompiledStatement, r: &Request) -> ElementOutcome {
+fn principal_matches(s: &CompiledStatement, a: &Asked<'_>) -> ElementOutcome {
     let Some(entries) = &s.principals else {
         return (true, None, None);
     };
-    let Some(principal) = &r.principal else {
+    let Some(principal) = &a.request.principal else {
         return (false, None, Some(Mismatch::RequestHasNoPrincipal));
     };
-    let resource_account = r
-        .resource
-        .as_deref()
-        .and_then(Arn::parse)
-        .map(|a| a.account);
     match entries
         .iter()
-        .position(|(_, _, m)| m.matches(principal, resource_account))
+        .position(|(_, _, m)| m.matches(principal, a.resource_account))
     {
         Some(i) => (true, Some(i), None),
         None => (false, None, Some(Mismatch::NoValueMatched)),
@@ -205,7 +304,7 @@ fn condition(c: &CompiledCondition, r: &Request) -> ConditionOutcome {
         policy_value,
         error: None,
     };
-    let values = r.context.get(&c.key).unwrap_or_default();
+    let values = r.context.get_lowercased(&c.lookup).unwrap_or_default();
     if values.is_empty() {
         let result = if need_all { Tri::True } else { Tri::False };
         return outcome(result, ConditionBecause::KeyAbsent, None, None);
@@ -279,8 +378,9 @@ fn explain_statement(
     policy: &CompiledPolicy,
     i: usize,
     s: &CompiledStatement,
-    r: &Request,
+    asked: &Asked<'_>,
 ) -> (StatementTrace, bool) {
+    let r = asked.request;
     let element = |name: &str, o: ElementOutcome, request: Option<String>, value: Option<&str>| {
         ElementTrace {
             element: name.to_string(),
@@ -290,7 +390,7 @@ fn explain_statement(
             mismatch: o.2,
         }
     };
-    let a = action_matches(s, &r.action);
+    let a = action_matches(s, asked);
     let action = element(
         if s.negated_action {
             "NotAction"
@@ -302,7 +402,7 @@ fn explain_statement(
         a.1.and_then(|i| s.actions.get(i)).map(|p| p.as_str()),
     );
     let resource = s.resources.as_ref().map(|patterns| {
-        let o = resource_matches(s, r);
+        let o = resource_matches(s, asked);
         element(
             "Resource",
             o,
@@ -311,7 +411,7 @@ fn explain_statement(
         )
     });
     let principal = s.principals.as_ref().map(|entries| {
-        let o = principal_matches(s, r);
+        let o = principal_matches(s, asked);
         let value =
             o.1.and_then(|i| entries.get(i))
                 .map(|(k, v, _)| format!("{}:{v}", k.as_str()));
@@ -322,14 +422,16 @@ fn explain_statement(
             value.as_deref(),
         )
     });
+    let mut all = Tri::True;
     let conditions: Vec<ConditionTrace> = s
         .conditions
         .iter()
         .map(|c| {
             let o = condition(c, r);
-            let request_values = r.context.get(&c.key).map(<[String]>::to_vec);
+            all = and(all, o.result);
+            let request_values = r.context.get_lowercased(&c.lookup).map(<[String]>::to_vec);
             ConditionTrace {
-                operator: c.operator.to_string(),
+                operator: operator_name(c),
                 key: c.key.clone(),
                 policy_values: c.raw.clone(),
                 request_value: o
@@ -347,7 +449,15 @@ fn explain_statement(
             }
         })
         .collect();
-    let fail_closed = applies(s, r);
+    // What `applies` would say, from the outcomes already at hand.
+    let matched = a.0
+        && resource.as_ref().is_none_or(|e| e.matched)
+        && principal.as_ref().is_none_or(|e| e.matched);
+    let fail_closed = match (matched, all) {
+        (false, _) | (true, Tri::False) => None,
+        (true, Tri::True) => Some(false),
+        (true, Tri::Unknown) => (s.effect == Effect::Deny).then_some(true),
+    };
     let loc = policy.statement_loc(i);
     let trace = StatementTrace {
         policy: policy.id.clone(),
@@ -380,6 +490,11 @@ mod tests {
         let fast = Authorizer.evaluate(set, r);
         let (traced, _) = Authorizer.explain(set, r);
         assert_eq!(fast, traced, "fast and traced paths disagree");
+        assert_eq!(
+            Authorizer.decide(set, r),
+            fast.decision,
+            "decision-only path disagrees"
+        );
         fast.decision
     }
 

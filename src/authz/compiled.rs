@@ -5,14 +5,13 @@
 //! types, and indexes statements by literal action and by service prefix so
 //! that a request only looks at the statements that can match it.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::policy::arn::is_role_arn;
 use crate::policy::condition::{QualifiedOperator, TypedValues};
-use crate::policy::pattern::{Case, Pattern, fold};
+use crate::policy::pattern::{Case, Pattern};
 use crate::policy::{Effect, Loc, Policy, PolicyKind, PrincipalKind, Statement};
 
+use super::index::{Candidates, Index, ResourceTag, StmtRef};
 use super::principal::PrincipalMatcher;
 
 /// A set of named policies, compiled for evaluation. `Send + Sync`: share it
@@ -68,8 +67,10 @@ impl ResourcePattern {
         self.exact.as_str()
     }
 
-    pub fn matches(&self, resource: &str) -> bool {
-        if is_role_arn(resource) {
+    /// Whether `resource` matches; `role` says whether it is a RAM role ARN
+    /// (the caller works that out once per request).
+    pub fn matches(&self, resource: &str, role: bool) -> bool {
+        if role {
             self.folded.matches(resource)
         } else {
             self.exact.matches(resource)
@@ -83,22 +84,12 @@ pub(crate) struct CompiledCondition {
     pub operator: QualifiedOperator,
     /// The key as written.
     pub key: String,
+    /// The key as [`super::request::Context`] stores it (lower-cased once
+    /// here, so a lookup per request does not allocate).
+    pub lookup: String,
     /// The policy values as written.
     pub raw: Vec<String>,
     pub values: TypedValues,
-}
-
-/// Statement positions, `(policy index, statement index)`.
-type StmtRef = (u32, u32);
-
-#[derive(Clone, Debug, Default)]
-struct Index {
-    /// Statements with a literal action, by folded action.
-    by_action: HashMap<String, Vec<StmtRef>>,
-    /// Statements with a pattern whose service part is literal, by folded service.
-    by_service: HashMap<String, Vec<StmtRef>>,
-    /// Statements that may match any action (`NotAction`, `*`, `*:Describe*`).
-    anywhere: Vec<StmtRef>,
 }
 
 impl PolicySet {
@@ -127,7 +118,13 @@ impl PolicySet {
         let statements: Vec<CompiledStatement> =
             policy.statements.iter().map(compile_statement).collect();
         for (s, stmt) in statements.iter().enumerate() {
-            self.index.insert((p, s as u32), stmt);
+            self.index.insert(
+                (p, s as u32),
+                stmt.effect,
+                stmt.negated_action,
+                &stmt.actions,
+                resource_tag(stmt.resources.as_deref()),
+            );
         }
         self.policies.push(CompiledPolicy {
             id: id.into(),
@@ -159,79 +156,23 @@ impl PolicySet {
         Some((policy, policy.statements.get(s as usize)?, s as usize))
     }
 
-    /// Calls `f` for every statement that may match `action`, each once, in
-    /// set order.
-    pub(crate) fn candidates(&self, action: &str, mut f: impl FnMut(StmtRef)) {
-        let mut buf = [0u8; 128];
-        let folded_owned;
-        let folded: &str = if action.is_ascii() && action.len() <= buf.len() {
-            let b = &mut buf[..action.len()];
-            b.copy_from_slice(action.as_bytes());
-            b.make_ascii_lowercase();
-            std::str::from_utf8(b).unwrap_or(action)
-        } else {
-            folded_owned = fold(action);
-            &folded_owned
-        };
-        let service = folded.split_once(':').map_or(folded, |(s, _)| s);
-        let empty: &[StmtRef] = &[];
-        let lists = [
-            self.index
-                .by_action
-                .get(folded)
-                .map_or(empty, Vec::as_slice),
-            self.index
-                .by_service
-                .get(service)
-                .map_or(empty, Vec::as_slice),
-            self.index.anywhere.as_slice(),
-        ];
-        merge_unique(lists, &mut f);
+    /// The statements that may match `action`, which is already folded
+    /// (see [`crate::policy::pattern::fold`]).
+    pub(crate) fn candidates(&self, action: &str) -> Candidates<'_> {
+        self.index.candidates(action)
     }
 }
 
-/// Visits the union of three sorted lists in order, each element once.
-fn merge_unique(mut lists: [&[StmtRef]; 3], f: &mut impl FnMut(StmtRef)) {
-    let mut last: Option<StmtRef> = None;
-    loop {
-        let next = lists.iter().filter_map(|l| l.first().copied()).min();
-        let Some(next) = next else { return };
-        for l in lists.iter_mut() {
-            if l.first() == Some(&next) {
-                *l = &l[1..];
-            }
-        }
-        if last != Some(next) {
-            f(next);
-            last = Some(next);
-        }
-    }
-}
-
-impl Index {
-    fn insert(&mut self, at: StmtRef, s: &CompiledStatement) {
-        if s.negated_action {
-            push_unique(&mut self.anywhere, at);
-            return;
-        }
-        for a in &s.actions {
-            let folded = fold(a.as_str());
-            match folded.split_once(':') {
-                _ if a.is_literal() => push_unique(self.by_action.entry(folded).or_default(), at),
-                Some((service, _)) if !service.contains(['*', '?']) => {
-                    push_unique(self.by_service.entry(service.to_string()).or_default(), at)
-                }
-                _ => push_unique(&mut self.anywhere, at),
-            }
-        }
-    }
-}
-
-/// Statements arrive in increasing order, so a list stays sorted and a
-/// repeat can only be its last element.
-fn push_unique(list: &mut Vec<StmtRef>, at: StmtRef) {
-    if list.last() != Some(&at) {
-        list.push(at);
+/// The service all of a statement's resource patterns name literally, if
+/// they agree on one.
+fn resource_tag(patterns: Option<&[ResourcePattern]>) -> ResourceTag {
+    let Some((first, rest)) = patterns.and_then(<[ResourcePattern]>::split_first) else {
+        return ResourceTag::ANY;
+    };
+    let tag = |p: &ResourcePattern| ResourceTag::of_arn_start(&p.exact.literal_prefix());
+    match tag(first) {
+        Some(t) if rest.iter().all(|p| tag(p) == Some(t)) => t,
+        _ => ResourceTag::ANY,
     }
 }
 
@@ -276,6 +217,7 @@ fn compile_statement(s: &Statement) -> CompiledStatement {
                 CompiledCondition {
                     operator: op.operator.node,
                     key: k.key.node.clone(),
+                    lookup: k.key.node.to_lowercase(),
                     raw,
                     values,
                 }
@@ -310,40 +252,5 @@ impl CompiledPolicy {
             .get(i)
             .and_then(|s| s.sid.as_ref())
             .map(|s| s.node.as_str())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn set(json: &str) -> PolicySet {
-        let p = Policy::from_json(json, None).unwrap_or_else(|e| panic!("{e}"));
-        PolicySet::new([("p", p)])
-    }
-
-    fn candidates(s: &PolicySet, action: &str) -> Vec<StmtRef> {
-        let mut out = Vec::new();
-        s.candidates(action, |r| out.push(r));
-        out
-    }
-
-    #[test]
-    fn the_index_returns_only_statements_that_can_match() {
-        let s = set(r#"{"Version":"1","Statement":[
-            {"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"},
-            {"Effect":"Allow","Action":["kms:List*","log:*"],"Resource":"*"},
-            {"Effect":"Deny","Action":"*:Describe*","Resource":"*"},
-            {"Effect":"Deny","NotAction":"ram:*","Resource":"*"},
-            {"Effect":"Allow","Action":["KMS:DECRYPT","kms:decrypt"],"Resource":"*"}]}"#);
-        assert_eq!(
-            candidates(&s, "kms:Decrypt"),
-            vec![(0, 0), (0, 1), (0, 2), (0, 3), (0, 4)]
-        );
-        assert_eq!(
-            candidates(&s, "log:GetLogStore"),
-            vec![(0, 1), (0, 2), (0, 3)]
-        );
-        assert_eq!(candidates(&s, "oss:GetObject"), vec![(0, 2), (0, 3)]);
     }
 }

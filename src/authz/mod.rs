@@ -4,6 +4,7 @@
 mod authorizer;
 mod compiled;
 mod decision;
+mod index;
 mod principal;
 mod request;
 mod trace;

@@ -1,6 +1,9 @@
 //! Matching a request principal against the entries of a `Principal` element
 //! (spec §3.4).
 
+use std::fmt;
+use std::io::Write;
+
 use crate::policy::PrincipalKind;
 use crate::policy::arn::Arn;
 use crate::policy::pattern::{Case, Pattern};
@@ -68,12 +71,11 @@ impl PrincipalMatcher {
                 uid == account && name.eq_ignore_ascii_case(role)
             }
             (PrincipalMatcher::RamPattern(exact, folded), p) => match p {
-                P::RoleSession { .. } => {
-                    let session = p.to_string();
-                    let role = p.role_arn().unwrap_or_default();
-                    folded.matches(&role) || folded.matches(&session)
+                P::RoleSession { account, role, .. } => {
+                    matches_formatted(folded, format_args!("acs:ram::{account}:role/{role}"))
+                        || matches_formatted(folded, format_args!("{p}"))
                 }
-                P::Account { .. } | P::User { .. } => exact.matches(&p.to_string()),
+                P::Account { .. } | P::User { .. } => matches_formatted(exact, format_args!("{p}")),
                 _ => false,
             },
             (PrincipalMatcher::Service(name, uid), P::Service { service, account }) => {
@@ -93,6 +95,20 @@ impl PrincipalMatcher {
             _ => false,
         }
     }
+}
+
+/// Matches `pattern` against formatted text without allocating: the text is
+/// written to a stack buffer, and only ARNs longer than it take the heap.
+fn matches_formatted(pattern: &Pattern, text: fmt::Arguments<'_>) -> bool {
+    let mut buf = [0u8; 256];
+    let mut rest = &mut buf[..];
+    if rest.write_fmt(text).is_ok() {
+        let written = 256 - rest.len();
+        if let Ok(s) = std::str::from_utf8(&buf[..written]) {
+            return pattern.matches(s);
+        }
+    }
+    pattern.matches(&text.to_string())
 }
 
 fn ram(value: &str) -> PrincipalMatcher {
@@ -170,5 +186,24 @@ mod tests {
         assert!(m.matches(&p("acs:ram::1234567890123456:role/r/s"), None));
         assert!(!m.matches(&p("acs:ram::1345678901234567:user/partner"), None));
         assert!(!m.matches(&Principal::from_service("log.aliyuncs.com"), None));
+    }
+
+    #[test]
+    fn arns_longer_than_the_stack_buffer_still_match() {
+        let long = "r".repeat(300);
+        let m = PrincipalMatcher::new(PrincipalKind::Ram, "acs:ram::1234567890123456:role/r*");
+        assert!(m.matches(
+            &p(&format!("acs:ram::1234567890123456:role/{long}/s")),
+            None
+        ));
+        let m = PrincipalMatcher::new(PrincipalKind::Ram, "*/s");
+        assert!(m.matches(
+            &p(&format!("acs:ram::1234567890123456:role/{long}/s")),
+            None
+        ));
+        assert!(!m.matches(
+            &p(&format!("acs:ram::1234567890123456:role/{long}/t")),
+            None
+        ));
     }
 }

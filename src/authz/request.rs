@@ -224,6 +224,12 @@ impl Context {
         .map(|(_, v)| v.as_slice())
     }
 
+    /// The values of a key already lower-cased as [`Context::insert`]
+    /// lower-cases keys: the evaluator's lookup, which never allocates.
+    pub(crate) fn get_lowercased(&self, key: &str) -> Option<&[String]> {
+        self.entries.get(key).map(|(_, v)| v.as_slice())
+    }
+
     /// Every key (as given) with its values.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
         self.entries

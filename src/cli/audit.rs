@@ -95,16 +95,23 @@ fn audit_path(dir: &Path) -> Result<PathBuf, Failure> {
 fn record_text(r: &Record) -> String {
     let e = &r.event;
     let field = |name: &str| e[name].as_str().unwrap_or("?").to_string();
+    // A fixed order, whatever order the JSON map keeps.
+    const ORDER: [&str; 6] = ["project", "logstore", "shard", "cursor", "from", "to"];
+    let rank = |k: &str| ORDER.iter().position(|o| *o == k).unwrap_or(ORDER.len());
     let target = match &e["target"] {
-        Value::Object(map) => map
-            .iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| match v {
-                Value::String(s) => format!("{k}={s}"),
-                other => format!("{k}={other}"),
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
+        Value::Object(map) => {
+            let mut fields: Vec<(&String, &Value)> = map.iter().collect();
+            fields.sort_by(|a, b| (rank(a.0), a.0).cmp(&(rank(b.0), b.0)));
+            fields
+                .into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| match v {
+                    Value::String(s) => format!("{k}={s}"),
+                    other => format!("{k}={other}"),
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
         other => other.to_string(),
     };
     let code = e["detail"]["code"]

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::pattern::{Case, Pattern, fold};
+use super::pattern::{Case, Pattern, fold, fold_char};
 
 /// The five operator families.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -276,10 +276,18 @@ pub struct Decimal {
     frac: String,
 }
 
-impl FromStr for Decimal {
-    type Err = ValueError;
+/// A decimal that borrows its digits from the text it was read from: request
+/// values are compared in this form, so evaluation does not allocate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct DecimalStr<'a> {
+    negative: bool,
+    int: &'a str,
+    frac: &'a str,
+}
+
+impl<'a> DecimalStr<'a> {
     /// Accepts `-?digits(.digits)?` with an optional leading `+`.
-    fn from_str(s: &str) -> Result<Decimal, ValueError> {
+    fn parse(s: &'a str) -> Result<DecimalStr<'a>, ValueError> {
         let bad = || ValueError::NotANumber(s.to_string());
         let (negative, body) = match s.as_bytes().first() {
             Some(b'-') => (true, &s[1..]),
@@ -295,10 +303,10 @@ impl FromStr for Decimal {
         {
             return Err(bad());
         }
-        let int = int.trim_start_matches('0').to_string();
-        let frac = frac.trim_end_matches('0').to_string();
+        let int = int.trim_start_matches('0');
+        let frac = frac.trim_end_matches('0');
         let zero = int.is_empty() && frac.is_empty();
-        Ok(Decimal {
+        Ok(DecimalStr {
             negative: negative && !zero,
             int,
             frac,
@@ -306,20 +314,55 @@ impl FromStr for Decimal {
     }
 }
 
-impl Ord for Decimal {
-    fn cmp(&self, other: &Decimal) -> Ordering {
+impl Ord for DecimalStr<'_> {
+    fn cmp(&self, other: &DecimalStr<'_>) -> Ordering {
         let magnitude = self
             .int
             .len()
             .cmp(&other.int.len())
-            .then_with(|| self.int.cmp(&other.int))
-            .then_with(|| self.frac.cmp(&other.frac));
+            .then_with(|| self.int.cmp(other.int))
+            .then_with(|| self.frac.cmp(other.frac));
         match (self.negative, other.negative) {
             (false, false) => magnitude,
             (true, true) => magnitude.reverse(),
             (false, true) => Ordering::Greater,
             (true, false) => Ordering::Less,
         }
+    }
+}
+
+impl PartialOrd for DecimalStr<'_> {
+    fn partial_cmp(&self, other: &DecimalStr<'_>) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Decimal {
+    fn as_decimal_str(&self) -> DecimalStr<'_> {
+        DecimalStr {
+            negative: self.negative,
+            int: &self.int,
+            frac: &self.frac,
+        }
+    }
+}
+
+impl FromStr for Decimal {
+    type Err = ValueError;
+    /// Accepts `-?digits(.digits)?` with an optional leading `+`.
+    fn from_str(s: &str) -> Result<Decimal, ValueError> {
+        let d = DecimalStr::parse(s)?;
+        Ok(Decimal {
+            negative: d.negative,
+            int: d.int.to_string(),
+            frac: d.frac.to_string(),
+        })
+    }
+}
+
+impl Ord for Decimal {
+    fn cmp(&self, other: &Decimal) -> Ordering {
+        self.as_decimal_str().cmp(&other.as_decimal_str())
     }
 }
 
@@ -429,14 +472,15 @@ impl TypedValues {
         let position = |test: &dyn Fn(usize) -> bool, n: usize| (0..n).find(|&i| test(i));
         Ok(match self {
             TypedValues::Exact(v) => v.iter().position(|p| p == request),
-            TypedValues::Folded(v) => {
-                let r = fold(request);
-                v.iter().position(|p| *p == r)
-            }
+            // The policy values are folded already; folding the request
+            // character by character while comparing saves an allocation.
+            TypedValues::Folded(v) => v
+                .iter()
+                .position(|p| p.chars().eq(request.chars().map(fold_char))),
             TypedValues::Like(v) => v.iter().position(|p| p.matches(request)),
             TypedValues::Numbers(v) => {
-                let r: Decimal = request.parse().map_err(EvalError)?;
-                let test = |i: usize| compare(operator, r.cmp(&v[i]));
+                let r = DecimalStr::parse(request).map_err(EvalError)?;
+                let test = |i: usize| compare(operator, r.cmp(&v[i].as_decimal_str()));
                 position(&test, v.len())
             }
             TypedValues::Dates(v) => {

@@ -45,7 +45,12 @@ enum Shape {
     Suffix(String),
     /// `*abc*`.
     Contains(String),
-    /// Anything else.
+    /// `*` wildcards only, with literal runs between them: the runs in
+    /// order (`acs:kms:*:123:key/*` → `acs:kms:`, `:123:key/`, ``). Each
+    /// run is found leftmost after the previous one, which is exact when
+    /// the only wildcard is `*`.
+    Runs(Vec<String>),
+    /// Anything else (a `?` somewhere).
     Glob,
 }
 
@@ -66,6 +71,37 @@ pub fn fold_char(c: char) -> char {
 /// Folds a whole string with [`fold_char`].
 pub fn fold(s: &str) -> String {
     s.chars().map(fold_char).collect()
+}
+
+/// A string folded with [`fold`], kept on the stack when it is ASCII and
+/// short (every real action name is), so folding a request's action does
+/// not allocate.
+pub(crate) enum Folded {
+    Inline([u8; Folded::INLINE], usize),
+    Heap(String),
+}
+
+impl Folded {
+    const INLINE: usize = 128;
+
+    pub(crate) fn new(s: &str) -> Folded {
+        if s.is_ascii() && s.len() <= Folded::INLINE {
+            let mut buf = [0u8; Folded::INLINE];
+            buf[..s.len()].copy_from_slice(s.as_bytes());
+            buf[..s.len()].make_ascii_lowercase();
+            Folded::Inline(buf, s.len())
+        } else {
+            Folded::Heap(fold(s))
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // ASCII lower-cased stays ASCII, so this is always valid UTF-8.
+            Folded::Inline(buf, len) => std::str::from_utf8(&buf[..*len]).unwrap_or_default(),
+            Folded::Heap(s) => s,
+        }
+    }
 }
 
 impl Pattern {
@@ -100,17 +136,36 @@ impl Pattern {
         self.shape == Shape::Any
     }
 
+    /// The literal start of the pattern, up to its first wildcard, folded
+    /// when the pattern is case-insensitive (`kms:get` for `kms:Get*`).
+    pub fn literal_prefix(&self) -> String {
+        self.chars
+            .iter()
+            .take_while(|c| !matches!(c, '*' | '?'))
+            .collect()
+    }
+
+    /// Whether `folded`, a text already folded with [`fold`], matches the
+    /// whole pattern. For a case-insensitive pattern this equals
+    /// `matches(original)`, since folding works character by character;
+    /// the evaluator folds a request's action once and calls this for
+    /// every action pattern it tries.
+    pub fn matches_folded(&self, folded: &str) -> bool {
+        match &self.shape {
+            Shape::Any => true,
+            Shape::Exact(p) => folded == p,
+            Shape::Prefix(p) => folded.starts_with(p.as_str()),
+            Shape::Suffix(p) => folded.ends_with(p.as_str()),
+            Shape::Contains(p) => folded.contains(p.as_str()),
+            Shape::Runs(runs) => match_runs(runs, folded),
+            Shape::Glob => glob(&self.chars, folded, |c| c),
+        }
+    }
+
     /// Whether `text` matches the whole pattern.
     pub fn matches(&self, text: &str) -> bool {
         match self.case {
-            Case::Sensitive => match &self.shape {
-                Shape::Any => true,
-                Shape::Exact(p) => text == p,
-                Shape::Prefix(p) => text.starts_with(p.as_str()),
-                Shape::Suffix(p) => text.ends_with(p.as_str()),
-                Shape::Contains(p) => text.contains(p.as_str()),
-                Shape::Glob => glob(&self.chars, text, |c| c),
-            },
+            Case::Sensitive => self.matches_folded(text),
             // The byte tests below are exact for ASCII text: the pattern is
             // already folded, and a non-ASCII pattern byte can never equal
             // an ASCII text byte. Other text takes the character path.
@@ -131,7 +186,7 @@ impl Pattern {
                             || t.windows(p.len())
                                 .any(|w| w.eq_ignore_ascii_case(p.as_bytes()))
                     }
-                    Shape::Glob => glob(&self.chars, text, fold_char),
+                    Shape::Runs(_) | Shape::Glob => glob(&self.chars, text, fold_char),
                 }
             }
             Case::Insensitive => match self.shape {
@@ -155,16 +210,67 @@ impl Shape {
         if stars == 0 {
             Shape::Exact(p.to_string())
         } else if inner.contains('*') {
-            Shape::Glob
+            Shape::runs(p)
         } else {
             let (lead, trail) = (p.starts_with('*'), p.ends_with('*'));
             match (lead, trail, stars) {
                 (false, true, 1) => Shape::Prefix(inner.to_string()),
                 (true, false, 1) => Shape::Suffix(inner.to_string()),
                 (true, true, 2) => Shape::Contains(inner.to_string()),
-                _ => Shape::Glob,
+                _ => Shape::runs(p),
             }
         }
+    }
+}
+
+impl Shape {
+    /// The literal runs of a `*`-only pattern; consecutive stars make empty
+    /// runs, which match anywhere.
+    fn runs(p: &str) -> Shape {
+        Shape::Runs(p.split('*').map(str::to_string).collect())
+    }
+}
+
+/// Matches a `*`-only pattern given as its literal runs: the first run
+/// starts the text, the last ends it, and each run between is found
+/// leftmost after the one before. Leftmost is always right: a later
+/// occurrence leaves less text for the runs after it, never more.
+fn match_runs(runs: &[String], text: &str) -> bool {
+    let Some(([first, middle @ ..], last)) = runs.split_last().map(|(l, m)| (m, l)) else {
+        return false;
+    };
+    let Some(rest) = strip_prefix(text, first) else {
+        return false;
+    };
+    let Some(mut rest) = strip_suffix(rest, last) else {
+        return false;
+    };
+    for run in middle.iter().filter(|r| !r.is_empty()) {
+        match rest.find(run.as_str()) {
+            Some(at) => rest = rest.get(at + run.len()..).unwrap_or_default(),
+            None => return false,
+        }
+    }
+    true
+}
+
+// An empty run is tested apart: `strip_prefix("")` compares zero bytes at a
+// dangling address, and glibc's AVX-512 `memcmp` makes that a masked load
+// that took ~70 ns on the machine the benches ran on (docs/performance.md),
+// 50 times a non-empty comparison.
+fn strip_prefix<'t>(text: &'t str, run: &str) -> Option<&'t str> {
+    if run.is_empty() {
+        Some(text)
+    } else {
+        text.strip_prefix(run)
+    }
+}
+
+fn strip_suffix<'t>(text: &'t str, run: &str) -> Option<&'t str> {
+    if run.is_empty() {
+        Some(text)
+    } else {
+        text.strip_suffix(run)
     }
 }
 
@@ -275,6 +381,17 @@ mod tests {
             ("ab", "abc"),
             ("**", ""),
             ("*a*b*", "zazbz"),
+            ("a*b", "ab"),
+            ("a*b", "axxb"),
+            ("a*a", "a"),
+            ("a*b*c", "abc"),
+            ("a*b*c", "acb"),
+            ("acs:kms:*:1:key/*", "acs:kms:cn-hangzhou:1:key/k"),
+            ("acs:kms:*:1:key/*", "acs:kms:cn-hangzhou:2:key/k"),
+            ("*:*:*", "a:b"),
+            ("*ab*ab", "abab"),
+            ("*ab*ab", "ab"),
+            ("x**y", "xy"),
         ] {
             let chars: Vec<char> = p.chars().collect();
             assert_eq!(m(p, t), glob(&chars, t, |c| c), "{p} vs {t}");
@@ -315,6 +432,48 @@ mod tests {
                 previous = steps;
             }
         }
+    }
+
+    #[test]
+    fn matching_folded_text_equals_matching_the_original() {
+        let patterns = [
+            "kms:Gen*",
+            "*KEY",
+            "*DATA*",
+            "Ä?",
+            "kms:GenerateDataKey",
+            "*",
+            "k?s:*y",
+        ];
+        let texts = [
+            "KMS:generatedatakey",
+            "kms:describekey",
+            "äB",
+            "Kms:Encrypt",
+            "ÄÄ",
+            "",
+        ];
+        for p in patterns {
+            let compiled = Pattern::new(p, Case::Insensitive);
+            for t in texts {
+                assert_eq!(
+                    compiled.matches_folded(Folded::new(t).as_str()),
+                    compiled.matches(t),
+                    "{p} vs {t}"
+                );
+            }
+        }
+        assert_eq!(
+            Pattern::new("kms:Get*Key", Case::Insensitive).literal_prefix(),
+            "kms:get"
+        );
+        assert_eq!(
+            Pattern::new("*:Describe*", Case::Insensitive).literal_prefix(),
+            ""
+        );
+        let long = "A".repeat(200);
+        assert_eq!(Folded::new(&long).as_str(), "a".repeat(200));
+        assert_eq!(Folded::new("Ä:X").as_str(), "ä:x");
     }
 
     #[test]

@@ -20,6 +20,13 @@ pub const ACTIONS: &[&str] = &[
     "ram:PassRole",
     "ram:*",
     "sts:AssumeRole",
+    // Shapes the action index files differently (src/authz/index.rs).
+    "*:Gen*",
+    "*:*",
+    "kms:*Key",
+    "kms:G*Key",
+    "k*",
+    "*Key",
 ];
 pub const REQUEST_ACTIONS: &[&str] = &[
     "kms:Decrypt",
@@ -30,6 +37,9 @@ pub const REQUEST_ACTIONS: &[&str] = &[
     "sts:AssumeRole",
     "ecs:DescribeInstances",
     "Kms:DECRYPT",
+    // Not `service:Name`: the index must still offer what can match.
+    "kmsDecrypt",
+    "x:kms:GenerateDataKey",
 ];
 pub const RESOURCES: &[&str] = &[
     "*",
@@ -40,6 +50,8 @@ pub const RESOURCES: &[&str] = &[
     "acs:ram::1234567890123456:role/SLS-byok",
     "acs:log:*:*:project/p/logstore/?",
     "acs:kms:cn-*:*:key/k?",
+    // Role ARNs compare without case, service included.
+    "acs:RAM::1234567890123456:role/*",
 ];
 pub const REQUEST_RESOURCES: &[&str] = &[
     "acs:kms:cn-hangzhou:1234567890123456:key/k1",
