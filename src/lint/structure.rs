@@ -69,23 +69,16 @@ pub(crate) fn check<'n>(
             K::MissingVersion.to_string(),
             Some("add `\"Version\": \"1\"`".into()),
         ),
-        Some(Node {
-            value: Value::String(v),
-            ..
-        }) if v == "1" => {}
         Some(v) => {
-            let shown = match &v.value {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.clone(),
-                other => other.type_name().to_string(),
-            };
-            sink.emit(
-                "invalid-version",
-                v.loc,
-                "Version",
-                K::InvalidVersion(shown).to_string(),
-                Some("write `\"Version\": \"1\"`".into()),
-            );
+            if let Some(shown) = crate::policy::json::bad_version(v) {
+                sink.emit(
+                    "invalid-version",
+                    v.loc,
+                    "Version",
+                    K::InvalidVersion(shown).to_string(),
+                    Some("write `\"Version\": \"1\"`".into()),
+                );
+            }
         }
     }
     let path = Path::root().key("Statement");

@@ -73,21 +73,7 @@ pub fn decode(src: &str, root: &Node, kind: PolicyKind) -> Result<Policy, ParseE
 
 /// [`decode`], moving the strings out of the tree rather than copying them.
 fn decode_tree(src: &str, root: Node, kind: PolicyKind) -> Result<Policy, ParseError> {
-    let root_loc = root.loc;
-    let members = match root.value {
-        Value::Object(members) => members,
-        other => {
-            return Err(wrong_type(
-                &Node {
-                    value: other,
-                    loc: root_loc,
-                },
-                "the policy",
-                "an object",
-                &At::Root,
-            ));
-        }
-    };
+    let (root_loc, members) = object(root, "the policy", "an object", &At::Root)?;
     let mut version = None;
     let mut statements = None;
     for (key, value) in members {
@@ -118,17 +104,10 @@ fn decode_tree(src: &str, root: Node, kind: PolicyKind) -> Result<Policy, ParseE
     }
     match version {
         None => return Err(ParseError::new(K::MissingVersion, root_loc, "")),
-        Some(Node {
-            value: Value::String(v),
-            ..
-        }) if v == "1" => {}
         Some(v) => {
-            let shown = match &v.value {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.clone(),
-                other => other.type_name().to_string(),
-            };
-            return Err(ParseError::new(K::InvalidVersion(shown), v.loc, "Version"));
+            if let Some(shown) = bad_version(&v) {
+                return Err(ParseError::new(K::InvalidVersion(shown), v.loc, "Version"));
+            }
         }
     }
     let Some(node) = statements else {
@@ -176,6 +155,41 @@ fn decode_tree(src: &str, root: Node, kind: PolicyKind) -> Result<Policy, ParseE
         statements,
         loc: root_loc,
     })
+}
+
+/// An object's members, keys with their locations, in source order.
+type Members = Vec<(Spanned<String>, Node)>;
+
+/// The members of an object node, or the wrong-type error naming `element`.
+fn object(
+    node: Node,
+    element: &str,
+    expected: &'static str,
+    path: &At<'_>,
+) -> Result<(Loc, Members), ParseError> {
+    match node.value {
+        Value::Object(members) => Ok((node.loc, members)),
+        other => Err(wrong_type(
+            &Node {
+                value: other,
+                loc: node.loc,
+            },
+            element,
+            expected,
+            path,
+        )),
+    }
+}
+
+/// `None` when a `Version` value is the string `"1"`, else the value as
+/// shown in the error (the front end and the linter say the same).
+pub(crate) fn bad_version(v: &Node) -> Option<String> {
+    match &v.value {
+        Value::String(s) if s == "1" => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.clone()),
+        other => Some(other.type_name().to_string()),
+    }
 }
 
 fn wrong_type(node: &Node, element: &str, expected: &'static str, path: &At<'_>) -> ParseError {
@@ -265,18 +279,7 @@ impl<'a> At<'a> {
 }
 
 fn statement(node: Node, path: &At<'_>, kind: PolicyKind) -> Result<Statement, ParseError> {
-    let loc = node.loc;
-    let members = match node.value {
-        Value::Object(members) => members,
-        other => {
-            return Err(wrong_type(
-                &Node { value: other, loc },
-                "a statement",
-                "an object",
-                path,
-            ));
-        }
-    };
+    let (loc, members) = object(node, "a statement", "an object", path)?;
     let mut sid = None;
     let mut effect = None;
     let mut action: Option<ActionList> = None;
@@ -400,18 +403,12 @@ fn values(node: Node, element: &str, path: &At<'_>) -> Result<ValueList, ParseEr
 }
 
 fn principal_of(node: Node, path: &At<'_>) -> Result<PrincipalBlock, ParseError> {
-    let loc = node.loc;
-    let members = match node.value {
-        Value::Object(members) => members,
-        other => {
-            return Err(wrong_type(
-                &Node { value: other, loc },
-                "`Principal`",
-                "an object such as `{\"Service\": [\"log.aliyuncs.com\"]}`",
-                path,
-            ));
-        }
-    };
+    let (loc, members) = object(
+        node,
+        "`Principal`",
+        "an object such as `{\"Service\": [\"log.aliyuncs.com\"]}`",
+        path,
+    )?;
     let mut entries: Vec<PrincipalEntry> = Vec::new();
     for (key, value) in members {
         let p = path.key(&key.node);
@@ -435,18 +432,7 @@ fn principal_of(node: Node, path: &At<'_>) -> Result<PrincipalBlock, ParseError>
 }
 
 fn condition_of(node: Node, path: &At<'_>) -> Result<ConditionBlock, ParseError> {
-    let loc = node.loc;
-    let members = match node.value {
-        Value::Object(members) => members,
-        other => {
-            return Err(wrong_type(
-                &Node { value: other, loc },
-                "`Condition`",
-                "an object",
-                path,
-            ));
-        }
-    };
+    let (loc, members) = object(node, "`Condition`", "an object", path)?;
     let mut operators = Vec::new();
     for (op_key, block) in members {
         let op_path = path.key(&op_key.node);
