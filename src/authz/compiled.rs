@@ -29,7 +29,33 @@ pub struct CompiledPolicy {
     pub id: String,
     /// The source tree (kept for locations and printing).
     pub source: Arc<Policy>,
-    pub(crate) statements: Vec<CompiledStatement>,
+    pub(crate) statements: Arc<[CompiledStatement]>,
+}
+
+/// A policy compiled once — patterns lowered, condition values typed — to be
+/// added to any number of sets cheaply ([`PolicySet::add_compiled`]): the
+/// RAM directory keeps its policies this way, so a decision builds only the
+/// set's index, never recompiles a policy.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    source: Arc<Policy>,
+    statements: Arc<[CompiledStatement]>,
+}
+
+impl Compiled {
+    /// Compiles a policy.
+    pub fn new(policy: Arc<Policy>) -> Compiled {
+        let statements = policy.statements.iter().map(compile_statement).collect();
+        Compiled {
+            source: policy,
+            statements,
+        }
+    }
+
+    /// The policy compiled.
+    pub fn policy(&self) -> &Arc<Policy> {
+        &self.source
+    }
 }
 
 /// A statement lowered for evaluation.
@@ -112,11 +138,15 @@ impl PolicySet {
         PolicySet::default()
     }
 
-    /// Adds a policy.
+    /// Adds a policy, compiling it.
     pub fn add(&mut self, id: impl Into<String>, policy: Arc<Policy>) {
+        self.add_compiled(id, &Compiled::new(policy));
+    }
+
+    /// Adds a policy compiled before: only the set's index is built.
+    pub fn add_compiled(&mut self, id: impl Into<String>, compiled: &Compiled) {
         let p = self.policies.len() as u32;
-        let statements: Vec<CompiledStatement> =
-            policy.statements.iter().map(compile_statement).collect();
+        let statements = compiled.statements.clone();
         for (s, stmt) in statements.iter().enumerate() {
             self.index.insert(
                 (p, s as u32),
@@ -128,7 +158,7 @@ impl PolicySet {
         }
         self.policies.push(CompiledPolicy {
             id: id.into(),
-            source: policy,
+            source: compiled.source.clone(),
             statements,
         });
     }

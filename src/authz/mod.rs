@@ -10,7 +10,7 @@ mod request;
 mod trace;
 
 pub use authorizer::Authorizer;
-pub use compiled::{CompiledPolicy, PolicySet};
+pub use compiled::{Compiled, CompiledPolicy, PolicySet};
 pub use decision::{Decision, Reason, Response};
 pub use principal::PrincipalMatcher;
 pub use request::{Context, Principal, Request, RequestError};

@@ -167,7 +167,7 @@ impl<'a> Ram<'a> {
         let mut parts = self.caller_parts(identity, &request)?;
         match resource_policy {
             Some(rp) => {
-                let policies = vec![(rp.id.clone(), rp.document.policy().clone())];
+                let policies = vec![(rp.id.clone(), rp.document.compiled().clone())];
                 parts.push(Evaluated::of(PartKind::Resource, true, policies, &request));
             }
             None if !same => parts.push(Evaluated::fixed(
@@ -217,7 +217,7 @@ impl<'a> Ram<'a> {
                     .unwrap_or_default();
                 let mut parts = Vec::with_capacity(2);
                 if let Some(p) = s.policy() {
-                    let session = vec![("session-policy".to_string(), p.policy().clone())];
+                    let session = vec![("session-policy".to_string(), p.compiled().clone())];
                     parts.push(Evaluated::of(PartKind::Session, true, session, request));
                 }
                 parts.push(Evaluated::of(PartKind::Identity, true, policies, request));

@@ -14,10 +14,7 @@
 //! caller of another account (§8.5 "AND"); an AssumeRole needs both the
 //! caller's policies and the trust policy (§8.3).
 
-use std::sync::Arc;
-
-use crate::authz::{Authorizer, Decision, PolicySet, Reason, Request, Response, Trace};
-use crate::policy::Policy;
+use crate::authz::{Authorizer, Compiled, Decision, PolicySet, Reason, Request, Response, Trace};
 
 use super::chain::{ChainStep, Part, PartKind, StepKind, context_map};
 
@@ -37,14 +34,14 @@ impl Evaluated {
     pub fn of(
         kind: PartKind,
         required: bool,
-        policies: Vec<(String, Arc<Policy>)>,
+        policies: Vec<(String, Compiled)>,
         request: &Request,
     ) -> Evaluated {
         let mut set = PolicySet::empty();
         let mut ids = Vec::with_capacity(policies.len());
         for (id, policy) in policies {
-            ids.push(id.clone());
-            set.add(id, policy);
+            set.add_compiled(id.as_str(), &policy);
+            ids.push(id);
         }
         let (response, trace) = Authorizer::new().explain(&set, request);
         Evaluated {

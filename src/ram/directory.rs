@@ -9,12 +9,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::authz::Compiled;
+use crate::policy::PolicyKind;
 use crate::policy::arn::{Arn, is_account_id};
-use crate::policy::{Policy, PolicyKind};
 
 use super::document::PolicyDocument;
 use super::error::{Entity, RamError, Target};
@@ -613,22 +613,25 @@ impl Account {
     /// `<owner>:system/<name>` or `<owner>:policy/<name>@<default version>`.
     /// `None` only for a reference the directory no longer resolves, which
     /// its methods do not let happen.
-    pub(crate) fn resolve(&self, owner: &str, r: &PolicyRef) -> Option<(String, Arc<Policy>)> {
+    pub(crate) fn resolve(&self, owner: &str, r: &PolicyRef) -> Option<(String, Compiled)> {
         match r {
             PolicyRef::System(n) => {
                 let p = system_policy(n)?;
-                Some((format!("{owner}:{r}"), p.document.policy().clone()))
+                Some((format!("{owner}:{r}"), p.document.compiled().clone()))
             }
             PolicyRef::Custom(n) => {
                 let p = self.policies.get(n)?;
                 let v = p.default()?;
-                Some((format!("{owner}:{r}@{}", v.id), v.document.policy().clone()))
+                Some((
+                    format!("{owner}:{r}@{}", v.id),
+                    v.document.compiled().clone(),
+                ))
             }
         }
     }
 
     /// The identity policies of a user: its own, then its groups', in name order.
-    pub(crate) fn user_policies(&self, user: &User) -> Vec<(String, Arc<Policy>)> {
+    pub(crate) fn user_policies(&self, user: &User) -> Vec<(String, Compiled)> {
         let own = format!("user/{}", user.name);
         let mut out: Vec<_> = user
             .policies
@@ -643,7 +646,7 @@ impl Account {
     }
 
     /// The identity policies of a role.
-    pub(crate) fn role_policies(&self, role: &Role) -> Vec<(String, Arc<Policy>)> {
+    pub(crate) fn role_policies(&self, role: &Role) -> Vec<(String, Compiled)> {
         let owner = format!("role/{}", role.name);
         role.policies
             .iter()

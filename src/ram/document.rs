@@ -1,8 +1,10 @@
 //! A policy document as the directory keeps it: its text (so traces point
-//! at lines the author wrote) and its parsed tree (parsed once).
+//! at lines the author wrote), its parsed tree and its compiled form (both
+//! made once, when the document is read: decisions only index it).
 
 use std::sync::Arc;
 
+use crate::authz::Compiled;
 use crate::policy::{Format, Policy, PolicyKind};
 
 use super::error::{DocumentError, RamError};
@@ -11,7 +13,7 @@ use super::error::{DocumentError, RamError};
 #[derive(Clone, Debug)]
 pub struct PolicyDocument {
     source: Arc<str>,
-    policy: Arc<Policy>,
+    compiled: Compiled,
 }
 
 impl PolicyDocument {
@@ -27,7 +29,7 @@ impl PolicyDocument {
         match Policy::parse(src, Some(kind)) {
             Ok(policy) => Ok(PolicyDocument {
                 source: Arc::from(src),
-                policy: Arc::new(policy),
+                compiled: Compiled::new(Arc::new(policy)),
             }),
             Err(error) => Err(RamError::PolicyDocument(Box::new(DocumentError {
                 what: what.to_string(),
@@ -46,12 +48,17 @@ impl PolicyDocument {
 
     /// The parsed policy.
     pub fn policy(&self) -> &Arc<Policy> {
-        &self.policy
+        self.compiled.policy()
+    }
+
+    /// The policy compiled for evaluation.
+    pub fn compiled(&self) -> &Compiled {
+        &self.compiled
     }
 
     /// The kind it was validated as.
     pub fn kind(&self) -> PolicyKind {
-        self.policy.kind
+        self.policy().kind
     }
 
     /// Whether the text is RAM JSON (else ramgate's DSL).
@@ -64,7 +71,7 @@ impl PolicyDocument {
 /// not matter.
 impl PartialEq for PolicyDocument {
     fn eq(&self, other: &PolicyDocument) -> bool {
-        self.policy == other.policy
+        self.policy() == other.policy()
     }
 }
 

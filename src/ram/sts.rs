@@ -184,7 +184,7 @@ impl<'a> Ram<'a> {
         }
         let trust = vec![(
             format!("role/{}:trust", role.name()),
-            role.trust_policy().policy().clone(),
+            role.trust_policy().compiled().clone(),
         )];
         let parts = vec![Evaluated::of(PartKind::Trust, true, trust, &request)];
         steps.push(combine(StepKind::AssumeRoleTrust, &request, parts));
