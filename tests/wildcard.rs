@@ -4,20 +4,9 @@
 use proptest::prelude::*;
 use ramgate::policy::pattern::{Case, Pattern, fold};
 
-fn oracle(pattern: &str, text: &str) -> bool {
-    let mut re = String::from("(?s)^");
-    for c in pattern.chars() {
-        match c {
-            '*' => re.push_str(".*"),
-            '?' => re.push('.'),
-            c => re.push_str(&regex::escape(&c.to_string())),
-        }
-    }
-    re.push('$');
-    regex::Regex::new(&re)
-        .map(|r| r.is_match(text))
-        .unwrap_or(false)
-}
+mod common;
+
+use common::oracle::matches as oracle;
 
 fn alphabet() -> impl Strategy<Value = String> {
     proptest::string::string_regex("[ab*?:/Aé日]{0,8}").unwrap_or_else(|e| panic!("{e}"))

@@ -5,23 +5,10 @@
 use libfuzzer_sys::fuzz_target;
 use ramgate::policy::pattern::{Case, Pattern, fold};
 
-fn oracle(pattern: &str, text: &str) -> bool {
-    let mut re = String::from("(?s)^");
-    for c in pattern.chars() {
-        match c {
-            '*' => re.push_str(".*"),
-            '?' => re.push('.'),
-            c => re.push_str(&regex::escape(&c.to_string())),
-        }
-    }
-    re.push('$');
-    // Patterns are short; the regex crate is linear-time, so no limit trips.
-    regex::RegexBuilder::new(&re)
-        .size_limit(1 << 26)
-        .build()
-        .map(|r| r.is_match(text))
-        .unwrap_or(false)
-}
+#[path = "../../tests/common/oracle.rs"]
+mod oracle;
+
+use oracle::matches as oracle;
 
 fuzz_target!(|input: (&str, &str)| {
     let (pattern, text) = input;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod generate;
+pub mod oracle;
 pub mod reference;
 pub mod trees;
 pub mod vectors;
