@@ -76,19 +76,11 @@ impl EncryptionContext {
         EncryptionContext::from_pairs(pairs.0)
     }
 
-    /// The compact JSON form, keys sorted.
+    /// The compact JSON form, keys sorted (the map is a `BTreeMap`, which
+    /// serde_json writes in key order).
     pub fn to_json(&self) -> String {
-        let mut out = String::from("{");
-        for (i, (k, v)) in self.0.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_json_string(&mut out, k);
-            out.push(':');
-            push_json_string(&mut out, v);
-        }
-        out.push('}');
-        out
+        // Serialising a map of strings cannot fail.
+        serde_json::to_string(&self.0).unwrap_or_default()
     }
 
     /// The value of `key`.
@@ -151,25 +143,6 @@ impl From<EncryptionContext> for BTreeMap<String, String> {
 /// so that no input could ever panic here.
 fn push_u16_len(out: &mut Vec<u8>, len: usize) {
     out.extend_from_slice(&u16::try_from(len).unwrap_or(u16::MAX).to_be_bytes());
-}
-
-/// serde_json's escaping: `"`, `\` and control characters.
-fn push_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// A JSON object read pair by pair, so a key given twice is seen.
