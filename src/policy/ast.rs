@@ -12,7 +12,8 @@ use super::kind::PolicyKind;
 use super::loc::{Loc, Spanned};
 
 /// A RAM policy document (`Version` is always `"1"`, the only value RAM knows).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// `==` ignores `loc`: see `tree_eq.rs`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Policy {
     /// Which rules the document was validated against.
     pub kind: PolicyKind,
@@ -42,7 +43,8 @@ impl Effect {
 }
 
 /// One statement of a policy.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// `==` ignores `loc`: see `tree_eq.rs`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Statement {
     /// The optional statement id.
     pub sid: Option<Spanned<String>>,
@@ -61,7 +63,8 @@ pub struct Statement {
 }
 
 /// A list of strings as written (`"x"` and `["x"]` are the same list).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// `==` ignores `loc`: see `tree_eq.rs`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ValueList {
     /// The values, in source order.
     pub values: Vec<Spanned<String>>,
@@ -139,7 +142,8 @@ impl PrincipalKind {
 }
 
 /// The `Principal` element: one list per kind of trusted entity.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// `==` ignores `loc`: see `tree_eq.rs`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PrincipalBlock {
     /// The entries, in source order; each kind appears at most once.
     pub entries: Vec<PrincipalEntry>,
@@ -157,7 +161,8 @@ pub struct PrincipalEntry {
 }
 
 /// The `Condition` element: every operator block must hold.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// `==` ignores `loc`: see `tree_eq.rs`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ConditionBlock {
     /// The operator blocks, in source order (`{}` gives none: no condition).
     pub operators: Vec<OperatorBlock>,

@@ -1,7 +1,11 @@
-//! Source locations that travel with the tree but stay out of equality.
+//! Source locations, and values that carry one.
 //!
-//! Like Cedar's `Node<T> { node, loc }`: every element knows where it came
-//! from, yet `json → AST → dsl → AST` can be compared with `==`.
+//! A [`Loc`] is a plain value: two locations are equal when they point at
+//! the same place. The tree is what ignores them: like Cedar's
+//! `Node<T> { node, loc }`, [`Spanned`] compares and hashes its `node` only,
+//! and the tree's own types leave their `loc` out of `==`
+//! (`policy/tree_eq.rs`), so `json → AST → dsl → AST` can be compared with
+//! `==` while every element still knows its line:column.
 
 use std::fmt;
 
@@ -9,10 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// A span in a source text: byte offsets plus the 1-based line and column
 /// (in characters) of its start.
-///
-/// Two locations always compare equal, so that trees parsed from different
-/// concrete syntaxes compare by content alone.
-#[derive(Clone, Copy, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Loc {
     /// Byte offset of the first byte.
     pub start: usize,
@@ -63,18 +64,6 @@ impl Loc {
     }
 }
 
-impl PartialEq for Loc {
-    fn eq(&self, _: &Loc) -> bool {
-        true
-    }
-}
-
-impl Eq for Loc {}
-
-impl std::hash::Hash for Loc {
-    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
-}
-
 impl fmt::Debug for Loc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.line, self.column)
@@ -87,8 +76,9 @@ impl fmt::Display for Loc {
     }
 }
 
-/// A value together with where it was written.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A value together with where it was written. `==` and `Hash` look at the
+/// value only.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Spanned<T> {
     /// The value.
     pub node: T,
@@ -111,6 +101,20 @@ impl<T> Spanned<T> {
     }
 }
 
+impl<T: PartialEq> PartialEq for Spanned<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.node == other.node
+    }
+}
+
+impl<T: Eq> Eq for Spanned<T> {}
+
+impl<T: std::hash::Hash> std::hash::Hash for Spanned<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.node.hash(state);
+    }
+}
+
 impl<T> std::ops::Deref for Spanned<T> {
     type Target = T;
     fn deref(&self) -> &T {
@@ -123,11 +127,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn locations_never_affect_equality() {
+    fn spanned_values_compare_and_hash_by_value() {
+        use std::collections::HashSet;
         let a = Spanned::new("x".to_string(), Loc::from_offsets("ab\ncd", 4, 5));
         let b = Spanned::bare("x".to_string());
         assert_eq!(a, b);
         assert_ne!(a, Spanned::bare("y".to_string()));
+        let set: HashSet<_> = [a, b].into_iter().collect();
+        assert_eq!(set.len(), 1);
+    }
+
+    #[test]
+    fn locations_compare_by_position() {
+        let src = "ab\ncd";
+        assert_eq!(Loc::from_offsets(src, 3, 4), Loc::from_offsets(src, 3, 4));
+        assert_ne!(Loc::from_offsets(src, 3, 4), Loc::from_offsets(src, 0, 1));
+        assert_ne!(Loc::from_offsets(src, 3, 4), Loc::NONE);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod json;
 pub mod kind;
 pub mod loc;
 pub mod pattern;
+mod tree_eq;
 
 pub use ast::{
     ActionList, ConditionBlock, Effect, KeyValues, OperatorBlock, Policy, PrincipalBlock,
