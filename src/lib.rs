@@ -16,20 +16,51 @@
 //! assert_eq!(response.reasons[0].policy, "crypto-user");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Features
+//!
+//! Without features the crate is the policy engine: what a service that
+//! embeds authorization checks needs, and nothing else (serde, serde_json,
+//! nom, thiserror, ipnet and time). Each feature adds one layer and the
+//! dependencies of that layer only.
+//!
+//! | feature | adds | dependencies it brings |
+//! | --- | --- | --- |
+//! | (none) | [`policy`], [`authz`], [`ram`], [`clock`] | serde, serde_json, nom, thiserror, ipnet, time |
+//! | `lint` | `lint`: the checks, `ramgate.toml`, human/JSON/SARIF output | toml, glob |
+//! | `kms` | `kms`: the local KMS | aes-gcm, sm4, zeroize, getrandom, sha2 |
+//! | `logstore` | `logstore`: the gated pipeline (implies `kms`) | crc32fast |
+//! | `cli` | `cli`: the `ramgate` binary's commands (implies `lint`, `logstore`) | clap |
+//! | `default` | `cli` | |
+//!
+//! ```toml
+//! [dependencies]
+//! ramgate = { version = "0.1", default-features = false }
+//! ```
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod authz;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod cli;
 pub mod clock;
-pub mod durable;
+#[cfg(feature = "kms")]
+pub(crate) mod durable;
+#[cfg(feature = "kms")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kms")))]
 pub mod kms;
+#[cfg(feature = "lint")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lint")))]
 pub mod lint;
+#[cfg(feature = "logstore")]
+#[cfg_attr(docsrs, doc(cfg(feature = "logstore")))]
 pub mod logstore;
 pub mod policy;
 pub mod ram;
 
 /// The README's Rust examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "cli"))]
 pub struct ReadmeDoctests;

@@ -2,6 +2,8 @@
 //! the data directory is, key states, revoked trust and permissions, role
 //! sessions, and the error each bad input gets (code, status, exit code).
 
+#![cfg(feature = "cli")]
+
 mod cli_data_support;
 
 use cli_data_support::*;

@@ -3,6 +3,8 @@
 //! Logstore, writes and reads, the key disabled and enabled again, the
 //! rules on `encrypt_conf` and PassRole, traces, and the audit log.
 
+#![cfg(feature = "cli")]
+
 mod cli_data_support;
 
 use cli_data_support::*;

@@ -1,5 +1,7 @@
 //! `ramgate eval` through the binary: the interface contract.
 
+#![cfg(feature = "cli")]
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 

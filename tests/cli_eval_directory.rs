@@ -1,6 +1,8 @@
 //! `ramgate eval --directory … --as …` through the binary: RAM's answer for
 //! an identity of a directory file, with the decision chain.
 
+#![cfg(feature = "cli")]
+
 use std::process::{Command, Output};
 
 fn ramgate(args: &[&str]) -> Output {

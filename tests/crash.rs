@@ -6,6 +6,8 @@
 //!
 //! The kill points come from a fixed xorshift seed, so a failure repeats.
 
+#![cfg(feature = "cli")]
+
 mod logstore_support;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,8 @@
 //! `ramgate demo`, the README's main job, runs from a clean checkout and
 //! shows what the seed document promises.
 
+#![cfg(feature = "cli")]
+
 use std::process::Command;
 
 #[test]

@@ -1,6 +1,8 @@
 //! `ramgate fmt`, `ramgate convert` and `ramgate eval` on DSL files, through
 //! the binary.
 
+#![cfg(feature = "cli")]
+
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

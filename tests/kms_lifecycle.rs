@@ -1,5 +1,7 @@
 //! Keys through their lives, and the parameters of every API.
 
+#![cfg(feature = "kms")]
+
 mod kms_support;
 
 use kms_support::{ACCOUNT, Fixture, REGION, START, as_account};

@@ -4,6 +4,8 @@
 //! `AliyunKMSReadOnlyAccess` and `AliyunKMSCryptoUserAccess`) may use keys
 //! but not manage them.
 
+#![cfg(feature = "kms")]
+
 mod kms_support;
 
 use kms_support::{ACCOUNT, Fixture, START, as_account};

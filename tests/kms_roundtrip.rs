@@ -2,6 +2,8 @@
 //! both key specs, and every way of getting it wrong is an error — a changed
 //! byte anywhere in the blob, another context, another key's blob.
 
+#![cfg(feature = "kms")]
+
 mod kms_support;
 
 use std::collections::BTreeMap;

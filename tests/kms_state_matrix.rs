@@ -10,6 +10,8 @@
 //! state; idempotent when it already was) or the error code. After every
 //! call the test checks the state the key is left in.
 
+#![cfg(feature = "kms")]
+
 mod kms_support;
 
 use kms_support::{Fixture, as_account};

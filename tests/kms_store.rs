@@ -1,6 +1,8 @@
 //! The key store on disk: what survives a reopen, where the root key comes
 //! from, and what happens when files are missing, wrong or half-written.
 
+#![cfg(feature = "kms")]
+
 mod kms_support;
 
 use std::fs;

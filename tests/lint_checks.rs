@@ -2,6 +2,8 @@
 //! and a near-miss that does not), the seed document, the spec's example
 //! policies and the shipped system policies.
 
+#![cfg(feature = "lint")]
+
 use std::collections::BTreeSet;
 use std::path::Path;
 

@@ -2,6 +2,8 @@
 //! input, configuration, output formats (SARIF validated against the
 //! SARIF 2.1.0 schema) and exit status.
 
+#![cfg(feature = "cli")]
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

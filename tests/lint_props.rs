@@ -2,6 +2,8 @@
 //! panics, spans point into the text, findings come in source order, and
 //! switching a check off removes exactly that check's findings.
 
+#![cfg(feature = "lint")]
+
 use proptest::prelude::*;
 use ramgate::lint::{Config, Finding, lint_source};
 

@@ -1,10 +1,12 @@
 //! The gated encryption pipeline through the public API: the seed
 //! document's rules, end to end, on a real data directory.
 
+#![cfg(feature = "logstore")]
+
 mod logstore_support;
 
 use logstore_support::*;
-use ramgate::logstore::{EncryptConf, LogstoreConfig, audit};
+use ramgate::logstore::{EncryptConf, LogstoreConfig, verify_audit_log};
 use ramgate::ram::{PolicyRef, StepKind, Target};
 
 #[test]
@@ -93,7 +95,7 @@ fn the_write_chain_is_caller_then_trust_then_key() {
         ["log:PostLogStoreLogs", "sts:AssumeRole", "kms:Decrypt"]
     );
     // Every seal and open is in the audit log with its chain.
-    let records = audit::verify(&env.dir.path().join("audit.jsonl")).unwrap();
+    let records = verify_audit_log(&env.dir.path().join("audit.jsonl")).unwrap();
     let puts: Vec<_> = records
         .iter()
         .filter(|r| r.event["op"] == "put_logs")
@@ -548,7 +550,7 @@ fn refusals_are_audited_and_the_audit_log_verifies() {
         .put_logs(&user("nobody"), "app", "svc", None, &group(0))
         .unwrap_err();
     assert_eq!(e.code(), "Unauthorized");
-    let records = audit::verify(&env.dir.path().join("audit.jsonl")).unwrap();
+    let records = verify_audit_log(&env.dir.path().join("audit.jsonl")).unwrap();
     let last = records.last().unwrap();
     assert_eq!(last.event["op"], "put_logs");
     assert_eq!(last.event["outcome"], "refused");

@@ -2,6 +2,8 @@
 //! blocks, a block copied to another shard or Logstore. Reads fail with an
 //! integrity error; altered data is never returned.
 
+#![cfg(feature = "logstore")]
+
 mod logstore_support;
 
 use std::path::Path;

@@ -3,6 +3,8 @@
 //! its standard output must equal the lines that follow it, and its exit
 //! status must be the one a trailing `# exits N` names (0 without one).
 
+#![cfg(feature = "cli")]
+
 use std::process::Command;
 
 fn blocks(readme: &str) -> Vec<(String, String)> {

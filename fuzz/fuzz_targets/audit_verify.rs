@@ -11,6 +11,6 @@ fuzz_target!(|data: &[u8]| {
     if std::fs::write(&path, data).is_err() {
         return;
     }
-    let _ = ramgate::logstore::audit::verify(&path);
+    let _ = ramgate::logstore::verify_audit_log(&path);
     let _ = std::fs::remove_file(&path);
 });

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use crate::logstore::audit::{AUDIT_FILE, AuditError, Record, verify};
+use crate::logstore::{AUDIT_FILE, AuditError, AuditRecord as Record, verify_audit_log as verify};
 use crate::ram::DecisionChain;
 
 use super::chain::{Request, step_lines};

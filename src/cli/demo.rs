@@ -12,7 +12,8 @@ use crate::authz::Decision;
 use crate::clock::SystemClock;
 use crate::kms::{KeySpec, KeyUsage, RootKeySource};
 use crate::logstore::{
-    EncryptConf, Log, LogError, LogGroup, LogService, LogstoreConfig, Options, UserCmkInfo, audit,
+    EncryptConf, Log, LogError, LogGroup, LogService, LogstoreConfig, Options, UserCmkInfo,
+    verify_audit_log,
 };
 use crate::policy::Policy;
 use crate::ram::{DecisionChain, Identity, PolicyRef, Ram, Target};
@@ -496,7 +497,7 @@ impl Demo {
 
     fn verify_audit(&mut self) {
         self.heading("The audit log");
-        match audit::verify(&self.svc.audit_path()) {
+        match verify_audit_log(&self.svc.audit_path()) {
             Ok(records) => {
                 let refused = records
                     .iter()

@@ -138,11 +138,6 @@ impl Segment {
         self.offsets.len() as u64
     }
 
-    /// Whether the segment holds no block.
-    pub fn is_empty(&self) -> bool {
-        self.offsets.is_empty()
-    }
-
     /// Whether damage was found when the segment was opened.
     pub fn is_damaged(&self) -> bool {
         self.damaged_at.is_some()

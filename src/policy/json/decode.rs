@@ -237,6 +237,7 @@ fn unsupported(key: &Spanned<String>, path: &At<'_>, known: &[&'static str]) -> 
 /// Decodes one statement object at `path`; `ramgate lint` decodes
 /// statements one by one so that one broken statement does not hide the
 /// others.
+#[cfg(feature = "lint")]
 pub(crate) fn decode_statement(
     node: &Node,
     path: &Path,
@@ -250,6 +251,8 @@ pub(crate) fn decode_statement(
 #[derive(Clone, Copy)]
 enum At<'a> {
     Root,
+    // Only the linter starts a path below the root.
+    #[cfg_attr(not(feature = "lint"), allow(dead_code))]
     Base(&'a Path),
     Key(&'a At<'a>, &'a str),
     Index(&'a At<'a>, usize),
