@@ -1,4 +1,4 @@
-//! `cargo bench --bench crypto`: Logstore block seal/open against the raw
+//! `cargo bench --bench crypto --features internals`: Logstore block seal/open against the raw
 //! AEAD call on a buffer of the same size (see `docs/performance.md`).
 //!
 //! In each group (`<algorithm> seal`, `<algorithm> open`) and size:
