@@ -77,19 +77,27 @@ fn fmt_one(path: &str, kind: Option<PolicyKind>, check: bool) -> Result<bool, Fa
     Ok(changed)
 }
 
-/// Replaces a file's content through a sibling file and a rename, so an
-/// interrupted write never leaves a half-written policy.
+/// Replaces a file's content through a uniquely named sibling file and a
+/// rename, so an interrupted write never leaves a half-written policy (S7).
+///
+/// The temporary file is created with `O_EXCL` under a random name
+/// (`tempfile`), so nothing planted beside the policy is ever followed. A
+/// symlink is written through to its target and stays a link; the file keeps
+/// its mode.
 fn replace(path: &Path, text: &str) -> Result<(), Failure> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.ramgate-fmt"));
     let shown = path.display();
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Failure::new(format!("cannot write `{shown}`: {e}"))
-        })
+    let fail = |e: std::io::Error| Failure::new(format!("cannot write `{shown}`: {e}"));
+    let target = std::fs::canonicalize(path).map_err(fail)?;
+    let permissions = std::fs::metadata(&target).map_err(fail)?.permissions();
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".ramgate-fmt-")
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    tmp.write_all(text.as_bytes()).map_err(fail)?;
+    tmp.as_file().set_permissions(permissions).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    // On failure the temporary file is removed when `tmp` drops.
+    tmp.persist(&target).map_err(|e| fail(e.error))?;
+    Ok(())
 }

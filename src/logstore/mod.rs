@@ -23,4 +23,3 @@ pub use model::{Log, LogGroup};
 pub use service::{
     LOG_SERVICE, LogService, LogstoreConfig, LogstoreInfo, Options, Pulled, Receipt, StoredGroup,
 };
-
