@@ -26,7 +26,7 @@
 //!
 //! | feature | adds | dependencies it brings |
 //! | --- | --- | --- |
-//! | (none) | [`policy`], [`authz`], [`ram`], [`clock`] | serde, serde_json, nom, thiserror, ipnet, time |
+//! | (none) | [`policy`], [`authz`], [`ram`], [`clock`], [`terminal`] | serde, serde_json, nom, thiserror, ipnet, time |
 //! | `lint` | `lint`: the checks, `ramgate.toml`, human/JSON/SARIF output | toml, glob |
 //! | `kms` | `kms`: the local KMS | aes-gcm, sm4, zeroize, getrandom, sha2 |
 //! | `logstore` | `logstore`: the gated pipeline (implies `kms`) | crc32fast |
@@ -59,6 +59,7 @@ pub mod lint;
 pub mod logstore;
 pub mod policy;
 pub mod ram;
+pub mod terminal;
 
 /// The README's Rust examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]

@@ -8,9 +8,10 @@ use serde_json::{Value, json};
 
 use crate::logstore::{AUDIT_FILE, AuditError, AuditRecord as Record, verify_audit_log as verify};
 use crate::ram::DecisionChain;
+use crate::terminal::{escape, escape_lines};
 
 use super::chain::{Request, step_lines};
-use super::data::{DataDirArg, Format, FormatArg, emit};
+use super::data::{DataDirArg, Format, FormatArg, emit, emit_raw};
 use super::{Failure, Outcome};
 
 /// Check and read the audit log of the data directory.
@@ -50,7 +51,7 @@ pub(crate) fn run(args: AuditArgs) -> Result<Outcome, Failure> {
     let records = match verify(&path) {
         Ok(records) => records,
         Err(e @ AuditError::Broken { .. }) => {
-            println!("{e}");
+            println!("{}", escape_lines(&e.to_string()));
             return Ok(Outcome::No);
         }
         Err(e) => return Err(Failure::new(e.to_string())),
@@ -63,14 +64,14 @@ pub(crate) fn run(args: AuditArgs) -> Result<Outcome, Failure> {
             match format.format {
                 Format::Text => shown.iter().map(record_text).collect(),
                 Format::Json => {
+                    // JSON escapes by its own rules, so it is written as is.
                     let all: Vec<Value> = shown
                         .iter()
                         .map(|r| json!({"seq": r.seq, "time": r.time, "event": r.event, "hash": r.hash}))
                         .collect();
-                    format!(
-                        "{}\n",
-                        serde_json::to_string_pretty(&all).unwrap_or_default()
-                    )
+                    let json = serde_json::to_string_pretty(&all).unwrap_or_default();
+                    emit_raw(&format!("{json}\n")).map_err(|e| Failure::new(e.to_string()))?;
+                    return Ok(Outcome::Yes);
                 }
             }
         }
@@ -92,9 +93,11 @@ fn audit_path(dir: &Path) -> Result<PathBuf, Failure> {
 }
 
 /// `#<seq> <time> <op> <caller> <target> <outcome>`, then the chain.
-fn record_text(r: &Record) -> String {
+pub(crate) fn record_text(r: &Record) -> String {
     let e = &r.event;
-    let field = |name: &str| e[name].as_str().unwrap_or("?").to_string();
+    // Every value came from input: escaped one by one, so that a newline in
+    // a caller cannot forge a record line (S6).
+    let field = |name: &str| escape(e[name].as_str().unwrap_or("?")).into_owned();
     // A fixed order, whatever order the JSON map keeps.
     const ORDER: [&str; 6] = ["project", "logstore", "shard", "cursor", "from", "to"];
     let rank = |k: &str| ORDER.iter().position(|o| *o == k).unwrap_or(ORDER.len());
@@ -106,17 +109,17 @@ fn record_text(r: &Record) -> String {
                 .into_iter()
                 .filter(|(_, v)| !v.is_null())
                 .map(|(k, v)| match v {
-                    Value::String(s) => format!("{k}={s}"),
-                    other => format!("{k}={other}"),
+                    Value::String(s) => format!("{}={}", escape(k), escape(s)),
+                    other => format!("{}={}", escape(k), escape(&other.to_string())),
                 })
                 .collect::<Vec<_>>()
                 .join(" ")
         }
-        other => other.to_string(),
+        other => escape(&other.to_string()).into_owned(),
     };
     let code = e["detail"]["code"]
         .as_str()
-        .map(|c| format!(" {c}"))
+        .map(|c| format!(" {}", escape(c)))
         .unwrap_or_default();
     let mut out = format!(
         "#{} {} {} {} {target} {}{code}\n",

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use crate::authz::Decision;
 use crate::policy::Effect;
 use crate::ram::{ChainStep, DecisionChain, PartKind};
+use crate::terminal::escape;
 
 /// Whether a step's line names its request (action, resource, principal):
 /// `eval` has already said it in its first line, a pipeline chain asks
@@ -49,11 +50,12 @@ pub(crate) fn step_lines(out: &mut String, step: &ChainStep, request: Request) {
         .collect();
     let asked = match request {
         Request::Omitted => String::new(),
+        // Every field came from input: escaped so none can forge a line.
         Request::Named => format!(
             " {} on {} by {}",
-            step.action,
-            step.resource.as_deref().unwrap_or("*"),
-            step.principal
+            escape(&step.action),
+            escape(step.resource.as_deref().unwrap_or("*")),
+            escape(&step.principal.to_string())
         ),
     };
     let _ = writeln!(
@@ -77,12 +79,15 @@ pub(crate) fn step_lines(out: &mut String, step: &ChainStep, request: Request) {
         let sid = r
             .sid
             .as_deref()
-            .map(|s| format!(" ({s})"))
+            .map(|s| format!(" ({})", escape(s)))
             .unwrap_or_default();
         let _ = writeln!(
             out,
             "    {verb} by {}:{}:{} statement {}{sid}",
-            r.policy, r.line, r.column, r.statement
+            escape(&r.policy),
+            r.line,
+            r.column,
+            r.statement
         );
     }
 }

@@ -127,7 +127,14 @@ impl ActingArgs {
 /// Writes to standard output and flushes at once (`put-logs` acknowledges
 /// each write as it happens); a closed output ends the command instead of
 /// panicking as `print!` would.
+///
+/// This is human output: what came from input is escaped (S6).
 pub(crate) fn emit(text: &str) -> Result<(), DataError> {
+    emit_raw(&crate::terminal::escape_lines(text))
+}
+
+/// Like [`emit`], for machine output (JSON) that escapes by its own rules.
+pub(crate) fn emit_raw(text: &str) -> Result<(), DataError> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
@@ -138,7 +145,7 @@ pub(crate) fn emit(text: &str) -> Result<(), DataError> {
 pub(crate) fn emit_json(value: &impl serde::Serialize) -> Result<(), DataError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| DataError::local(format!("cannot render JSON: {e}")))?;
-    emit(&format!("{text}\n"))
+    emit_raw(&format!("{text}\n"))
 }
 
 /// A value given inline or, as `@FILE`, in a file: the text and where it
@@ -263,7 +270,7 @@ pub(crate) fn finish(result: Result<(), DataError>) -> Result<Outcome, Failure> 
     match result {
         Ok(()) => Ok(Outcome::Yes),
         Err(e) if e.refusal => {
-            eprintln!("error: {e}");
+            eprintln!("{}", super::error_line(&e.to_string()));
             Ok(Outcome::No)
         }
         Err(e) => Err(Failure::new(e.to_string())),

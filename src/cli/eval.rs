@@ -8,6 +8,7 @@ use crate::authz::{
     Authorizer, ConditionResult, PolicySet, Principal, Request, Response, StatementTrace, Trace,
 };
 use crate::policy::{Policy, PolicyKind};
+use crate::terminal::escape_lines;
 
 use super::input::{read_policy, read_text};
 use super::{Failure, Outcome};
@@ -135,7 +136,10 @@ pub(crate) fn run(args: EvalArgs) -> Result<Outcome, Failure> {
                 serde_json::to_string_pretty(&report).unwrap_or_default()
             );
         }
-        FormatArg::Text => print!("{}", render_text(&request, &response, trace.as_ref())),
+        FormatArg::Text => print!(
+            "{}",
+            escape_lines(&render_text(&request, &response, trace.as_ref()))
+        ),
     }
     Ok(if response.decision.is_allowed() {
         Outcome::Yes

@@ -115,7 +115,7 @@ pub(crate) fn run(args: LintArgs) -> Result<Outcome, Failure> {
         match read(&path) {
             Ok(s) => sources.push(s),
             Err(message) => {
-                eprintln!("error: {message}");
+                eprintln!("{}", super::error_line(&message));
                 unreadable.push(message);
             }
         }
@@ -139,7 +139,7 @@ pub(crate) fn run(args: LintArgs) -> Result<Outcome, Failure> {
         })
         .collect();
     let out = match args.format {
-        FormatArg::Human => render::human(&reports),
+        FormatArg::Human => human_text(&reports),
         FormatArg::Json => render::json(&reports),
         FormatArg::Sarif => render::sarif(&reports),
     };
@@ -275,4 +275,10 @@ fn read(path: &Path) -> Result<Source, String> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
     Ok(Source { name, text })
+}
+
+/// The human report as printed: echoed source lines keep their tabs, and
+/// nothing else from the files reaches the terminal raw (S6).
+pub(crate) fn human_text(reports: &[FileReport<'_>]) -> String {
+    crate::terminal::escape_lines(&render::human(reports)).into_owned()
 }

@@ -15,11 +15,15 @@ mod kms;
 mod lint;
 mod log;
 mod ram;
+#[cfg(test)]
+mod terminal_tests;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use crate::terminal::escape_lines;
 
 /// Alibaba Cloud RAM policies: evaluate, lint, format and convert them, and
 /// run policy-gated encrypted Logstores on a local data directory.
@@ -63,6 +67,12 @@ impl Failure {
     }
 }
 
+/// An error as printed on standard error: `error: <message>`, its values
+/// escaped (a message may span lines: a policy error shows its source).
+pub(crate) fn error_line(message: &str) -> String {
+    format!("error: {}", escape_lines(message))
+}
+
 /// Runs the command line and returns the exit status.
 pub fn run<I, T>(args: I) -> ExitCode
 where
@@ -92,7 +102,7 @@ where
         Ok(Outcome::Yes) => ExitCode::SUCCESS,
         Ok(Outcome::No) => ExitCode::from(1),
         Err(Failure(message)) => {
-            eprintln!("error: {message}");
+            eprintln!("{}", error_line(&message));
             ExitCode::from(2)
         }
     }

@@ -8,7 +8,9 @@ use clap::{Args, Subcommand};
 use crate::policy::PolicyKind;
 use crate::ram::{PolicyDocument, PolicyRef, Target};
 
-use super::data::{DataDirArg, DataError, Format, FormatArg, emit, finish, inline_or_file, open};
+use super::data::{
+    DataDirArg, DataError, Format, FormatArg, emit, emit_raw, finish, inline_or_file, open,
+};
 use super::{Failure, Outcome};
 
 /// Users, groups, roles and their policies in the data directory's account.
@@ -153,7 +155,7 @@ fn ram(args: RamArgs) -> Result<(), DataError> {
         }
         RamCommand::Show { format } => {
             return match format.format {
-                Format::Json => emit(&format!("{}\n", svc.directory().to_json())),
+                Format::Json => emit_raw(&format!("{}\n", svc.directory().to_json())),
                 Format::Text => emit(&show(&svc, &uid)),
             };
         }

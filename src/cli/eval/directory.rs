@@ -48,7 +48,10 @@ pub(super) fn run(args: &EvalArgs, path: &str) -> Result<Outcome, Failure> {
             Ok(steps) => chain.extend(steps),
             // A negative answer, not bad input: the account cannot assume roles.
             Err(e @ RamError::RootCannotAssumeRole(_)) => {
-                println!("ImplicitDeny: {e}");
+                println!(
+                    "ImplicitDeny: {}",
+                    crate::terminal::escape_lines(&e.to_string())
+                );
                 return Ok(Outcome::No);
             }
             Err(e) => return Err(failure(e)),
@@ -63,7 +66,10 @@ pub(super) fn run(args: &EvalArgs, path: &str) -> Result<Outcome, Failure> {
     }
     match args.format {
         FormatArg::Json => print_json(&chain),
-        FormatArg::Text => print!("{}", render(&request, &identity, &chain, args.trace)),
+        FormatArg::Text => print!(
+            "{}",
+            crate::terminal::escape_lines(&render(&request, &identity, &chain, args.trace))
+        ),
     }
     Ok(if chain.decision().is_allowed() {
         Outcome::Yes
