@@ -56,6 +56,34 @@ pub fn escape_lines(s: &str) -> Cow<'_, str> {
     escape_except(s, |c| c == '\n' || c == '\t')
 }
 
+/// A report that frames echoed source lines as rustc does (`12 | text`,
+/// `   | ^`): like [`escape_lines`], but tabs stay only in those frame lines,
+/// where they keep the caret under its column; anywhere else a tab came
+/// from a value and is escaped.
+pub fn escape_report(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| is_unsafe(c) && c != '\n') {
+        return Cow::Borrowed(s);
+    }
+    let lines: Vec<Cow<'_, str>> = s
+        .split('\n')
+        .map(|line| {
+            if is_source_frame(line) {
+                escape_except(line, |c| c == '\t')
+            } else {
+                escape(line)
+            }
+        })
+        .collect();
+    Cow::Owned(lines.join("\n"))
+}
+
+/// A frame line: `<digits> | …` or `<spaces> | …`, after optional spaces.
+pub(crate) fn is_source_frame(line: &str) -> bool {
+    let body = line.trim_start_matches(|c: char| c == ' ' || c.is_ascii_digit());
+    let margin = &line[..line.len() - body.len()];
+    margin.ends_with(' ') && (body == "|" || body.starts_with("| "))
+}
+
 fn escape_except(s: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
     if !s.chars().any(|c| is_unsafe(c) && !keep(c)) {
         return Cow::Borrowed(s);
@@ -104,6 +132,10 @@ mod tests {
             "a\\nb\\u{1b}[31m\\u{9b}\\u{202e}c\\td"
         );
         assert_eq!(escape_lines("a\n\tb\u{7f}"), "a\n\tb\\u{7f}");
+        assert_eq!(
+            escape_report("error `\t`\n 3 | \tx\n   | \t^"),
+            "error `\\t`\n 3 | \tx\n   | \t^"
+        );
         assert!(matches!(escape("plain é 中"), Cow::Borrowed(_)));
     }
 
@@ -146,6 +178,7 @@ mod tests {
             prop_assert!(!escape(&s).chars().any(is_unsafe));
             prop_assert!(!escape_lines(&s).chars().any(|c| is_unsafe(c) && c != '\n' && c != '\t'));
             prop_assert!(!clip(&s).chars().any(is_unsafe));
+            prop_assert!(!escape_report(&s).chars().any(|c| is_unsafe(c) && c != '\n' && c != '\t'));
         }
     }
 }

@@ -13,7 +13,7 @@ pub use authorizer::Authorizer;
 pub use compiled::{Compiled, CompiledPolicy, PolicySet};
 pub use decision::{Decision, Reason, Response};
 pub use principal::PrincipalMatcher;
-pub use request::{Context, Principal, Request, RequestError};
+pub use request::{Context, Principal, Request, RequestError, is_action_name};
 pub use trace::{
     ConditionBecause, ConditionResult, ConditionTrace, ElementTrace, Mismatch, StatementTrace,
     Trace,

@@ -63,6 +63,27 @@ pub enum RequestError {
     /// A request document that is not valid.
     #[error("{0}")]
     Json(String),
+    /// A caller that is none of the forms an identity takes (the value is
+    /// shown escaped and cut, as it came from input).
+    #[error(
+        "`{0}` is not an identity: give `acs:ram::<uid>:root`, `acs:ram::<uid>:user/<name>`, `acs:ram::<uid>:role/<role>/<session>` or a service `<name>.aliyuncs.com`"
+    )]
+    NotAnIdentity(String),
+}
+
+/// Whether `s` names one action as requests carry it: `<service>:<Action>`,
+/// a service code of lower-case letters, digits and `-`, and an action name
+/// of ASCII letters and digits (no wildcard: a request asks for one action).
+pub fn is_action_name(s: &str) -> bool {
+    let Some((service, action)) = s.split_once(':') else {
+        return false;
+    };
+    !service.is_empty()
+        && service
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !action.is_empty()
+        && action.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 impl Principal {

@@ -155,6 +155,12 @@ fn request(args: &EvalArgs) -> Result<Request, Failure> {
         return Request::from_json(&src).map_err(|e| Failure::new(format!("{shown}:{e}")));
     }
     let action = args.action.clone().unwrap_or_default();
+    if !crate::authz::is_action_name(&action) {
+        return Err(Failure::new(format!(
+            "`--action {}` is not an action: write `<service>:<Action>`, such as `kms:Decrypt`",
+            crate::terminal::clip(&action)
+        )));
+    }
     let mut request = Request {
         action,
         resource: args.resource.clone(),

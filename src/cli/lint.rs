@@ -280,5 +280,5 @@ fn read(path: &Path) -> Result<Source, String> {
 /// The human report as printed: echoed source lines keep their tabs, and
 /// nothing else from the files reaches the terminal raw (S6).
 pub(crate) fn human_text(reports: &[FileReport<'_>]) -> String {
-    crate::terminal::escape_lines(&render::human(reports)).into_owned()
+    crate::terminal::escape_report(&render::human(reports)).into_owned()
 }

@@ -281,18 +281,12 @@ fn read_encrypt_conf(value: &str) -> Result<EncryptConf, DataError> {
 fn read_group(value: &str) -> Result<LogGroup, DataError> {
     let (text, origin) =
         inline_or_file(value).map_err(|m| DataError::invalid("ParameterInvalid", m))?;
-    serde_json::from_str(&text).map_err(|e| {
-        let message = e.to_string();
-        // serde_json appends " at line L column C"; the position goes first.
-        let message = message
-            .rsplit_once(" at line ")
-            .map_or(message.as_str(), |(m, _)| m);
+    LogGroup::from_json(&text).map_err(|e| {
         DataError::invalid(
             "ParameterInvalid",
             format!(
-                "{origin}:{}:{}: the log group is invalid: {message}",
-                e.line(),
-                e.column()
+                "{origin}:{}:{}: the log group is invalid: {}",
+                e.line, e.column, e.message
             ),
         )
     })

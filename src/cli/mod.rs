@@ -23,7 +23,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::terminal::escape_lines;
+use crate::terminal::escape_report;
 
 /// Alibaba Cloud RAM policies: evaluate, lint, format and convert them, and
 /// run policy-gated encrypted Logstores on a local data directory.
@@ -68,9 +68,10 @@ impl Failure {
 }
 
 /// An error as printed on standard error: `error: <message>`, its values
-/// escaped (a message may span lines: a policy error shows its source).
+/// escaped (a message may span lines: a policy error frames its source
+/// line, whose tabs stay).
 pub(crate) fn error_line(message: &str) -> String {
-    format!("error: {}", escape_lines(message))
+    format!("error: {}", escape_report(message))
 }
 
 /// Runs the command line and returns the exit status.

@@ -115,6 +115,22 @@ proptest! {
     }
 
     #[test]
+    fn policy_errors_keep_only_the_tabs_of_their_source_frame(s in hostile()) {
+        let value = serde_json::to_string(&s).unwrap_or_default();
+        let src = format!("{{\"Version\": \"1\",\n\t\"Statement\": {value}}}");
+        if let Err(e) = crate::policy::Policy::from_json(&src, None) {
+            let out = error_line(&crate::policy::render_with_source(&e, &s, &src));
+            let outside_frames: String = out
+                .lines()
+                .filter(|l| !crate::terminal::is_source_frame(l))
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert_safe(&outside_frames, false)?;
+            assert_safe(&out, true)?;
+        }
+    }
+
+    #[test]
     fn lint_reports_print_no_unsafe_character_but_source_tabs(s in hostile()) {
         let value = serde_json::to_string(&s).unwrap_or_default();
         let src = format!(

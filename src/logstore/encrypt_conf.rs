@@ -5,6 +5,9 @@
 //! settings of the encrypt_conf parameter each time you call UpdateLogstore").
 
 use serde::{Deserialize, Serialize};
+
+// Values echoed in errors are escaped and cut (U6).
+use crate::terminal::clip;
 use serde_json::Value;
 
 use super::error::LogError;
@@ -80,7 +83,7 @@ impl EncryptConf {
             .keys()
             .find(|k| !matches!(k.as_str(), "enable" | "encrypt_type" | "user_cmk_info"))
         {
-            return Err(invalid(&format!("[{k}] is not a known key")));
+            return Err(invalid(&format!("[{}] is not a known key", clip(k))));
         }
         let enable = match map.get("enable") {
             Some(Value::Bool(b)) => *b,
@@ -101,7 +104,10 @@ impl EncryptConf {
                     .keys()
                     .find(|k| !matches!(k.as_str(), "cmk_key_id" | "arn" | "region_id"))
                 {
-                    return Err(invalid(&format!("[user_cmk_info.{k}] is not a known key")));
+                    return Err(invalid(&format!(
+                        "[user_cmk_info.{}] is not a known key",
+                        clip(k)
+                    )));
                 }
                 let field = |name: &str| match info.get(name) {
                     Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
@@ -128,7 +134,8 @@ impl EncryptConf {
 
     /// Reads `encrypt_conf` from JSON text.
     pub fn from_json(src: &str) -> Result<EncryptConf, LogError> {
-        let v: Value = serde_json::from_str(src).map_err(|e| {
+        // Strict: a member given twice is refused, not "the last one wins" (U5).
+        let v: Value = super::strict_json::parse(src).map_err(|e| {
             LogError::LogStoreInfoInvalid(format!(
                 "The encrypt_conf is invalid, not JSON at {}:{}: {e}",
                 e.line(),
@@ -148,7 +155,8 @@ impl EncryptConf {
         if current.encrypt_type != update.encrypt_type {
             return Err(invalid(format!(
                 "[encrypt_type] cannot be changed from `{}` to `{}` once encryption is configured; only [enable] can be updated",
-                current.encrypt_type, update.encrypt_type
+                clip(&current.encrypt_type),
+                clip(&update.encrypt_type)
             )));
         }
         match (&current.user_cmk_info, &update.user_cmk_info) {
@@ -165,7 +173,11 @@ impl EncryptConf {
                     ("region_id", &a.region_id, &b.region_id),
                 ] {
                     if x != y {
-                        return Err(invalid(format!("[user_cmk_info.{name}] cannot be changed from `{x}` to `{y}`")));
+                        return Err(invalid(format!(
+                            "[user_cmk_info.{name}] cannot be changed from `{}` to `{}`",
+                            clip(x),
+                            clip(y)
+                        )));
                     }
                 }
                 Ok(())
@@ -185,6 +197,16 @@ mod tests {
             Ok(c) => format!("ok {c:?}"),
             Err(e) => format!("{} {}: {e}", e.http_status(), e.code()),
         }
+    }
+
+    #[test]
+    fn u5_a_member_given_twice_is_refused_by_name() {
+        let e =
+            EncryptConf::from_json(r#"{"enable": true, "encrypt_type": "m4", "enable": false}"#)
+                .map(|_| ())
+                .unwrap_err();
+        assert_eq!(e.code(), "LogStoreInfoInvalid");
+        assert!(e.to_string().contains("duplicate member `enable`"), "{e}");
     }
 
     #[test]

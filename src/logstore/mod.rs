@@ -14,6 +14,7 @@ mod meta;
 pub mod model;
 mod segment;
 mod service;
+mod strict_json;
 
 pub use audit::{AUDIT_FILE, AuditError, Record as AuditRecord, verify as verify_audit_log};
 
@@ -23,3 +24,4 @@ pub use model::{Log, LogGroup};
 pub use service::{
     LOG_SERVICE, LogService, LogstoreConfig, LogstoreInfo, Options, Pulled, Receipt, StoredGroup,
 };
+pub use strict_json::JsonInputError;

@@ -4,19 +4,23 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::LogError;
+use super::strict_json::JsonInputError;
 
 /// One log: a time and key/value contents.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Log {
     /// Seconds since the Unix epoch.
     pub time: u32,
     /// The fields, in order (keys may repeat, as in Log Service).
+    #[serde(deserialize_with = "super::strict_json::pairs")]
     pub contents: Vec<(String, String)>,
 }
 
 /// What `PutLogs` sends and `GetLogs` returns: logs sharing a topic, a
 /// source and tags. Each log group is stored as one block.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogGroup {
     /// The topic (may be empty).
     #[serde(default)]
@@ -25,7 +29,7 @@ pub struct LogGroup {
     #[serde(default)]
     pub source: String,
     /// Tags of the whole group.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::strict_json::pairs")]
     pub tags: Vec<(String, String)>,
     /// The logs.
     pub logs: Vec<Log>,
@@ -35,6 +39,14 @@ pub struct LogGroup {
 const ENCODING: u8 = 1;
 
 impl LogGroup {
+    /// Reads a log group from JSON (`{"topic", "source", "tags", "logs":
+    /// [{"time", "contents": [[key, value], …]}]}`) strictly: duplicate and
+    /// unknown members are errors naming the member, with a did-you-mean;
+    /// a pair that is not two strings says so (U5).
+    pub fn from_json(text: &str) -> Result<LogGroup, JsonInputError> {
+        super::strict_json::read(text)
+    }
+
     /// Appends the binary encoding of the group to `out`: a version byte,
     /// then topic, source, tags and logs, every string and list
     /// length-prefixed (u32 LE). Binary rather than JSON because the block

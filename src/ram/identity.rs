@@ -6,7 +6,7 @@ use std::fmt;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::authz::Principal;
+use crate::authz::{Principal, RequestError};
 use crate::policy::arn::is_account_id;
 
 use super::directory::role_arn;
@@ -139,7 +139,22 @@ impl Identity {
     /// Reads a RAM ARN (`…:root`, `…:user/<name>`, `…:role/<role>/<session>`),
     /// an identity provider ARN or a service name; a role session read this
     /// way has no session policy and expires at `expiration`.
+    ///
+    /// Only well-formed callers are identities (S4, S6): the empty string,
+    /// text with control or format characters, and a service that is not
+    /// `<name>.aliyuncs.com` (optionally `<uid>@` before it) are refused.
     pub fn parse(text: &str, expiration: OffsetDateTime) -> Result<Identity, RamError> {
+        let not_an_identity = || {
+            RamError::Principal(RequestError::NotAnIdentity(
+                crate::terminal::clip(text).into(),
+            ))
+        };
+        if text.is_empty() || text.chars().any(crate::terminal::is_unsafe) {
+            return Err(not_an_identity());
+        }
+        if !text.starts_with("acs:") && !is_service_name(text) {
+            return Err(not_an_identity());
+        }
         if text.starts_with("acs:")
             && (text.contains(":saml-provider/") || text.contains(":oidc-provider/"))
         {
@@ -211,9 +226,63 @@ impl fmt::Display for Identity {
     }
 }
 
+/// `<name>.aliyuncs.com` or `<uid>@<name>.aliyuncs.com`: lower-case labels of
+/// letters, digits and `-`, as Alibaba's service principals are written.
+fn is_service_name(text: &str) -> bool {
+    let (uid, service) = match text.split_once('@') {
+        Some((uid, service)) => (Some(uid), service),
+        None => (None, text),
+    };
+    if uid.is_some_and(|u| !is_account_id(u)) {
+        return false;
+    }
+    let Some(name) = service.strip_suffix(".aliyuncs.com") else {
+        return false;
+    };
+    !name.is_empty()
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn s4_only_well_formed_callers_are_identities() {
+        let t = OffsetDateTime::UNIX_EPOCH;
+        for good in [
+            "acs:ram::1234567890123456:root",
+            "acs:ram::1234567890123456:user/alice",
+            "log.aliyuncs.com",
+            "1234567890123456@log.aliyuncs.com",
+            "actiontrail.aliyuncs.com",
+        ] {
+            assert!(Identity::parse(good, t).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "root",
+            "alice",
+            "log.aliyuncs.com.evil",
+            "LOG.aliyuncs.com",
+            ".aliyuncs.com",
+            "12@log.aliyuncs.com",
+            "acs:ram::1234567890123456:user/al\nice",
+            "acs:ram::1234567890123456:user/\u{202e}ecila",
+        ] {
+            let e = Identity::parse(bad, t).err().map(|e| e.to_string());
+            let e = e.unwrap_or_else(|| panic!("`{bad}` was taken for an identity"));
+            assert!(!e.chars().any(crate::terminal::is_unsafe), "{e:?}");
+            if !bad.starts_with("acs:") {
+                assert!(e.contains("`<name>.aliyuncs.com`"), "{e}");
+            }
+        }
+    }
 
     #[test]
     fn identities_read_from_arns_and_service_names() {

@@ -1,0 +1,139 @@
+//! Strict inputs and safe echoes through the binary, each test named after
+//! its finding in the adversarial report: U5 (duplicate and unknown
+//! members), U6 (unbounded echoes), the `--as` forms of S4, and the
+//! `eval --action` and `--as` parts of U8 and S6.
+
+#![cfg(feature = "cli")]
+
+mod cli_data_support;
+
+use cli_data_support::{Cli, GROUP};
+
+#[test]
+fn u5_a_duplicate_encrypt_conf_member_is_refused_by_name() {
+    let cli = Cli::init();
+    let e = cli.fails(
+        2,
+        &[
+            "log",
+            "create-logstore",
+            "app0",
+            "ls",
+            "--encrypt-conf",
+            r#"{"enable": true, "encrypt_type": "default", "enable": false}"#,
+        ],
+    );
+    assert!(e.contains("duplicate member `enable`"), "{e}");
+}
+
+#[test]
+fn u5_a_misspelt_log_group_member_is_refused_with_a_suggestion() {
+    let cli = Cli::init();
+    cli.ok(&["log", "create-project", "app"]);
+    cli.ok(&["log", "create-logstore", "app", "logs"]);
+    let group = GROUP.replace("\"topic\"", "\"topik\"");
+    let e = cli.fails(2, &["log", "put-logs", "app", "logs", "--group", &group]);
+    assert!(e.contains("unknown field `topik`"), "{e}");
+    assert!(e.contains("did you mean `topic`?"), "{e}");
+    assert!(e.contains("<inline>:1:") || e.contains(":1:"), "{e}");
+    // A pair of three strings says what a pair is.
+    let group = GROUP.replace(r#"["status", "200"]"#, r#"["status", "200", "x"]"#);
+    let e = cli.fails(2, &["log", "put-logs", "app", "logs", "--group", &group]);
+    assert!(
+        e.contains("expected a [key, value] pair of two strings"),
+        "{e}"
+    );
+    // Nothing was written.
+    let pulled = cli.ok(&["log", "get-logs", "app", "logs"]);
+    assert_eq!(pulled, "");
+}
+
+#[test]
+fn u6_an_11_mb_value_makes_a_small_error() {
+    let cli = Cli::init();
+    cli.ok(&["log", "create-project", "app"]);
+    let huge = "x".repeat(11 * 1024 * 1024);
+    let conf = format!(r#"{{"enable": true, "encrypt_type": "default", "{huge}": 1}}"#);
+    let file = cli.file("conf.json", &conf);
+    let e = cli.fails(
+        2,
+        &[
+            "log",
+            "create-logstore",
+            "app",
+            "ls",
+            "--encrypt-conf",
+            &format!("@{file}"),
+        ],
+    );
+    assert!(e.len() < 1024, "{} bytes of error", e.len());
+    assert!(e.contains(&format!("… ({} bytes)", huge.len())), "{e}");
+}
+
+#[test]
+fn s4_an_as_value_of_no_identity_form_is_bad_input() {
+    let cli = Cli::init();
+    cli.ok(&["log", "create-project", "app"]);
+    cli.ok(&["log", "create-logstore", "app", "logs"]);
+    for bad in [
+        "",
+        "evil",
+        "root",
+        "acs:ram::1234567890123456:user/x\n#9 forged",
+    ] {
+        let e = cli.fails(
+            2,
+            &[
+                "log", "put-logs", "app", "logs", "--group", GROUP, "--as", bad,
+            ],
+        );
+        assert!(e.contains("is not an identity"), "{bad:?}: {e}");
+        assert!(e.contains("`<name>.aliyuncs.com`"), "{e}");
+        // The refusal is one line: an injected newline is shown escaped.
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
+}
+
+#[test]
+fn u8_eval_refuses_an_action_that_is_not_service_colon_action() {
+    let cli = Cli::empty();
+    let policy = cli.file(
+        "p.json",
+        r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#,
+    );
+    for bad in [
+        "Decrypt",
+        "kms:",
+        ":Decrypt",
+        "kms:Decr*pt",
+        "kms:Decrypt\u{1b}[2J",
+        "KMS:Decrypt",
+    ] {
+        let out = cli.run(&[
+            "eval",
+            "--policy",
+            &policy,
+            "--action",
+            bad,
+            "--resource",
+            "*",
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let e = cli_data_support::stderr(&out);
+        assert!(
+            e.contains("is not an action: write `<service>:<Action>`"),
+            "{e}"
+        );
+        assert!(!e.contains('\u{1b}'), "{e:?}");
+    }
+    let out = cli.run(&[
+        "eval",
+        "--policy",
+        &policy,
+        "--action",
+        "kms:Decrypt",
+        "--resource",
+        "*",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+}
