@@ -30,7 +30,8 @@
 //! | `lint` | `lint`: the checks, `ramgate.toml`, human/JSON/SARIF output | toml, glob |
 //! | `kms` | `kms`: the local KMS | aes-gcm, sm4, zeroize, getrandom, sha2 |
 //! | `logstore` | `logstore`: the gated pipeline (implies `kms`) | crc32fast |
-//! | `cli` | `cli`: the `ramgate` binary's commands (implies `lint`, `logstore`) | clap |
+//! | `server` | `server`: the local endpoint's protocol layer (signatures, protobuf, LZ4; implies `logstore`) | hmac, sha1, md-5, base64, percent-encoding, form_urlencoded, prost, lz4_flex |
+//! | `cli` | `cli`: the `ramgate` binary's commands (implies `lint`, `logstore`, `server`) | clap, tempfile |
 //! | `default` | `cli` | |
 //!
 //! ```toml
@@ -59,6 +60,9 @@ pub mod lint;
 pub mod logstore;
 pub mod policy;
 pub mod ram;
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub mod server;
 pub mod terminal;
 
 /// The README's Rust examples, compiled and run as doctests.
