@@ -13,12 +13,12 @@
 //! `x-acs-date`, `x-acs-signature-nonce`, `x-acs-content-sha256`, and the
 //! security token when there is one) must be among them.
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::Hmac;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{AuthError, Scheme, Signed, pct, shown};
+use super::{AuthError, Scheme, Signed, pct, shown, verify_mac};
 use crate::server::WireRequest;
 
 /// The algorithm name that opens the `Authorization` header.
@@ -160,19 +160,17 @@ pub fn verify(request: &WireRequest<'_>, secret: &[u8]) -> Result<Signed, AuthEr
             header: "x-acs-content-sha256",
         });
     }
-    let string_to_sign = string_to_sign(request, &auth.signed_headers);
-    let mismatch = || AuthError::SignatureMismatch {
-        scheme: SCHEME,
-        string_to_sign: string_to_sign.clone(),
-    };
     let claimed = unhex(auth.signature).ok_or_else(|| AuthError::Malformed {
         scheme: SCHEME,
         what: "signature (hex)",
         value: shown(auth.signature),
     })?;
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret).map_err(|_| mismatch())?;
-    mac.update(string_to_sign.as_bytes());
-    mac.verify_slice(&claimed).map_err(|_| mismatch())?;
+    verify_mac::<Hmac<Sha256>>(
+        SCHEME,
+        secret,
+        string_to_sign(request, &auth.signed_headers),
+        &claimed,
+    )?;
     let date = request.header("x-acs-date").unwrap_or_default();
     let signed_at = OffsetDateTime::parse(date, &Rfc3339).map_err(|_| AuthError::Malformed {
         scheme: SCHEME,

@@ -12,9 +12,11 @@
 //! (`Mac::verify_slice`).
 
 pub mod acs3;
+pub mod nonce;
 pub mod pop_rpc;
 pub mod sls_v1;
 
+use hmac::{KeyInit, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use time::{Duration, OffsetDateTime};
 
@@ -194,6 +196,40 @@ const POP_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
 /// Percent-encodes `s` as POP's canonical strings do.
 pub(crate) fn pct(s: &str) -> String {
     utf8_percent_encode(s, POP_ENCODE).to_string()
+}
+
+/// Checks `claimed` against `M(key, string_to_sign)` in constant time; a
+/// mismatch carries the string to sign, never the key.
+pub(crate) fn verify_mac<M: Mac + KeyInit>(
+    scheme: Scheme,
+    key: &[u8],
+    string_to_sign: String,
+    claimed: &[u8],
+) -> Result<(), AuthError> {
+    let matches = <M as KeyInit>::new_from_slice(key).is_ok_and(|mut mac| {
+        mac.update(string_to_sign.as_bytes());
+        mac.verify_slice(claimed).is_ok()
+    });
+    if matches {
+        Ok(())
+    } else {
+        Err(AuthError::SignatureMismatch {
+            scheme,
+            string_to_sign,
+        })
+    }
+}
+
+/// A base64 signature (SLS v1, POP RPC v1) as bytes.
+pub(crate) fn base64_signature(scheme: Scheme, signature: &str) -> Result<Vec<u8>, AuthError> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(signature)
+        .map_err(|_| AuthError::Malformed {
+            scheme,
+            what: "signature (base64)",
+            value: shown(signature),
+        })
 }
 
 /// A value from input as errors show it: escaped, and cut when long.

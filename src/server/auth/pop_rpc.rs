@@ -10,14 +10,12 @@
 //! The parameters are the form-decoded query plus a form-encoded body; the
 //! old core writes spaces as `%20` and Tea as `+`, and both decode alike.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::Hmac;
 use sha1::Sha1;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{AuthError, Scheme, Signed, pct, shown};
+use super::{AuthError, Scheme, Signed, base64_signature, pct, shown, verify_mac};
 use crate::server::WireRequest;
 
 const SCHEME: Scheme = Scheme::PopRpcV1;
@@ -78,23 +76,11 @@ pub fn verify(
         scheme: SCHEME,
         what: "`Signature` parameter",
     })?;
-    let string_to_sign = string_to_sign(method, params);
-    let claimed = STANDARD
-        .decode(signature)
-        .map_err(|_| AuthError::Malformed {
-            scheme: SCHEME,
-            what: "signature (base64)",
-            value: shown(signature),
-        })?;
-    let mut key = secret.to_vec();
+    let claimed = base64_signature(SCHEME, signature)?;
+    // The RPC scheme keys HMAC with the secret and `&`.
+    let mut key = zeroize::Zeroizing::new(secret.to_vec());
     key.push(b'&');
-    let mismatch = || AuthError::SignatureMismatch {
-        scheme: SCHEME,
-        string_to_sign: string_to_sign.clone(),
-    };
-    let mut mac = <Hmac<Sha1> as KeyInit>::new_from_slice(&key).map_err(|_| mismatch())?;
-    mac.update(string_to_sign.as_bytes());
-    mac.verify_slice(&claimed).map_err(|_| mismatch())?;
+    verify_mac::<Hmac<Sha1>>(SCHEME, &key, string_to_sign(method, params), &claimed)?;
     let timestamp = param(params, "Timestamp").unwrap_or_default();
     let signed_at =
         OffsetDateTime::parse(timestamp, &Rfc3339).map_err(|_| AuthError::Malformed {

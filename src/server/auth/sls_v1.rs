@@ -12,15 +12,13 @@
 //! adds that one after signing. The resource is the path, then `?` and the
 //! form-decoded query pairs sorted by key, when there are any.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::Hmac;
 use md5::{Digest, Md5};
 use sha1::Sha1;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use super::{AuthError, Scheme, Signed, shown};
+use super::{AuthError, Scheme, Signed, base64_signature, shown, verify_mac};
 use crate::server::WireRequest;
 
 const SCHEME: Scheme = Scheme::SlsV1;
@@ -103,27 +101,8 @@ pub fn verify(request: &WireRequest<'_>, secret: &[u8]) -> Result<Signed, AuthEr
             });
         }
     }
-    let string_to_sign = string_to_sign(request);
-    let claimed = STANDARD
-        .decode(signature)
-        .map_err(|_| AuthError::Malformed {
-            scheme: SCHEME,
-            what: "signature (base64)",
-            value: shown(signature),
-        })?;
-    let mut mac = <Hmac<Sha1> as KeyInit>::new_from_slice(secret).map_err(|_| {
-        AuthError::SignatureMismatch {
-            scheme: SCHEME,
-            string_to_sign: string_to_sign.clone(),
-        }
-    })?;
-    mac.update(string_to_sign.as_bytes());
-    if mac.verify_slice(&claimed).is_err() {
-        return Err(AuthError::SignatureMismatch {
-            scheme: SCHEME,
-            string_to_sign,
-        });
-    }
+    let claimed = base64_signature(SCHEME, signature)?;
+    verify_mac::<Hmac<Sha1>>(SCHEME, secret, string_to_sign(request), &claimed)?;
     let date = request.header("date").unwrap_or_default();
     Ok(Signed {
         scheme: SCHEME,
