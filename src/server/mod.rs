@@ -10,6 +10,7 @@
 //!   derive on hand-written structs, no `protoc`).
 //! - [`body`]: request and response bodies: LZ4 raw blocks whose claimed
 //!   size is checked against the limits before anything is allocated.
+//! - [`sls`]: Log Service cursors and the GetLogs query subset.
 //!
 //! Nothing here does I/O or holds state: the HTTP front and its handlers
 //! (`ramgate serve`) sit on top, and every handler is one library call.
@@ -17,6 +18,7 @@
 pub mod auth;
 pub mod body;
 pub mod proto;
+pub mod sls;
 
 /// A request as the verifiers see it, independent of any HTTP library.
 #[derive(Clone, Copy, Debug)]
