@@ -11,6 +11,7 @@
 //! - [`body`]: request and response bodies: LZ4 raw blocks whose claimed
 //!   size is checked against the limits before anything is allocated.
 //! - [`sls`]: Log Service cursors and the GetLogs query subset.
+//! - [`reply`]: error bodies as each SDK reads them, request ids.
 //!
 //! Nothing here does I/O or holds state: the HTTP front and its handlers
 //! (`ramgate serve`) sit on top, and every handler is one library call.
@@ -18,6 +19,7 @@
 pub mod auth;
 pub mod body;
 pub mod proto;
+pub mod reply;
 pub mod sls;
 
 /// A request as the verifiers see it, independent of any HTTP library.
