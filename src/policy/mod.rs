@@ -4,6 +4,7 @@
 pub mod arn;
 pub mod ast;
 pub mod condition;
+pub mod dialect;
 pub mod dsl;
 pub mod error;
 pub mod json;
@@ -15,6 +16,7 @@ pub use ast::{
     ActionList, ConditionBlock, Effect, KeyValues, OperatorBlock, Policy, PrincipalBlock,
     PrincipalEntry, PrincipalKind, Statement, ValueList,
 };
+pub use dialect::{Dialect, KindSpec};
 pub use error::{ParseError, ParseErrorKind, render_with_source};
 pub use kind::PolicyKind;
 pub use loc::{Loc, Spanned};

@@ -87,7 +87,7 @@ fn key(doc: &Doc<'_>, op: &OperatorBlock, kv: &KeyValues, path: &str, sink: &mut
             "invalid-condition-key",
             kv.key.loc,
             path,
-            format!("invalid condition key `{k}`: keys are `<prefix>:<key>`"),
+            format!("invalid condition key `{k}`: keys are `<prefix>:<key>`, and RAM evaluates a key no request carries as absent"),
             Some(help),
         );
         return;

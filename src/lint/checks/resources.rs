@@ -7,7 +7,7 @@ use crate::policy::{Spanned, ValueList};
 use super::super::catalogue::services::action_pattern;
 use super::super::globs::{covers, intersect};
 use super::super::sink::Sink;
-use super::{Doc, Stmt, value_path};
+use super::{Doc, Stmt, accounts, value_path};
 
 pub(super) fn check(doc: &Doc<'_>, st: &Stmt<'_>, sink: &mut Sink<'_>) {
     let Some(list) = &st.s.resource else { return };
@@ -39,6 +39,11 @@ fn shape(v: &Spanned<String>, path: &str, sink: &mut Sink<'_>) -> bool {
         return prefix(v, path, sink);
     };
     let fields: Vec<&str> = rest.splitn(4, ':').collect();
+    // MaxCompute documents ARNs without an account field
+    // (`acs:odps:*:projects/<p>/authorization/roles`): four fields.
+    if fields.first() == Some(&"odps") && fields.len() == 3 {
+        return true;
+    }
     let last_is_wild = fields.last().is_some_and(|f| f.contains('*'));
     if fields.len() < 4 && !last_is_wild {
         sink.emit(
@@ -63,28 +68,10 @@ fn shape(v: &Spanned<String>, path: &str, sink: &mut Sink<'_>) -> bool {
         );
         return false;
     }
-    if let Some(account) = fields.get(2)
-        && !valid_account(account)
-    {
-        sink.emit(
-            "invalid-account-id",
-            v.loc,
-            path,
-            format!("invalid account ID `{account}` in resource `{text}`"),
-            Some("use the 16-digit account ID, or `*`".into()),
-        );
-        return false;
+    match fields.get(2) {
+        Some(account) => accounts::check(account, text, v.loc, path, sink),
+        None => true,
     }
-    true
-}
-
-/// An ARN account field: empty (global services), a pattern, `system`
-/// (system policies, spec §4.2) or 16 digits.
-pub(crate) fn valid_account(account: &str) -> bool {
-    account.is_empty()
-        || account.contains(['*', '?'])
-        || account == "system"
-        || crate::policy::arn::is_account_id(account)
 }
 
 /// A value that does not start with `acs:`.

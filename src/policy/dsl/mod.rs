@@ -74,7 +74,7 @@ pub fn parse_policy(src: &str, kind: Option<PolicyKind>) -> Result<Policy, Parse
 pub fn keywords() -> Vec<&'static str> {
     let mut words: Vec<&'static str> = KEYWORDS.to_vec();
     words.push("@sid");
-    words.extend(["ram", "service", "federated"]);
+    words.extend(["ram", "service", "federated", "plain"]);
     words.extend([Qualifier::ForAnyValue, Qualifier::ForAllValues].map(Qualifier::as_str));
     words.extend(Operator::ALL.map(Operator::as_str));
     words

@@ -319,7 +319,7 @@ fn statement(node: Node, path: &At<'_>, kind: PolicyKind) -> Result<Statement, P
                     return Err(ParseError::new(K::PrincipalNotAllowed(kind), key.loc, p.render())
                         .with_help("identity and session policies apply to whoever they are attached to; name principals in trust or resource policies"));
                 }
-                principal = Some(principal_of(value, &p)?);
+                principal = Some(principal_of(value, &p, kind)?);
             }
             "Condition" => condition = Some(condition_of(value, &p)?),
             _ => return Err(unsupported(&key, &p, STATEMENT_ELEMENTS)),
@@ -402,7 +402,21 @@ fn values(node: Node, element: &str, path: &At<'_>) -> Result<ValueList, ParseEr
     }
 }
 
-fn principal_of(node: Node, path: &At<'_>) -> Result<PrincipalBlock, ParseError> {
+fn principal_of(node: Node, path: &At<'_>, kind: PolicyKind) -> Result<PrincipalBlock, ParseError> {
+    // Resource policies other than KMS's write `Principal` as a string or a
+    // list (`["<uid>"]`, `"*"`); the generic resource dialect reads every
+    // documented form, and `policy::dialect` says which one a service takes.
+    if kind == PolicyKind::Resource && matches!(node.value, Value::String(_) | Value::Array(_)) {
+        let loc = node.loc;
+        let values = values(node, "Principal", path)?;
+        return Ok(PrincipalBlock {
+            entries: vec![PrincipalEntry {
+                kind: Spanned::new(PrincipalKind::Plain, loc),
+                values,
+            }],
+            loc,
+        });
+    }
     let (loc, members) = object(
         node,
         "`Principal`",
