@@ -6,6 +6,7 @@ mod actions;
 mod conditions;
 mod principals;
 mod resources;
+mod services;
 mod statements;
 
 use crate::policy::{Dialect, PolicyKind, Statement, ValueList};

@@ -7,15 +7,22 @@ use crate::policy::{Spanned, ValueList};
 use super::super::catalogue::services::action_pattern;
 use super::super::globs::{covers, intersect};
 use super::super::sink::Sink;
-use super::{Doc, Stmt, accounts, value_path};
+use super::{Doc, Stmt, accounts, services, value_path};
 
 pub(super) fn check(doc: &Doc<'_>, st: &Stmt<'_>, sink: &mut Sink<'_>) {
     let Some(list) = &st.s.resource else { return };
-    let mut fitting = None;
+    let mut well_formed = Vec::new();
     for (i, v) in list.values.iter().enumerate() {
         let path = value_path(&st.path, "Resource", list, i);
         if shape(v, &path, sink) {
-            let types = fitting.get_or_insert_with(|| resource_types(doc, st));
+            well_formed.push((v, path));
+        }
+    }
+    // When no action can match any resource's service, that is said once
+    // per action; repeating it per resource would say nothing more.
+    if !services::check(doc, st, sink) {
+        let types = resource_types(doc, st);
+        for (v, path) in well_formed {
             mismatch(types.as_deref(), v, &path, sink);
         }
     }
