@@ -34,7 +34,7 @@ pub(crate) fn classify(account: &str) -> Account {
     let masked = |c: u8| {
         account.bytes().all(|b| b.is_ascii_digit() || b == c)
             && account.contains(&*format!("{0}{0}", c as char))
-            && digits >= 4
+            && digits >= 1
     };
     if masked(b'*') {
         let prefix = account.trim_end_matches('*');
@@ -116,6 +116,7 @@ mod tests {
                 .contains("every account whose id starts with `123456789012`")
         );
         assert!(placeholder("12836***64516515").contains("wildcards"));
+        assert!(placeholder("113***").contains("starts with `113`"));
         assert!(placeholder("193248792425xxxx").contains("matches no account"));
         assert!(placeholder("177530505652XXXX").contains("matches no account"));
         assert!(placeholder("1894xxxxxx722283").contains("matches no account"));
