@@ -261,3 +261,22 @@ fn eval_reads_an_oss_bucket_policy_and_refuses_the_wrong_dialect() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn a_plain_principal_list_makes_a_resource_policy_without_kind() {
+    let src = policy(BUCKET);
+    // Inferred, as `ramgate eval` infers it: no `--kind` needed.
+    assert!(lint_source(&src, None, &Config::default()).is_empty());
+    let p = ramgate::policy::Policy::parse(&src, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.kind, PolicyKind::Resource);
+    // The DSL form reads back the same, and only as a resource policy.
+    let dsl = p.to_dsl();
+    let back = ramgate::policy::Policy::parse(&dsl, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back, p);
+    let e = ramgate::policy::Policy::parse(&dsl, Some(PolicyKind::Trust));
+    let e = e.map(|_| ()).map_err(|e| e.to_string());
+    assert!(
+        e.as_ref().is_err_and(|m| m.contains("a plain list")),
+        "{e:?}"
+    );
+}

@@ -41,7 +41,9 @@ pub(crate) struct EvalArgs {
     #[arg(long, value_name = "KEY=VALUE")]
     context: Vec<String>,
     /// The kind of every policy given; inferred per file when absent
-    /// (statements with `Principal` make a trust policy).
+    /// (statements with `Principal` make a trust policy, a plain `Principal`
+    /// list a resource policy); `kms-key`, `oss-bucket`, `vpc-endpoint`, …
+    /// read a resource policy in that service's dialect.
     #[arg(long, value_enum)]
     kind: Option<KindArg>,
     /// Output format.

@@ -29,7 +29,8 @@ pub(crate) struct LintArgs {
     #[arg(value_name = "PATH", required_unless_present = "explain")]
     paths: Vec<String>,
     /// The kind of every policy; inferred per file when absent (statements
-    /// with `Principal` make a trust policy). The resource-policy dialects
+    /// with `Principal` make a trust policy, a plain `Principal` list a
+    /// resource policy). The resource-policy dialects
     /// (`kms-key`, `oss-bucket`, `vpc-endpoint`, …) check a resource policy
     /// by its service's rules; `resource` recognises the dialect from the
     /// resources, and checks `"Resource": "*"` documents by the rules all

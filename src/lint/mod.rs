@@ -41,7 +41,8 @@ use sink::Sink;
 /// Lints one policy document, JSON or DSL (recognised by content).
 ///
 /// `kind` absent: inferred as `ramgate eval` does (statements with
-/// `Principal` make a trust policy). Findings come in source order.
+/// `Principal` make a trust policy, a plain `Principal` list a resource
+/// policy). Findings come in source order.
 pub fn lint_source(src: &str, kind: Option<PolicyKind>, config: &Config) -> Vec<Finding> {
     lint_document(src, kind.map(KindSpec::from), config)
 }

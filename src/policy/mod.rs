@@ -49,7 +49,8 @@ impl Policy {
     /// Parses a policy in either syntax, recognised by content.
     ///
     /// With `kind` absent it is inferred: statements that carry `Principal`
-    /// make a trust policy, otherwise an identity policy.
+    /// make a trust policy (a resource policy when a `Principal` is a plain
+    /// list, as OSS writes it), otherwise an identity policy.
     pub fn parse(src: &str, kind: Option<PolicyKind>) -> Result<Policy, ParseError> {
         match Format::detect(src) {
             Format::Json => json::parse_policy(src, kind),

@@ -69,12 +69,17 @@ pub(super) fn check(doc: &Doc<'_>, st: &Stmt<'_>, sink: &mut Sink<'_>) {
                         } else {
                             format!("principal `{}` trusts identities of every account", v.node)
                         };
+                        let help = if kind == PrincipalKind::Plain {
+                            "list the account or user ids meant, or limit `*` with a condition such as `acs:SourceVpc`"
+                        } else {
+                            "name the account: `acs:ram::<account-id>:root`"
+                        };
                         sink.emit(
                             "trust-any-principal",
                             v.loc,
                             &path,
                             message,
-                            Some("name the account: `acs:ram::<account-id>:root`".into()),
+                            Some(help.into()),
                         );
                     }
                 }

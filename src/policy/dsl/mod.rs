@@ -46,7 +46,8 @@ pub const EXTENSION: &str = "rgp";
 /// Parses a policy from DSL text.
 ///
 /// With `kind` absent it is inferred as for JSON: statements with a
-/// `principal` clause make a trust policy, otherwise an identity policy.
+/// `principal` clause make a trust policy (a resource policy when one is
+/// `principal plain`), otherwise an identity policy.
 pub fn parse_policy(src: &str, kind: Option<PolicyKind>) -> Result<Policy, ParseError> {
     if src.len() > MAX_SOURCE_BYTES {
         return Err(ParseError::new(

@@ -42,20 +42,28 @@ pub fn parse_tree(src: &str) -> Result<Node, ParseError> {
     })
 }
 
-/// A document whose statements carry `Principal` is a trust policy.
+/// A document whose statements carry `Principal` is a trust policy, or a
+/// resource policy when a `Principal` is a string or a list (the OSS,
+/// VPC endpoint and MaxCompute form, which trust policies never use).
 pub fn infer_kind(root: &Node) -> PolicyKind {
     let statements = member(root, "Statement").map(|s| match &s.value {
         Value::Array(items) => items.iter().collect::<Vec<_>>(),
         _ => vec![s],
     });
-    let has_principal = statements
+    let principals: Vec<&Node> = statements
         .unwrap_or_default()
         .into_iter()
-        .any(|s| member(s, "Principal").is_some());
-    if has_principal {
-        PolicyKind::Trust
-    } else {
+        .filter_map(|s| member(s, "Principal"))
+        .collect();
+    if principals
+        .iter()
+        .any(|p| matches!(p.value, Value::String(_) | Value::Array(_)))
+    {
+        PolicyKind::Resource
+    } else if principals.is_empty() {
         PolicyKind::Identity
+    } else {
+        PolicyKind::Trust
     }
 }
 
