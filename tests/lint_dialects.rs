@@ -280,3 +280,42 @@ fn a_plain_principal_list_makes_a_resource_policy_without_kind() {
         "{e:?}"
     );
 }
+
+#[test]
+fn a_dialect_checks_its_arn_formats_and_knows_its_condition_keys() {
+    let bucket = |resource: &str, condition: &str| {
+        policy(&format!(
+            r#"{{"Effect": "Allow", "Action": "oss:PutObject", "Principal": ["1234567890123456"], "Resource": "{resource}"{condition}}}"#
+        ))
+    };
+    // A bucket policy's resources are the bucket and its objects, a VPC
+    // endpoint's anything.
+    assert!(lint(&bucket("acs:oss:*:1234567890123456:b/*", ""), "oss-bucket").is_empty());
+    let f = lint(
+        &bucket("acs:oss:cn-hangzhou:1234567890123456:b/report.csv", ""),
+        "oss-access-point",
+    );
+    assert_eq!(codes(&f), ["resource-mismatch"]);
+    assert!(
+        f[0].message
+            .contains("is not a resource of an OSS access-point policy"),
+        "{}",
+        f[0].message
+    );
+    assert!(
+        lint(
+            &bucket("acs:oss:cn-hangzhou:1234567890123456:b/*", ""),
+            "vpc-endpoint"
+        )
+        .is_empty()
+    );
+    // OSS's own keys are known in OSS dialects only.
+    let acl = r#", "Condition": {"StringEquals": {"oss:x-oss-object-acl": "private"}}"#;
+    assert!(lint(&bucket("acs:oss:*:1234567890123456:b/*", acl), "oss-bucket").is_empty());
+    let src = bucket("acs:oss:*:1234567890123456:b/*", acl)
+        .replace(r#""Principal": ["1234567890123456"], "#, "");
+    assert_eq!(
+        codes(&lint_source(&src, None, &Config::default())),
+        ["unknown-condition-key"]
+    );
+}

@@ -164,6 +164,22 @@ impl Dialect {
         }
     }
 
+    /// Whether `key` is one of [`Dialect::condition_keys`]: compared without
+    /// case (spec §5.2), a trailing `{TagKey}` standing for any suffix.
+    pub fn has_condition_key(self, key: &str) -> bool {
+        self.condition_keys()
+            .iter()
+            .any(|k| match k.split_once('{') {
+                Some((prefix, _)) => {
+                    key.len() > prefix.len()
+                        && key
+                            .get(..prefix.len())
+                            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+                }
+                None => k.eq_ignore_ascii_case(key),
+            })
+    }
+
     /// Recognises the dialect from the resources of a `--kind resource`
     /// document: all `acs:oss` access-point ARNs, all other `acs:oss` ARNs,
     /// all `acs:odps` ARNs, all KMS key or all KMS secret ARNs. Anything
@@ -349,6 +365,14 @@ mod tests {
             d(&["acs:oss:*:1:b", "acs:odps:*:projects/p"]),
             Dialect::Generic
         );
+    }
+
+    #[test]
+    fn dialect_condition_keys_match_without_case_and_by_tag_family() {
+        assert!(Dialect::OssBucket.has_condition_key("oss:X-Oss-Acl"));
+        assert!(Dialect::OssBucket.has_condition_key("oss:ExistingObjectTag/team"));
+        assert!(!Dialect::OssBucket.has_condition_key("oss:ExistingObjectTag/"));
+        assert!(!Dialect::Generic.has_condition_key("oss:Prefix"));
     }
 
     #[test]

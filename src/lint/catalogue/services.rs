@@ -73,21 +73,27 @@ pub struct ResourceType {
 impl ResourceType {
     /// The template as a wildcard pattern (every placeholder becomes `*`).
     pub fn pattern(&self) -> String {
-        let mut out = String::new();
-        let mut in_placeholder = false;
-        for c in self.arn.chars() {
-            match c {
-                '{' => {
-                    in_placeholder = true;
-                    out.push('*');
-                }
-                '}' => in_placeholder = false,
-                _ if in_placeholder => {}
-                _ => out.push(c),
-            }
-        }
-        out
+        template_pattern(&self.arn)
     }
+}
+
+/// An ARN template (`acs:oss:*:{AccountId}:{BucketName}`) as a wildcard
+/// pattern: every `{Placeholder}` becomes `*`.
+pub fn template_pattern(template: &str) -> String {
+    let mut out = String::new();
+    let mut in_placeholder = false;
+    for c in template.chars() {
+        match c {
+            '{' => {
+                in_placeholder = true;
+                out.push('*');
+            }
+            '}' => in_placeholder = false,
+            _ if in_placeholder => {}
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// A condition key: `{"name": "acs:SourceIp", "type": "Ip", "multivalued": false}`.

@@ -94,7 +94,10 @@ fn key(doc: &Doc<'_>, op: &OperatorBlock, kv: &KeyValues, path: &str, sink: &mut
     }
     let prefix = k.split(':').next().unwrap_or("");
     let Some(def) = cat.condition_key(k) else {
-        if cat.knows_key_prefix(prefix) {
+        // The keys the dialect's service evaluates (OSS's `oss:x-oss-acl`
+        // in a bucket policy) are known there.
+        let in_dialect = doc.dialect.is_some_and(|d| d.has_condition_key(k));
+        if cat.knows_key_prefix(prefix) && !in_dialect {
             let help = suggest(k, cat.key_names().filter(|n| !n.contains('{')))
                 .map(|s| format!("did you mean `{s}`?"))
                 .unwrap_or_else(|| {

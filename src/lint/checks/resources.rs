@@ -4,7 +4,7 @@
 use crate::policy::pattern::Case;
 use crate::policy::{Spanned, ValueList};
 
-use super::super::catalogue::services::action_pattern;
+use super::super::catalogue::services::{action_pattern, template_pattern};
 use super::super::globs::{covers, intersect};
 use super::super::sink::Sink;
 use super::{Doc, Stmt, accounts, services, value_path};
@@ -22,8 +22,10 @@ pub(super) fn check(doc: &Doc<'_>, st: &Stmt<'_>, sink: &mut Sink<'_>) {
     // per action; repeating it per resource would say nothing more.
     if !services::check(doc, st, sink) {
         let types = resource_types(doc, st);
-        for (v, path) in well_formed {
-            mismatch(types.as_deref(), v, &path, sink);
+        for (v, path) in &well_formed {
+            if !outside_dialect(doc, v, path, sink) {
+                mismatch(types.as_deref(), v, path, sink);
+            }
         }
     }
     redundant(st, list, sink);
@@ -174,6 +176,36 @@ fn resource_types(doc: &Doc<'_>, st: &Stmt<'_>) -> Option<Vec<(String, String)>>
         }
     }
     Some(types)
+}
+
+/// `resource-mismatch` in a resource policy whose dialect has ARN formats:
+/// a resource that is none of them (an OSS bucket policy names the bucket
+/// and its objects). `true` when reported.
+fn outside_dialect(doc: &Doc<'_>, v: &Spanned<String>, path: &str, sink: &mut Sink<'_>) -> bool {
+    let Some(dialect) = doc.dialect else {
+        return false;
+    };
+    let formats = dialect.arn_formats();
+    if formats.is_empty()
+        || formats
+            .iter()
+            .any(|t| intersect(&template_pattern(t), v, Case::Insensitive))
+    {
+        return false;
+    }
+    let shown: Vec<String> = formats.iter().take(2).map(|t| format!("`{t}`")).collect();
+    sink.emit(
+        "resource-mismatch",
+        v.loc,
+        path,
+        format!(
+            "resource `{}` is not a resource of {}",
+            v.node,
+            dialect.title()
+        ),
+        Some(format!("its resources are {}", shown.join(" and "))),
+    );
+    true
 }
 
 /// `resource-mismatch`: the resource's service or type fits none of the
