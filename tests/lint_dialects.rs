@@ -252,6 +252,21 @@ fn eval_reads_an_oss_bucket_policy_and_refuses_the_wrong_dialect() {
         err.contains("a KMS key policy takes no `plain list` principal"),
         "{err}"
     );
+    // Recognised from the resources under `--kind resource`: a RAM object
+    // is not an OSS bucket policy's `Principal`.
+    let ram_object = policy(&BUCKET.replace(
+        r#"["1234567890123456"]"#,
+        r#"{"RAM": ["acs:ram::1234567890123456:root"]}"#,
+    ));
+    std::fs::write(&file, ram_object).unwrap_or_else(|e| panic!("{e}"));
+    let out = eval("resource", "acs:ram::1234567890123456:root");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("an OSS bucket policy takes no `RAM` principal"),
+        "{err}"
+    );
+    std::fs::write(&file, policy(BUCKET)).unwrap_or_else(|e| panic!("{e}"));
     // And the linter says the same through `--kind`.
     let out = ramgate(&["lint", "--kind", "vpc-endpoint", "--format", "json", &file]);
     assert_eq!(

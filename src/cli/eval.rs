@@ -129,9 +129,10 @@ pub(crate) fn run(args: EvalArgs) -> Result<Outcome, Failure> {
     let mut policies: Vec<(String, Policy)> = Vec::new();
     for path in &args.policies {
         let policy = read_policy(path, spec.map(|s| s.kind))?;
-        // A named dialect refuses the `Principal` forms its service does not
-        // store, as `ramgate lint --kind` does.
-        if let Some(dialect) = spec.and_then(|s| s.dialect) {
+        // The dialect (named, or recognised from the resources under
+        // `--kind resource`) refuses the `Principal` forms its service does
+        // not store, as `ramgate lint --kind` does.
+        if let Some(dialect) = spec.and_then(|s| s.dialect_of(&policy)) {
             dialect
                 .check(&policy)
                 .map_err(|e| Failure::new(format!("{path}: {e}")))?;
