@@ -1,13 +1,15 @@
 //! `ramgate lint` throughput: 1,000 generated policy files (in memory),
 //! reported in files per second, next to the cost of merely parsing the same
-//! texts with serde_json.
+//! texts with serde_json; and the 393 real documents of the corpus
+//! (`tests/data/corpus/`, each with its `--kind` from `kinds.json`) linted
+//! in one process, against the same baseline (goal: under 1 s for all).
 //!
 //! Run: `cargo bench --bench lint -- --warm-up-time 1 --measurement-time 3`.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ramgate::lint::{Config, lint_source};
+use ramgate::lint::{Config, KindSpec, lint_document, lint_source};
 
 const FILES: usize = 1_000;
 
@@ -91,5 +93,41 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// The corpus documents with their kinds, read once before measuring.
+fn corpus() -> Vec<(Option<KindSpec>, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+    let kinds: serde_json::Value = serde_json::from_str(&read("kinds.json")).unwrap_or_default();
+    kinds
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(file, kind)| (kind.as_str().and_then(|k| k.parse().ok()), read(file)))
+        .collect()
+}
+
+fn bench_corpus(c: &mut Criterion) {
+    let docs = corpus();
+    assert_eq!(docs.len(), 393, "the corpus is in tests/data/corpus");
+    let config = Config::default();
+    let mut group = c.benchmark_group("lint_corpus_393_documents");
+    group.throughput(Throughput::Elements(docs.len() as u64));
+    group.bench_function("ramgate_lint", |b| {
+        b.iter(|| {
+            for (kind, text) in &docs {
+                black_box(lint_document(black_box(text), *kind, &config));
+            }
+        })
+    });
+    group.bench_function("serde_json_parse_baseline", |b| {
+        b.iter(|| {
+            for (_, text) in &docs {
+                black_box(serde_json::from_str::<serde_json::Value>(black_box(text)).ok());
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_corpus);
 criterion_main!(benches);

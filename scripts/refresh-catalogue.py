@@ -24,6 +24,23 @@ keys). This script is the documented way to refresh it:
      files sorted and formatted), then `cargo test --lib lint::catalogue` and
      `cargo test --test lint_checks`.
 
+A service file that names `sdk` packages (the service's Tea SDKs on PyPI,
+`alibabacloud-ram20150501`, ...) is refreshed from them with `--sdk DIR`:
+every API operation the SDK's `client.py` calls (`action='CreateRole'`)
+becomes an action, under its RAM name where `api_names` says the two
+differ (Log Service: `GetLogs` is `log:GetLogStoreLogs`). Actions are only
+ever added: RAM-only actions from the documentation (`ram:PassRole`,
+`kms:ReEncryptFrom`) stay. Install the SDKs into a virtual environment
+outside the repository, without their dependencies, and pass its
+site-packages:
+
+  python3 -m venv /tmp/cat-venv
+  /tmp/cat-venv/bin/pip install --no-deps alibabacloud-ram20150501 \
+      alibabacloud-ims20190815 alibabacloud-sls20201230 alibabacloud-kms20160120 \
+      alibabacloud-sts20150401 alibabacloud-ecs20140526 alibabacloud-vpc20160428 \
+      alibabacloud-actiontrail20200706 alibabacloud-oss20190517
+  python3 scripts/refresh-catalogue.py --write --sdk /tmp/cat-venv/lib/python3.*/site-packages
+
 The script needs no network and no packages beyond the standard library.
 It exits 1 and names the file and the problem when a file is invalid.
 """
@@ -37,6 +54,8 @@ ROOT = Path(__file__).resolve().parent.parent / "src" / "lint" / "catalogue"
 SEVERITIES = ["error", "security-warning", "warning", "suggestion"]
 SERVICE_KEYS = {"service", "name", "version", "source", "confidence", "complete",
                 "resource_types", "condition_keys", "actions"}
+OPTIONAL_KEYS = {"sdk", "api_names", "arn_services"}
+OPERATION = re.compile(r"\baction\s*=\s*'([A-Za-z0-9]+)'")
 KEY_TYPES = {"String", "Numeric", "Date", "Bool", "Ip"}
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -65,13 +84,14 @@ def check_checks(path):
 
 def check_service(path):
     doc = json.loads(path.read_text())
-    if set(doc) != SERVICE_KEYS:
-        fail(path, f"top-level keys must be {sorted(SERVICE_KEYS)}")
+    if not SERVICE_KEYS <= set(doc) <= SERVICE_KEYS | OPTIONAL_KEYS:
+        fail(path, f"top-level keys must be {sorted(SERVICE_KEYS)}, and optionally {sorted(OPTIONAL_KEYS)}")
     if not DATE.match(doc["version"]):
         fail(path, "version must be a YYYY-MM-DD date")
     types = {t["name"] for t in doc["resource_types"]}
     for t in doc["resource_types"]:
-        if not t["arn"].startswith(f"acs:{doc['service']}:") and not t["arn"].startswith("acs:ram:"):
+        own = [doc["service"], "ram"] + doc.get("arn_services", [])
+        if not any(t["arn"].startswith(f"acs:{s}:") for s in own):
             fail(path, f"resource type {t['name']}: ARN template {t['arn']} is not an acs: ARN of the service")
     for k in doc["condition_keys"]:
         if k["type"] not in KEY_TYPES:
@@ -92,14 +112,44 @@ def check_service(path):
     return doc
 
 
+def sdk_operations(site, package):
+    """The API operation names a Tea SDK's client calls."""
+    module = package.replace("-", "_")
+    client = Path(site) / module / "client.py"
+    if not client.exists():
+        fail(client, f"no client for `{package}`: install it with pip into {site}")
+    return set(OPERATION.findall(client.read_text()))
+
+
+def refresh_from_sdk(path, doc, site):
+    """Adds every SDK operation missing from the action list; returns how many."""
+    names = {a["name"].lower() for a in doc["actions"]}
+    renamed = doc.get("api_names", {})
+    added = 0
+    for package in doc.get("sdk", []):
+        for op in sorted(sdk_operations(site, package)):
+            name = renamed.get(op, op)
+            if name.lower() not in names:
+                doc["actions"].append({"name": name})
+                names.add(name.lower())
+                added += 1
+    doc["actions"].sort(key=lambda a: a["name"].lower())
+    return added
+
+
 def main():
-    write = "--write" in sys.argv[1:]
+    args = sys.argv[1:]
+    write = "--write" in args
+    site = args[args.index("--sdk") + 1] if "--sdk" in args[:-1] else None
     docs = {ROOT / "checks.json": check_checks(ROOT / "checks.json")}
     for path in sorted((ROOT / "services").glob("*.json")):
         if path.name in ("index.json", "global.json"):
             docs[path] = json.loads(path.read_text())
         else:
             docs[path] = check_service(path)
+            if site and docs[path].get("sdk"):
+                n = refresh_from_sdk(path, docs[path], site)
+                print(f"{path.name}: {n} actions added from {', '.join(docs[path]['sdk'])}")
     index = docs[ROOT / "services" / "index.json"]
     if index["services"] != sorted(set(index["services"])):
         index["services"] = sorted(set(index["services"]))

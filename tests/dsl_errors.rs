@@ -262,7 +262,7 @@ fn unknown_principal_type() {
   |
 4 |   principal user acs:ram::1234567890123456:user/a
   |             ^
-  = help: the principal types are `ram`, `service` and `federated`"#,
+  = help: the principal types are `ram`, `service`, `federated` and `plain`"#,
     );
 }
 

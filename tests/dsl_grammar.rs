@@ -66,7 +66,10 @@ fn every_word_the_parser_knows_is_a_terminal_of_the_grammar_and_back() {
     let of = |name: &str| terminals(grammar.get(name).map_or("", String::as_str));
     assert_eq!(of("keyword"), set(dsl::KEYWORDS));
     assert_eq!(of("effect"), set(["allow", "deny"]));
-    assert_eq!(of("principal-type"), set(["ram", "service", "federated"]));
+    assert_eq!(
+        of("principal-type"),
+        set(["ram", "service", "federated", "plain"])
+    );
     assert_eq!(
         of("qualifier"),
         set([Qualifier::ForAnyValue, Qualifier::ForAllValues].map(Qualifier::as_str))
@@ -119,7 +122,8 @@ fn examples() -> Vec<(String, String, Policy)> {
                 .unwrap_or_default();
             assert!(name.ends_with(".rgp"), "{name}: examples are `.rgp` files");
             let src = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
-            let kind = name.contains("key-policy").then_some(PolicyKind::Resource);
+            let kind = (name.contains("key-policy") || name.contains("bucket-policy"))
+                .then_some(PolicyKind::Resource);
             let policy = Policy::parse(&src, kind)
                 .unwrap_or_else(|e| panic!("{}", render_with_source(&e, &name, &src)));
             (name, src, policy)
@@ -196,6 +200,7 @@ fn the_examples_together_use_every_production() {
                         PrincipalKind::Ram => "principal-type: ram",
                         PrincipalKind::Service => "principal-type: service",
                         PrincipalKind::Federated => "principal-type: federated",
+                        PrincipalKind::Plain => "principal-type: plain",
                     });
                     list(&e.values, &mut see);
                 }
@@ -255,6 +260,7 @@ fn the_examples_together_use_every_production() {
         "principal-type: ram",
         "principal-type: service",
         "principal-type: federated",
+        "principal-type: plain",
         "resource-clause",
         "condition-clause: when {}",
         "condition-clause: when Op {}",

@@ -51,6 +51,7 @@ impl PrincipalMatcher {
             PrincipalKind::Federated => {
                 PrincipalMatcher::Federated(Pattern::new(value, Case::Sensitive))
             }
+            PrincipalKind::Plain => plain(value),
         }
     }
 
@@ -109,6 +110,22 @@ fn matches_formatted(pattern: &Pattern, text: fmt::Arguments<'_>) -> bool {
         }
     }
     pattern.matches(&text.to_string())
+}
+
+/// A plain resource-policy principal (OSS, VPC endpoint, MaxCompute):
+/// `*` is every principal; an account id is that account's identities, as
+/// `acs:ram::<uid>:root` is in a trust policy (the account still decides,
+/// by its own RAM policies, which of its users may use the grant); anything else (a RAM user's UID, a MaxCompute
+/// `ALIYUN$<user>`) names an identity ramgate's requests cannot carry and
+/// matches only its own text.
+fn plain(value: &str) -> PrincipalMatcher {
+    if crate::policy::arn::is_account_id(value) {
+        return PrincipalMatcher::Root(value.to_string());
+    }
+    PrincipalMatcher::RamPattern(
+        Pattern::new(value, Case::Sensitive),
+        Pattern::new(value, Case::Sensitive),
+    )
 }
 
 fn ram(value: &str) -> PrincipalMatcher {

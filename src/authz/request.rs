@@ -150,6 +150,10 @@ impl Principal {
             PrincipalKind::Federated => Ok(Principal::Federated {
                 provider: value.to_string(),
             }),
+            // A plain resource-policy principal names an account by its id.
+            PrincipalKind::Plain => Ok(Principal::Account {
+                account: value.to_string(),
+            }),
         }
     }
 

@@ -7,7 +7,7 @@ use clap::Args;
 use crate::authz::{
     Authorizer, ConditionResult, PolicySet, Principal, Request, Response, StatementTrace, Trace,
 };
-use crate::policy::{Policy, PolicyKind};
+use crate::policy::{Dialect, KindSpec, Policy, PolicyKind};
 use crate::terminal::escape_lines;
 
 use super::input::{read_policy, read_text};
@@ -42,7 +42,9 @@ pub(crate) struct EvalArgs {
     #[arg(long, value_name = "KEY=VALUE")]
     context: Vec<String>,
     /// The kind of every policy given; inferred per file when absent
-    /// (statements with `Principal` make a trust policy).
+    /// (statements with `Principal` make a trust policy, a plain `Principal`
+    /// list a resource policy); `kms-key`, `oss-bucket`, `vpc-endpoint`, …
+    /// read a resource policy in that service's dialect.
     #[arg(long, value_enum)]
     kind: Option<KindArg>,
     /// Output format.
@@ -69,22 +71,48 @@ pub(crate) struct EvalArgs {
     session_policy: Option<String>,
 }
 
+/// `--kind`: a policy kind, or a resource-policy dialect
+/// (`crate::policy::dialect`).
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub(crate) enum KindArg {
     Identity,
     Trust,
     Session,
+    /// A resource policy, its dialect recognised from its resources.
     Resource,
+    KmsKey,
+    KmsSecret,
+    OssBucket,
+    OssAccessPoint,
+    VpcEndpoint,
+    #[value(name = "maxcompute-project")]
+    MaxComputeProject,
+}
+
+impl From<KindArg> for KindSpec {
+    fn from(k: KindArg) -> KindSpec {
+        let dialect = |d| KindSpec {
+            kind: PolicyKind::Resource,
+            dialect: Some(d),
+        };
+        match k {
+            KindArg::Identity => PolicyKind::Identity.into(),
+            KindArg::Trust => PolicyKind::Trust.into(),
+            KindArg::Session => PolicyKind::Session.into(),
+            KindArg::Resource => PolicyKind::Resource.into(),
+            KindArg::KmsKey => dialect(Dialect::KmsKey),
+            KindArg::KmsSecret => dialect(Dialect::KmsSecret),
+            KindArg::OssBucket => dialect(Dialect::OssBucket),
+            KindArg::OssAccessPoint => dialect(Dialect::OssAccessPoint),
+            KindArg::VpcEndpoint => dialect(Dialect::VpcEndpoint),
+            KindArg::MaxComputeProject => dialect(Dialect::MaxComputeProject),
+        }
+    }
 }
 
 impl From<KindArg> for PolicyKind {
     fn from(k: KindArg) -> PolicyKind {
-        match k {
-            KindArg::Identity => PolicyKind::Identity,
-            KindArg::Trust => PolicyKind::Trust,
-            KindArg::Session => PolicyKind::Session,
-            KindArg::Resource => PolicyKind::Resource,
-        }
+        KindSpec::from(k).kind
     }
 }
 
@@ -98,10 +126,19 @@ pub(crate) fn run(args: EvalArgs) -> Result<Outcome, Failure> {
     if let Some(path) = &args.directory {
         return directory::run(&args, path);
     }
-    let kind = args.kind.map(PolicyKind::from);
+    let spec = args.kind.map(KindSpec::from);
     let mut policies: Vec<(String, Policy)> = Vec::new();
     for path in &args.policies {
-        policies.push((path.clone(), read_policy(path, kind)?));
+        let policy = read_policy(path, spec.map(|s| s.kind))?;
+        // The dialect (named, or recognised from the resources under
+        // `--kind resource`) refuses the `Principal` forms its service does
+        // not store, as `ramgate lint --kind` does.
+        if let Some(dialect) = spec.and_then(|s| s.dialect_of(&policy)) {
+            dialect
+                .check(&policy)
+                .map_err(|e| Failure::new(format!("{path}: {e}")))?;
+        }
+        policies.push((path.clone(), policy));
     }
     let request = request(&args)?;
     if request.resource.is_none() && policies.iter().any(|(_, p)| p.kind != PolicyKind::Trust) {

@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use crate::lint::render::{self, FileReport};
-use crate::lint::{Config, Finding, Severity, catalogue, lint_source};
-use crate::policy::PolicyKind;
+use crate::lint::{Config, Finding, KindSpec, Severity, catalogue, lint_document};
 
 use super::eval::KindArg;
 use super::{Failure, Outcome};
@@ -30,7 +29,12 @@ pub(crate) struct LintArgs {
     #[arg(value_name = "PATH", required_unless_present = "explain")]
     paths: Vec<String>,
     /// The kind of every policy; inferred per file when absent (statements
-    /// with `Principal` make a trust policy).
+    /// with `Principal` make a trust policy, a plain `Principal` list a
+    /// resource policy). The resource-policy dialects
+    /// (`kms-key`, `oss-bucket`, `vpc-endpoint`, …) check a resource policy
+    /// by its service's rules; `resource` recognises the dialect from the
+    /// resources, and checks `"Resource": "*"` documents by the rules all
+    /// dialects share.
     #[arg(long, value_enum)]
     kind: Option<KindArg>,
     /// Output format.
@@ -106,7 +110,7 @@ pub(crate) fn run(args: LintArgs) -> Result<Outcome, Failure> {
         .map(Severity::from)
         .or(config.min_severity)
         .unwrap_or(Severity::Suggestion);
-    let kind = args.kind.map(PolicyKind::from);
+    let kind = args.kind.map(KindSpec::from);
 
     let mut unreadable = Vec::new();
     let files = collect(&args.paths, &config, &mut unreadable);
@@ -122,7 +126,7 @@ pub(crate) fn run(args: LintArgs) -> Result<Outcome, Failure> {
     }
     let linted: Vec<Vec<Finding>> = sources
         .iter()
-        .map(|s| lint_source(&s.text, kind, &config))
+        .map(|s| lint_document(&s.text, kind, &config))
         .collect();
     let failed = linted.iter().flatten().any(|f| f.severity >= fail_on);
     let shown: Vec<Vec<Finding>> = linted

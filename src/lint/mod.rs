@@ -26,6 +26,7 @@ pub mod render;
 mod sink;
 mod structure;
 
+pub use crate::policy::{Dialect, KindSpec};
 pub use config::{Config, ConfigError};
 pub use finding::{Finding, Severity, Span, UnknownSeverity};
 
@@ -40,8 +41,17 @@ use sink::Sink;
 /// Lints one policy document, JSON or DSL (recognised by content).
 ///
 /// `kind` absent: inferred as `ramgate eval` does (statements with
-/// `Principal` make a trust policy). Findings come in source order.
+/// `Principal` make a trust policy, a plain `Principal` list a resource
+/// policy). Findings come in source order.
 pub fn lint_source(src: &str, kind: Option<PolicyKind>, config: &Config) -> Vec<Finding> {
+    lint_document(src, kind.map(KindSpec::from), config)
+}
+
+/// Lints one policy document as `--kind` names it: a policy kind, or a
+/// resource-policy dialect (`oss-bucket`, `kms-key`, …). A plain
+/// `resource` kind is checked in the dialect its resources show
+/// ([`Dialect::recognise`]), the generic one when they show none.
+pub fn lint_document(src: &str, kind: Option<KindSpec>, config: &Config) -> Vec<Finding> {
     let mut sink = Sink::new(src, config);
     match Format::detect(src) {
         Format::Json => lint_json(src, kind, &mut sink),
@@ -59,7 +69,7 @@ pub fn lint_source(src: &str, kind: Option<PolicyKind>, config: &Config) -> Vec<
     findings
 }
 
-fn lint_json(src: &str, kind: Option<PolicyKind>, sink: &mut Sink<'_>) {
+fn lint_json(src: &str, spec: Option<KindSpec>, sink: &mut Sink<'_>) {
     let root = match json::parse_tree(src) {
         Ok(root) => root,
         Err(e) => {
@@ -68,7 +78,7 @@ fn lint_json(src: &str, kind: Option<PolicyKind>, sink: &mut Sink<'_>) {
             return;
         }
     };
-    let kind = kind.unwrap_or_else(|| json::infer_kind(&root));
+    let kind = spec.map_or_else(|| json::infer_kind(&root), |s| s.kind);
     let nodes = structure::check(&root, src, kind, sink);
     let mut decoded: Vec<(String, Statement)> = Vec::new();
     for (path, node) in nodes {
@@ -82,11 +92,31 @@ fn lint_json(src: &str, kind: Option<PolicyKind>, sink: &mut Sink<'_>) {
             Err(_) => {}
         }
     }
-    semantic(kind, &decoded, sink);
+    let dialect = dialect(kind, spec, &decoded);
+    semantic(kind, dialect, &decoded, sink);
 }
 
-fn lint_dsl(src: &str, kind: Option<PolicyKind>, sink: &mut Sink<'_>) {
-    let policy = match Policy::parse(src, kind) {
+/// The dialect of a resource policy: the one `--kind` names, else the one
+/// its resources show.
+fn dialect(
+    kind: PolicyKind,
+    spec: Option<KindSpec>,
+    statements: &[(String, Statement)],
+) -> Option<Dialect> {
+    (kind == PolicyKind::Resource).then(|| {
+        spec.and_then(|s| s.dialect).unwrap_or_else(|| {
+            Dialect::recognise(
+                statements
+                    .iter()
+                    .filter_map(|(_, s)| s.resource.as_ref())
+                    .flat_map(|r| r.strs()),
+            )
+        })
+    })
+}
+
+fn lint_dsl(src: &str, spec: Option<KindSpec>, sink: &mut Sink<'_>) {
+    let policy = match Policy::parse(src, spec.map(|s| s.kind)) {
         Ok(p) => p,
         Err(e) => {
             let loc = structure::syntax_error_loc(src, e.loc);
@@ -115,12 +145,19 @@ fn lint_dsl(src: &str, kind: Option<PolicyKind>, sink: &mut Sink<'_>) {
         .enumerate()
         .map(|(i, s)| (format!("Statement[{i}]"), s.clone()))
         .collect();
-    semantic(policy.kind, &decoded, sink);
+    let dialect = dialect(policy.kind, spec, &decoded);
+    semantic(policy.kind, dialect, &decoded, sink);
 }
 
-fn semantic(kind: PolicyKind, statements: &[(String, Statement)], sink: &mut Sink<'_>) {
+fn semantic(
+    kind: PolicyKind,
+    dialect: Option<Dialect>,
+    statements: &[(String, Statement)],
+    sink: &mut Sink<'_>,
+) {
     let doc = Doc {
         kind,
+        dialect,
         statements: statements
             .iter()
             .map(|(path, s)| Stmt {

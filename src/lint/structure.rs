@@ -185,7 +185,7 @@ fn statement(node: &Node, path: &Path, src: &str, kind: PolicyKind, sink: &mut S
                         Some("delete `Principal`, or lint with `--kind trust` if this is a role's trust policy".into()),
                     );
                 }
-                principal_value(value, &p, sink);
+                principal_value(value, &p, kind, sink);
             }
             "Condition" => condition(value, &p, sink),
             _ => unsupported(sink, key, &p, &STATEMENT_ELEMENTS),
@@ -272,7 +272,13 @@ fn strings(node: &Node, element: &str, path: &Path, sink: &mut Sink<'_>) {
     }
 }
 
-fn principal_value(node: &Node, path: &Path, sink: &mut Sink<'_>) {
+fn principal_value(node: &Node, path: &Path, kind: PolicyKind, sink: &mut Sink<'_>) {
+    // OSS, VPC endpoint and MaxCompute policies write `Principal` as a
+    // string or a list; which dialect takes which form is a semantic check.
+    if kind == PolicyKind::Resource && matches!(node.value, Value::String(_) | Value::Array(_)) {
+        strings(node, "Principal", path, sink);
+        return;
+    }
     let Value::Object(members) = &node.value else {
         sink.emit(
             "invalid-principal",

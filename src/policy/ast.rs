@@ -115,15 +115,23 @@ pub enum PrincipalKind {
     Service,
     /// Identity providers (`acs:ram::<uid>:saml-provider/<n>`).
     Federated,
+    /// A `Principal` written as a string or a list of strings rather than
+    /// an object: the form of OSS bucket and access-point policies
+    /// (`["<uid>"]`, `"*"`), VPC endpoint policies (`"*"`) and MaxCompute
+    /// project policies (`["ALIYUN$<user>"]`). It has no JSON key; a block
+    /// holding it holds nothing else (see [`super::dialect`]).
+    Plain,
 }
 
 impl PrincipalKind {
-    /// The JSON key as RAM stores it.
+    /// The JSON key as RAM stores it; `Principal` for the plain form, which
+    /// has no key of its own.
     pub fn as_str(self) -> &'static str {
         match self {
             PrincipalKind::Ram => "RAM",
             PrincipalKind::Service => "Service",
             PrincipalKind::Federated => "Federated",
+            PrincipalKind::Plain => "Principal",
         }
     }
 
@@ -145,10 +153,22 @@ impl PrincipalKind {
 // `==` ignores `loc`: see `tree_eq.rs`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PrincipalBlock {
-    /// The entries, in source order; each kind appears at most once.
+    /// The entries, in source order; each kind appears at most once, and a
+    /// [`PrincipalKind::Plain`] entry is the only one.
     pub entries: Vec<PrincipalEntry>,
     /// The whole element.
     pub loc: Loc,
+}
+
+impl PrincipalBlock {
+    /// The values of a plain `Principal` (`["<uid>"]`, `"*"`), `None` for the
+    /// object form.
+    pub fn plain(&self) -> Option<&ValueList> {
+        match self.entries.as_slice() {
+            [e] if e.kind.node == PrincipalKind::Plain => Some(&e.values),
+            _ => None,
+        }
+    }
 }
 
 /// `"RAM": [...]`, `"Service": [...]` or `"Federated": [...]`.

@@ -4,6 +4,7 @@
 pub mod arn;
 pub mod ast;
 pub mod condition;
+pub mod dialect;
 pub mod dsl;
 pub mod error;
 pub mod json;
@@ -16,6 +17,7 @@ pub use ast::{
     ActionList, ConditionBlock, Effect, KeyValues, OperatorBlock, Policy, PrincipalBlock,
     PrincipalEntry, PrincipalKind, Statement, ValueList,
 };
+pub use dialect::{Dialect, KindSpec};
 pub use error::{ParseError, ParseErrorKind, render_with_source};
 pub use kind::PolicyKind;
 pub use loc::{Loc, Spanned};
@@ -48,7 +50,8 @@ impl Policy {
     /// Parses a policy in either syntax, recognised by content.
     ///
     /// With `kind` absent it is inferred: statements that carry `Principal`
-    /// make a trust policy, otherwise an identity policy.
+    /// make a trust policy (a resource policy when a `Principal` is a plain
+    /// list, as OSS writes it), otherwise an identity policy.
     pub fn parse(src: &str, kind: Option<PolicyKind>) -> Result<Policy, ParseError> {
         match Format::detect(src) {
             Format::Json => json::parse_policy(src, kind),

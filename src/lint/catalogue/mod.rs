@@ -15,7 +15,9 @@ use serde::Deserialize;
 
 use super::finding::Severity;
 
-pub use services::{ActionDef, ConditionKeyDef, ResourceType, Service, ServiceCatalogue};
+pub use services::{
+    ActionDef, ActionExpansion, ConditionKeyDef, ResourceType, Service, ServiceCatalogue,
+};
 
 /// One lint check as the catalogue describes it.
 #[derive(Debug, Clone, Deserialize)]
@@ -66,12 +68,10 @@ pub fn check(code: &str) -> Option<&'static Check> {
 pub fn suggest_code(code: &str) -> Option<&'static str> {
     let codes = || checks().iter().map(|c| c.code.as_str());
     crate::policy::condition::suggest(code, codes()).or_else(|| {
-        // `pass-role` for `pass-role-wildcard`: a unique code containing it.
-        let mut containing = codes().filter(|c| code.len() >= 4 && c.contains(code));
-        match (containing.next(), containing.next()) {
-            (Some(c), None) => Some(c),
-            _ => None,
-        }
+        // `pass-role` for `pass-role-wildcard`: the first code containing
+        // it, which is the most severe (the catalogue is ordered so), as
+        // `pass-role-wildcard` comes before `pass-role-to-service`.
+        codes().find(|c| code.len() >= 4 && c.contains(code))
     })
 }
 

@@ -7,12 +7,21 @@
 //! finding; for the others only near-misses of a known action are reported.
 //! `scripts/refresh-catalogue.py` validates and normalises the files.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use serde::Deserialize;
 
 use crate::policy::pattern::{Case, Pattern};
+
+/// The known actions an action pattern covers ([`ServiceCatalogue::expand_actions`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionExpansion {
+    /// `service:Action` names, by service, in catalogue order.
+    pub actions: Vec<String>,
+    /// Whether these are all the actions the pattern can match.
+    pub complete: bool,
+}
 
 /// One service's catalogue.
 #[derive(Debug, Clone, Deserialize)]
@@ -30,6 +39,19 @@ pub struct Service {
     pub confidence: String,
     /// Whether the action list is believed to hold every action.
     pub complete: bool,
+    /// The Tea SDK packages on PyPI whose API operations the action list
+    /// holds (`scripts/refresh-catalogue.py --sdk` reads them).
+    #[serde(default)]
+    pub sdk: Vec<String>,
+    /// API operations whose RAM action has another name (Log Service's
+    /// `GetLogs` is `log:GetLogStoreLogs`), API name → action name.
+    #[serde(default)]
+    pub api_names: BTreeMap<String, String>,
+    /// Services whose ARNs the actions also take (RAM's `AttachPolicyToUser`
+    /// on `acs:ims:*:<uid>:user/<name>`), besides the service's own and the
+    /// services of its resource types.
+    #[serde(default)]
+    pub arn_services: Vec<String>,
     /// Resource types and their ARN templates.
     pub resource_types: Vec<ResourceType>,
     /// Service-specific condition keys.
@@ -51,21 +73,27 @@ pub struct ResourceType {
 impl ResourceType {
     /// The template as a wildcard pattern (every placeholder becomes `*`).
     pub fn pattern(&self) -> String {
-        let mut out = String::new();
-        let mut in_placeholder = false;
-        for c in self.arn.chars() {
-            match c {
-                '{' => {
-                    in_placeholder = true;
-                    out.push('*');
-                }
-                '}' => in_placeholder = false,
-                _ if in_placeholder => {}
-                _ => out.push(c),
-            }
-        }
-        out
+        template_pattern(&self.arn)
     }
+}
+
+/// An ARN template (`acs:oss:*:{AccountId}:{BucketName}`) as a wildcard
+/// pattern: every `{Placeholder}` becomes `*`.
+pub fn template_pattern(template: &str) -> String {
+    let mut out = String::new();
+    let mut in_placeholder = false;
+    for c in template.chars() {
+        match c {
+            '{' => {
+                in_placeholder = true;
+                out.push('*');
+            }
+            '}' => in_placeholder = false,
+            _ if in_placeholder => {}
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// A condition key: `{"name": "acs:SourceIp", "type": "Ip", "multivalued": false}`.
@@ -146,7 +174,7 @@ struct GlobalKeys {
 }
 
 /// The catalogue files, by name, as compiled into the crate.
-pub const FILES: [(&str, &str); 10] = [
+pub const FILES: [(&str, &str); 11] = [
     ("index.json", include_str!("services/index.json")),
     ("global.json", include_str!("services/global.json")),
     ("kms.json", include_str!("services/kms.json")),
@@ -157,6 +185,10 @@ pub const FILES: [(&str, &str); 10] = [
     ("ecs.json", include_str!("services/ecs.json")),
     ("vpc.json", include_str!("services/vpc.json")),
     ("rds.json", include_str!("services/rds.json")),
+    (
+        "actiontrail.json",
+        include_str!("services/actiontrail.json"),
+    ),
 ];
 
 /// All services, the list of known RAM codes and the global condition keys.
@@ -271,6 +303,43 @@ impl ServiceCatalogue {
             || self.service(prefix).is_some()
     }
 
+    /// The known actions an action pattern covers, as `service:Action`
+    /// (`kms:Get*`, `ram:PassRole`, `*:Describe*`, `*`): the one function
+    /// other modules use to expand wildcard actions through the catalogue.
+    ///
+    /// Service codes and action names compare case-insensitively (spec
+    /// §5.2). The expansion is `complete` when the pattern's service part
+    /// is a literal code whose catalogue is marked complete; a pattern over
+    /// services, or over a service with a partial or no catalogue, may
+    /// cover actions ramgate does not know.
+    ///
+    /// ```
+    /// use ramgate::lint::catalogue::ServiceCatalogue;
+    ///
+    /// let e = ServiceCatalogue::get().expand_actions("sts:AssumeRole*");
+    /// assert!(e.complete);
+    /// assert!(e.actions.iter().any(|a| a == "sts:AssumeRoleWithSAML"));
+    /// assert!(!ServiceCatalogue::get().expand_actions("*:Get*").complete);
+    /// ```
+    pub fn expand_actions(&self, pattern: &str) -> ActionExpansion {
+        let (service, name) = pattern.split_once(':').unwrap_or((pattern, "*"));
+        let services = Pattern::new(service, Case::Insensitive);
+        let names = action_pattern(name);
+        let mut actions = Vec::new();
+        for svc in self
+            .services
+            .iter()
+            .filter(|s| services.matches(&s.service))
+        {
+            actions.extend(
+                svc.matching(&names)
+                    .map(|a| format!("{}:{}", svc.service, a.name)),
+            );
+        }
+        let complete = services.is_literal() && self.service(service).is_some_and(|s| s.complete);
+        ActionExpansion { actions, complete }
+    }
+
     /// Every catalogued key name, for suggestions.
     pub fn key_names(&self) -> impl Iterator<Item = &str> {
         self.global_keys
@@ -320,7 +389,17 @@ mod tests {
     #[test]
     fn every_catalogue_file_parses_and_is_consistent() {
         let cat = ServiceCatalogue::load().unwrap_or_else(|e| panic!("{e}"));
-        for code in ["log", "kms", "ram", "sts", "oss", "ecs", "vpc", "rds"] {
+        for code in [
+            "log",
+            "kms",
+            "ram",
+            "sts",
+            "oss",
+            "ecs",
+            "vpc",
+            "rds",
+            "actiontrail",
+        ] {
             let s = cat
                 .service(code)
                 .unwrap_or_else(|| panic!("no catalogue for {code}"));

@@ -297,16 +297,67 @@ fn pass_role(
     else {
         return;
     };
+    let path = value_path(&st.path, "Resource", resources, i);
+    // Alibaba's own templates (AuditAdministrator, NetworkAdministrator)
+    // pass every role, but only to the services `acs:Service` names: the
+    // caller cannot hand a role to anything else, so the grant is narrower
+    // than every role to everyone, and is reported below security-warning.
+    if let Some(services) = receiving_services(st) {
+        sink.emit(
+            "pass-role-to-service",
+            broad.loc,
+            &path,
+            format!(
+                "`ram:PassRole` on `{}` lets the caller pass every role of the account, but only to {}",
+                broad.node,
+                list_some(&services)
+            ),
+            Some(format!(
+                "name the roles {} needs: `acs:ram::<account-id>:role/<role-name>`",
+                list_some(&services)
+            )),
+        );
+        return;
+    }
     sink.emit(
         "pass-role-wildcard",
         broad.loc,
-        &value_path(&st.path, "Resource", resources, i),
+        &path,
         format!(
             "`ram:PassRole` is allowed on `{}`, which covers every role",
             broad.node
         ),
         Some("name the role: `acs:ram::<account-id>:role/<role-name>`".into()),
     );
+}
+
+/// The services a `StringEquals` (or `StringEqualsIgnoreCase`) condition
+/// on `acs:Service` limits the statement to, when every value is a literal
+/// service; `None` when there is no such limit.
+fn receiving_services(st: &Stmt<'_>) -> Option<Vec<String>> {
+    use crate::policy::condition::Operator;
+    let block = st.s.condition.as_ref()?;
+    block.operators.iter().find_map(|op| {
+        let o = op.operator.node;
+        if o.qualifier.is_some()
+            || !matches!(
+                o.operator,
+                Operator::StringEquals | Operator::StringEqualsIgnoreCase
+            )
+        {
+            return None;
+        }
+        let kv = op
+            .keys
+            .iter()
+            .find(|k| k.key.node.eq_ignore_ascii_case("acs:Service"))?;
+        let values: Vec<String> = kv.values.strs().map(str::to_string).collect();
+        (!values.is_empty()
+            && values
+                .iter()
+                .all(|v| !v.contains(['*', '?']) && !v.is_empty()))
+        .then_some(values)
+    })
 }
 
 fn permissions_management(

@@ -87,14 +87,17 @@ fn key(doc: &Doc<'_>, op: &OperatorBlock, kv: &KeyValues, path: &str, sink: &mut
             "invalid-condition-key",
             kv.key.loc,
             path,
-            format!("invalid condition key `{k}`: keys are `<prefix>:<key>`"),
+            format!("invalid condition key `{k}`: keys are `<prefix>:<key>`, and RAM evaluates a key no request carries as absent"),
             Some(help),
         );
         return;
     }
     let prefix = k.split(':').next().unwrap_or("");
     let Some(def) = cat.condition_key(k) else {
-        if cat.knows_key_prefix(prefix) {
+        // The keys the dialect's service evaluates (OSS's `oss:x-oss-acl`
+        // in a bucket policy) are known there.
+        let in_dialect = doc.dialect.is_some_and(|d| d.has_condition_key(k));
+        if cat.knows_key_prefix(prefix) && !in_dialect {
             let help = suggest(k, cat.key_names().filter(|n| !n.contains('{')))
                 .map(|s| format!("did you mean `{s}`?"))
                 .unwrap_or_else(|| {

@@ -1,13 +1,15 @@
 //! Semantic checks on the policy AST: the same for JSON and DSL sources,
 //! located by the `Loc`s the front ends put on every element.
 
+mod accounts;
 mod actions;
 mod conditions;
 mod principals;
 mod resources;
+mod services;
 mod statements;
 
-use crate::policy::{PolicyKind, Statement, ValueList};
+use crate::policy::{Dialect, PolicyKind, Statement, ValueList};
 
 use super::catalogue::ServiceCatalogue;
 use super::sink::Sink;
@@ -21,6 +23,8 @@ pub(crate) struct Stmt<'a> {
 /// What every check sees.
 pub(crate) struct Doc<'a> {
     pub(crate) kind: PolicyKind,
+    /// The resource-policy dialect; `None` for the other kinds.
+    pub(crate) dialect: Option<Dialect>,
     pub(crate) statements: Vec<Stmt<'a>>,
     pub(crate) catalogue: &'static ServiceCatalogue,
 }

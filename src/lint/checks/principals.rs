@@ -4,8 +4,7 @@
 use crate::policy::{Effect, PolicyKind, PrincipalKind, Spanned};
 
 use super::super::sink::Sink;
-use super::resources::valid_account;
-use super::{Doc, Stmt, value_path};
+use super::{Doc, Stmt, accounts, value_path};
 
 pub(super) fn check(doc: &Doc<'_>, st: &Stmt<'_>, sink: &mut Sink<'_>) {
     let Some(block) = &st.s.principal else { return };
@@ -22,26 +21,65 @@ pub(super) fn check(doc: &Doc<'_>, st: &Stmt<'_>, sink: &mut Sink<'_>) {
     for entry in &block.entries {
         let kind = entry.kind.node;
         let list = &entry.values;
+        let epath = if kind == PrincipalKind::Plain {
+            ppath.clone()
+        } else {
+            format!("{ppath}.{}", kind.as_str())
+        };
+        if let Some(dialect) = doc.dialect.filter(|d| !d.accepts_principal(kind)) {
+            let form = match kind {
+                PrincipalKind::Plain => "a plain list of principals".to_string(),
+                other => format!("`{}` principals", other.as_str()),
+            };
+            sink.emit(
+                "invalid-principal",
+                entry.kind.loc,
+                &epath,
+                format!("{} takes no {form}", dialect.title()),
+                Some(format!(
+                    "write `Principal` as {}",
+                    dialect.principal_example()
+                )),
+            );
+            continue;
+        }
         if list.values.is_empty() {
             sink.emit(
                 "empty-array",
                 list.loc,
-                &format!("{ppath}.{}", entry.kind.node.as_str()),
+                &epath,
                 format!("`{}` lists no principals", kind.as_str()),
                 Some("name the trusted principals, or delete the key".into()),
             );
         }
         for (i, v) in list.values.iter().enumerate() {
-            let path = value_path(&ppath, kind.as_str(), list, i);
-            match shape(kind, v) {
+            let path = if kind == PrincipalKind::Plain {
+                value_path(&st.path, "Principal", list, i)
+            } else {
+                value_path(&ppath, kind.as_str(), list, i)
+            };
+            match shape(kind, v, &path, sink) {
                 Shape::Any => {
                     if allow {
+                        let message = if kind == PrincipalKind::Plain {
+                            format!(
+                                "principal `{}` grants every principal, anonymous users included",
+                                v.node
+                            )
+                        } else {
+                            format!("principal `{}` trusts identities of every account", v.node)
+                        };
+                        let help = if kind == PrincipalKind::Plain {
+                            "list the account or user ids meant, or limit `*` with a condition such as `acs:SourceVpc`"
+                        } else {
+                            "name the account: `acs:ram::<account-id>:root`"
+                        };
                         sink.emit(
                             "trust-any-principal",
                             v.loc,
                             &path,
-                            format!("principal `{}` trusts identities of every account", v.node),
-                            Some("name the account: `acs:ram::<account-id>:root`".into()),
+                            message,
+                            Some(help.into()),
                         );
                     }
                 }
@@ -51,13 +89,6 @@ pub(super) fn check(doc: &Doc<'_>, st: &Stmt<'_>, sink: &mut Sink<'_>) {
                     &path,
                     format!("invalid `{}` principal `{}`: {why}", kind.as_str(), v.node),
                     Some(example(kind).into()),
-                ),
-                Shape::BadAccount(account) => sink.emit(
-                    "invalid-account-id",
-                    v.loc,
-                    &path,
-                    format!("invalid account ID `{account}` in principal `{}`", v.node),
-                    Some("use the 16-digit account ID".into()),
                 ),
                 Shape::Account { account, root } => {
                     let foreign = match &sink.config().account {
@@ -81,7 +112,7 @@ pub(super) fn check(doc: &Doc<'_>, st: &Stmt<'_>, sink: &mut Sink<'_>) {
                         );
                     }
                 }
-                Shape::Ok => {}
+                Shape::Ok | Shape::Reported => {}
             }
         }
     }
@@ -91,7 +122,8 @@ enum Shape {
     Ok,
     Any,
     Invalid(&'static str),
-    BadAccount(String),
+    /// A placeholder or invalid account id, already reported.
+    Reported,
     /// A RAM principal of a literal account.
     Account {
         account: String,
@@ -110,20 +142,41 @@ fn example(kind: PrincipalKind) -> &'static str {
         PrincipalKind::Federated => {
             "write `acs:ram::<account-id>:saml-provider/<name>` or `acs:ram::<account-id>:oidc-provider/<name>`"
         }
+        PrincipalKind::Plain => "write account or user ids, or `*`",
     }
 }
 
-fn shape(kind: PrincipalKind, v: &Spanned<String>) -> Shape {
+fn shape(kind: PrincipalKind, v: &Spanned<String>, path: &str, sink: &mut Sink<'_>) -> Shape {
     let text = v.node.as_str();
     if text == "*" {
         return Shape::Any;
     }
+    let account_ok =
+        |account: &str, sink: &mut Sink<'_>| accounts::check(account, text, v.loc, path, sink);
     match kind {
+        PrincipalKind::Plain => {
+            let id_digits =
+                text.bytes().all(|b| b.is_ascii_digit()) && (16..=19).contains(&text.len());
+            // MaxCompute names accounts `ALIYUN$<login>` and RAM users
+            // `RAM$<login>:<user>`; VPC endpoint and OSS policies also take
+            // RAM and STS ARNs.
+            let named = ["ALIYUN$", "RAM$", "acs:ram:", "arn:sts:"]
+                .iter()
+                .any(|p| text.starts_with(p));
+            if id_digits || named || account_ok(text, sink) {
+                Shape::Ok
+            } else {
+                Shape::Reported
+            }
+        }
         PrincipalKind::Service => {
             let host = match text.split_once('@') {
                 Some((uid, host)) => {
-                    if !crate::policy::arn::is_account_id(uid) && !uid.contains('*') {
-                        return Shape::BadAccount(uid.to_string());
+                    if uid.contains('*') && accounts::classify(uid) == accounts::Account::Valid {
+                        return Shape::Any;
+                    }
+                    if !account_ok(uid, sink) {
+                        return Shape::Reported;
                     }
                     host
                 }
@@ -146,11 +199,14 @@ fn shape(kind: PrincipalKind, v: &Spanned<String>) -> Shape {
             let (Some(account), Some(resource)) = (account, resource) else {
                 return Shape::Invalid("the ARN needs an account and an entity");
             };
+            if account.is_empty() {
+                return Shape::Invalid("the ARN needs an account");
+            }
+            if !account_ok(account, sink) {
+                return Shape::Reported;
+            }
             if account.contains(['*', '?']) {
                 return Shape::Any;
-            }
-            if !valid_account(account) || account.is_empty() {
-                return Shape::BadAccount(account.to_string());
             }
             let ok = match kind {
                 PrincipalKind::Ram => {

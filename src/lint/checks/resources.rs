@@ -4,19 +4,28 @@
 use crate::policy::pattern::Case;
 use crate::policy::{Spanned, ValueList};
 
-use super::super::catalogue::services::action_pattern;
+use super::super::catalogue::services::{action_pattern, template_pattern};
 use super::super::globs::{covers, intersect};
 use super::super::sink::Sink;
-use super::{Doc, Stmt, value_path};
+use super::{Doc, Stmt, accounts, services, value_path};
 
 pub(super) fn check(doc: &Doc<'_>, st: &Stmt<'_>, sink: &mut Sink<'_>) {
     let Some(list) = &st.s.resource else { return };
-    let mut fitting = None;
+    let mut well_formed = Vec::new();
     for (i, v) in list.values.iter().enumerate() {
         let path = value_path(&st.path, "Resource", list, i);
         if shape(v, &path, sink) {
-            let types = fitting.get_or_insert_with(|| resource_types(doc, st));
-            mismatch(types.as_deref(), v, &path, sink);
+            well_formed.push((v, path));
+        }
+    }
+    // When no action can match any resource's service, that is said once
+    // per action; repeating it per resource would say nothing more.
+    if !services::check(doc, st, sink) {
+        let types = resource_types(doc, st);
+        for (v, path) in &well_formed {
+            if !outside_dialect(doc, v, path, sink) {
+                mismatch(types.as_deref(), v, path, sink);
+            }
         }
     }
     redundant(st, list, sink);
@@ -39,6 +48,11 @@ fn shape(v: &Spanned<String>, path: &str, sink: &mut Sink<'_>) -> bool {
         return prefix(v, path, sink);
     };
     let fields: Vec<&str> = rest.splitn(4, ':').collect();
+    // MaxCompute documents ARNs without an account field
+    // (`acs:odps:*:projects/<p>/authorization/roles`): four fields.
+    if fields.first() == Some(&"odps") && fields.len() == 3 {
+        return true;
+    }
     let last_is_wild = fields.last().is_some_and(|f| f.contains('*'));
     if fields.len() < 4 && !last_is_wild {
         sink.emit(
@@ -63,28 +77,10 @@ fn shape(v: &Spanned<String>, path: &str, sink: &mut Sink<'_>) -> bool {
         );
         return false;
     }
-    if let Some(account) = fields.get(2)
-        && !valid_account(account)
-    {
-        sink.emit(
-            "invalid-account-id",
-            v.loc,
-            path,
-            format!("invalid account ID `{account}` in resource `{text}`"),
-            Some("use the 16-digit account ID, or `*`".into()),
-        );
-        return false;
+    match fields.get(2) {
+        Some(account) => accounts::check(account, text, v.loc, path, sink),
+        None => true,
     }
-    true
-}
-
-/// An ARN account field: empty (global services), a pattern, `system`
-/// (system policies, spec §4.2) or 16 digits.
-pub(crate) fn valid_account(account: &str) -> bool {
-    account.is_empty()
-        || account.contains(['*', '?'])
-        || account == "system"
-        || crate::policy::arn::is_account_id(account)
 }
 
 /// A value that does not start with `acs:`.
@@ -180,6 +176,36 @@ fn resource_types(doc: &Doc<'_>, st: &Stmt<'_>) -> Option<Vec<(String, String)>>
         }
     }
     Some(types)
+}
+
+/// `resource-mismatch` in a resource policy whose dialect has ARN formats:
+/// a resource that is none of them (an OSS bucket policy names the bucket
+/// and its objects). `true` when reported.
+fn outside_dialect(doc: &Doc<'_>, v: &Spanned<String>, path: &str, sink: &mut Sink<'_>) -> bool {
+    let Some(dialect) = doc.dialect else {
+        return false;
+    };
+    let formats = dialect.arn_formats();
+    if formats.is_empty()
+        || formats
+            .iter()
+            .any(|t| intersect(&template_pattern(t), v, Case::Insensitive))
+    {
+        return false;
+    }
+    let shown: Vec<String> = formats.iter().take(2).map(|t| format!("`{t}`")).collect();
+    sink.emit(
+        "resource-mismatch",
+        v.loc,
+        path,
+        format!(
+            "resource `{}` is not a resource of {}",
+            v.node,
+            dialect.title()
+        ),
+        Some(format!("its resources are {}", shown.join(" and "))),
+    );
+    true
 }
 
 /// `resource-mismatch`: the resource's service or type fits none of the

@@ -12,14 +12,19 @@ use super::fail::Fail;
 use super::parse::Document;
 use super::size::json_chars;
 
-/// A document whose statements name a principal is a trust policy, any
-/// other an identity policy (the JSON front end's rule).
+/// A document whose statements name a principal is a trust policy, or a
+/// resource policy when a principal is a plain list (only resource
+/// policies write one); any other an identity policy (the JSON front end's
+/// rule).
 pub(crate) fn infer_kind(doc: &Document) -> PolicyKind {
-    if doc
-        .statements
-        .iter()
-        .any(|p| p.statement.principal.is_some())
-    {
+    let principals = || {
+        doc.statements
+            .iter()
+            .filter_map(|p| p.statement.principal.as_ref())
+    };
+    if principals().any(|p| p.plain().is_some()) {
+        PolicyKind::Resource
+    } else if principals().next().is_some() {
         PolicyKind::Trust
     } else {
         PolicyKind::Identity
@@ -89,6 +94,18 @@ fn statement<'a>(
         return Err(Fail::kind(principal_at, K::PrincipalNotAllowed(kind))
             .help("identity and session policies apply to whoever they are attached to; name principals in trust or resource policies")
             .in_path(|| path().key("Principal").to_string()));
+    }
+    if s.principal.as_ref().is_some_and(|p| p.plain().is_some()) && kind != PolicyKind::Resource {
+        return Err(Fail::kind(
+            principal_at,
+            K::WrongType {
+                element: "`Principal`".to_string(),
+                expected: "an object such as `{\"Service\": [\"log.aliyuncs.com\"]}`",
+                found: "a plain list",
+            },
+        )
+        .help("only resource policies (OSS, VPC endpoint, MaxCompute) write `principal plain`")
+        .in_path(|| path().key("Principal").to_string()));
     }
     if s.resource.is_some() && !kind.has_resource() {
         return Err(Fail::kind(on_at, K::ResourceInTrustPolicy)

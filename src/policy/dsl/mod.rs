@@ -46,7 +46,8 @@ pub const EXTENSION: &str = "rgp";
 /// Parses a policy from DSL text.
 ///
 /// With `kind` absent it is inferred as for JSON: statements with a
-/// `principal` clause make a trust policy, otherwise an identity policy.
+/// `principal` clause make a trust policy (a resource policy when one is
+/// `principal plain`), otherwise an identity policy.
 pub fn parse_policy(src: &str, kind: Option<PolicyKind>) -> Result<Policy, ParseError> {
     if src.len() > MAX_SOURCE_BYTES {
         return Err(ParseError::new(
@@ -74,7 +75,7 @@ pub fn parse_policy(src: &str, kind: Option<PolicyKind>) -> Result<Policy, Parse
 pub fn keywords() -> Vec<&'static str> {
     let mut words: Vec<&'static str> = KEYWORDS.to_vec();
     words.push("@sid");
-    words.extend(["ram", "service", "federated"]);
+    words.extend(["ram", "service", "federated", "plain"]);
     words.extend([Qualifier::ForAnyValue, Qualifier::ForAllValues].map(Qualifier::as_str));
     words.extend(Operator::ALL.map(Operator::as_str));
     words

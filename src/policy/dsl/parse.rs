@@ -364,9 +364,19 @@ impl<'s> Grammar<'s> {
                     .fatal();
             }
         };
-        let Some(kind) = PrincipalKind::parse(word) else {
+        // `principal plain [...]` is a resource policy's plain `Principal`
+        // (`["<uid>"]`, `"*"`): it has no JSON key and stands alone.
+        let plain = word == "plain";
+        if plain != block.as_ref().is_some_and(|b| b.plain().is_some()) && block.is_some() {
+            return Fail::kind(t.at, K::DuplicateKey(word.to_string()))
+                .help("a `principal plain` clause is the statement's only principal clause")
+                .in_path(|| path().to_string())
+                .fatal();
+        }
+        let Some(kind) = PrincipalKind::parse(word).or(plain.then_some(PrincipalKind::Plain))
+        else {
             return Fail::kind(t.at, K::InvalidPrincipal(word.to_string()))
-                .help("the principal types are `ram`, `service` and `federated`")
+                .help("the principal types are `ram`, `service`, `federated` and `plain`")
                 .in_path(|| path().key(word).to_string())
                 .fatal();
         };

@@ -150,6 +150,7 @@ pub(crate) fn principal_word(kind: PrincipalKind) -> &'static str {
         PrincipalKind::Ram => "ram",
         PrincipalKind::Service => "service",
         PrincipalKind::Federated => "federated",
+        PrincipalKind::Plain => "plain",
     }
 }
 

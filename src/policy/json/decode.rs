@@ -42,20 +42,28 @@ pub fn parse_tree(src: &str) -> Result<Node, ParseError> {
     })
 }
 
-/// A document whose statements carry `Principal` is a trust policy.
+/// A document whose statements carry `Principal` is a trust policy, or a
+/// resource policy when a `Principal` is a string or a list (the OSS,
+/// VPC endpoint and MaxCompute form, which trust policies never use).
 pub fn infer_kind(root: &Node) -> PolicyKind {
     let statements = member(root, "Statement").map(|s| match &s.value {
         Value::Array(items) => items.iter().collect::<Vec<_>>(),
         _ => vec![s],
     });
-    let has_principal = statements
+    let principals: Vec<&Node> = statements
         .unwrap_or_default()
         .into_iter()
-        .any(|s| member(s, "Principal").is_some());
-    if has_principal {
-        PolicyKind::Trust
-    } else {
+        .filter_map(|s| member(s, "Principal"))
+        .collect();
+    if principals
+        .iter()
+        .any(|p| matches!(p.value, Value::String(_) | Value::Array(_)))
+    {
+        PolicyKind::Resource
+    } else if principals.is_empty() {
         PolicyKind::Identity
+    } else {
+        PolicyKind::Trust
     }
 }
 
@@ -322,7 +330,7 @@ fn statement(node: Node, path: &At<'_>, kind: PolicyKind) -> Result<Statement, P
                     return Err(ParseError::new(K::PrincipalNotAllowed(kind), key.loc, p.render())
                         .with_help("identity and session policies apply to whoever they are attached to; name principals in trust or resource policies"));
                 }
-                principal = Some(principal_of(value, &p)?);
+                principal = Some(principal_of(value, &p, kind)?);
             }
             "Condition" => condition = Some(condition_of(value, &p)?),
             _ => return Err(unsupported(&key, &p, STATEMENT_ELEMENTS)),
@@ -405,7 +413,21 @@ fn values(node: Node, element: &str, path: &At<'_>) -> Result<ValueList, ParseEr
     }
 }
 
-fn principal_of(node: Node, path: &At<'_>) -> Result<PrincipalBlock, ParseError> {
+fn principal_of(node: Node, path: &At<'_>, kind: PolicyKind) -> Result<PrincipalBlock, ParseError> {
+    // Resource policies other than KMS's write `Principal` as a string or a
+    // list (`["<uid>"]`, `"*"`); the generic resource dialect reads every
+    // documented form, and `policy::dialect` says which one a service takes.
+    if kind == PolicyKind::Resource && matches!(node.value, Value::String(_) | Value::Array(_)) {
+        let loc = node.loc;
+        let values = values(node, "Principal", path)?;
+        return Ok(PrincipalBlock {
+            entries: vec![PrincipalEntry {
+                kind: Spanned::new(PrincipalKind::Plain, loc),
+                values,
+            }],
+            loc,
+        });
+    }
     let (loc, members) = object(
         node,
         "`Principal`",

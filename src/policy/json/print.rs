@@ -21,7 +21,9 @@ fn statement(out: &mut String, s: &Statement) {
         fields.push(("Sid", quote(&sid.node)));
     }
     fields.push(("Effect", quote(s.effect.node.as_str())));
-    if let Some(p) = &s.principal {
+    if let Some(values) = s.principal.as_ref().and_then(|p| p.plain()) {
+        fields.push(("Principal", list(values, 4)));
+    } else if let Some(p) = &s.principal {
         let entries: Vec<(String, String)> = p
             .entries
             .iter()
