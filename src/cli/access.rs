@@ -1,0 +1,121 @@
+//! `ramgate access`: who can read, write, break or take over what, each
+//! answer with the decision chains that prove it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use crate::access::render::{dot, human, json, sarif};
+use crate::access::{AccessError, Analyzer, Snapshot, read_data_dir, who_can};
+use crate::authz::Context;
+use crate::ram::Directory;
+
+use super::chain;
+use super::{Failure, Outcome};
+
+/// Access analysis over a whole directory: who can do an action on a
+/// resource (directly, through groups, through chains of `sts:AssumeRole`,
+/// under which condition), the report of a Logstore, privilege-escalation
+/// paths, and assertions for CI.
+///
+/// Exit status: 0 an answer (even "nobody"), 1 a violated `check`
+/// assertion, 2 bad input.
+#[derive(Debug, Args)]
+pub(crate) struct AccessArgs {
+    #[command(subcommand)]
+    command: AccessCommand,
+    /// A directory file (accounts, users, groups, roles, custom policies).
+    #[arg(long, value_name = "FILE", global = true, conflicts_with = "data_dir")]
+    directory: Option<PathBuf>,
+    /// A data directory (made by `ramgate init`), read as it is: no lock is
+    /// taken and nothing is written, so a running server is not disturbed.
+    #[arg(long, value_name = "DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    format: Format,
+    /// A condition key the analysis takes as known, `KEY=VALUE` (repeat a
+    /// key for several values); every other key is left in the residual
+    /// condition.
+    #[arg(long, value_name = "KEY=VALUE", global = true)]
+    context: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum AccessCommand {
+    /// Every principal that can do ACTION on RESOURCE (both may have
+    /// wildcards: actions expand through the service catalogue, resources
+    /// over the directory's own), with the condition and the proof.
+    WhoCan {
+        /// `service:Action`, wildcards allowed.
+        action: String,
+        /// A resource ARN, wildcards allowed.
+        resource: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Sarif,
+    Dot,
+}
+
+pub(crate) fn run(args: AccessArgs) -> Result<Outcome, Failure> {
+    let snapshot = snapshot(&args)?;
+    let known = context(&args.context)?;
+    let an = Analyzer::new(&snapshot);
+    let printer = |c: &crate::ram::DecisionChain| chain::render(c);
+    match &args.command {
+        AccessCommand::WhoCan { action, resource } => {
+            let rows = who_can(&an, action, resource, &known).map_err(failure)?;
+            match args.format {
+                Format::Json => println!("{}", json::rows(&rows)),
+                Format::Dot => print!("{}", dot::rows(&rows, resource)),
+                Format::Sarif => {
+                    return Err(Failure::new(
+                        "`--format sarif` is for `access check`; use `text`, `json` or `dot`",
+                    ));
+                }
+                Format::Text => {
+                    let mut out = format!("who can {action} on {resource}:\n");
+                    human::rows(&mut out, &rows, &printer);
+                    print!("{out}");
+                }
+            }
+            let _ = sarif::NAME;
+            Ok(Outcome::Yes)
+        }
+    }
+}
+
+fn snapshot(args: &AccessArgs) -> Result<Snapshot, Failure> {
+    match (&args.directory, &args.data_dir) {
+        (Some(file), _) => Directory::load(file)
+            .map(Snapshot::of_directory)
+            .map_err(|e| Failure::new(format!("[{}] {e}", e.code()))),
+        (None, Some(dir)) => read_data_dir(dir).map_err(failure),
+        (None, None) => Err(Failure::new(
+            "what to analyse? give `--directory FILE` or `--data-dir DIR`",
+        )),
+    }
+}
+
+fn context(pairs: &[String]) -> Result<Context, Failure> {
+    let mut known = Context::new();
+    for kv in pairs {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| Failure::new(format!("`--context {kv}` is not `KEY=VALUE`")))?;
+        known.push(k, v);
+    }
+    Ok(known)
+}
+
+fn failure(e: AccessError) -> Failure {
+    match e {
+        AccessError::Ram(e) => Failure::new(format!("[{}] {e}", e.code())),
+        e => Failure::new(e.to_string()),
+    }
+}
