@@ -213,9 +213,9 @@ fn paths(subjects: &[Subject]) -> Vec<(usize, Vec<usize>)> {
         .map(|(i, _)| i)
         .collect();
     let mut out = Vec::new();
-    for start in 0..subjects.len() {
+    for (start, subject) in subjects.iter().enumerate() {
         out.push((start, vec![]));
-        if !subjects[start].can_assume() {
+        if !subject.can_assume() {
             continue;
         }
         for &a in &roles {
