@@ -30,6 +30,7 @@ pub mod analyzer;
 pub mod catalogue;
 mod error;
 pub mod graph;
+pub mod logstore;
 pub mod partial;
 pub mod principals;
 pub mod render;
@@ -39,6 +40,7 @@ pub mod who_can;
 
 pub use analyzer::{Analyzer, Question};
 pub use error::AccessError;
+pub use logstore::{Byok, Location, LogstoreReport, Section, report as logstore_report};
 pub use principals::Subject;
 pub use residual::{Literal, Residual};
 pub use snapshot::{KeyFacts, LogstoreFacts, Snapshot, read_data_dir};

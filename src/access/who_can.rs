@@ -29,6 +29,12 @@ pub struct Row {
     pub condition: Residual,
     /// The engine's steps: every hop, then one step per action and resource.
     pub chain: DecisionChain,
+    /// The subject indices of the principal and its hops, and the indices
+    /// of the questions the row answers: what a report needs to prove the
+    /// row again together with other steps.
+    pub(crate) start: usize,
+    pub(crate) hops: Vec<usize>,
+    pub(crate) asked: Vec<usize>,
 }
 
 /// The JSON form of a row: exactly `principal`, `via`, `actions`,
@@ -181,6 +187,9 @@ pub fn rows(an: &Analyzer<'_>, questions: &[Question]) -> Result<Vec<Row>, Acces
                 actions,
                 condition,
                 chain,
+                start,
+                hops: hops.clone(),
+                asked: qs.clone(),
             });
         }
     }

@@ -5,8 +5,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use crate::access::logstore::byok_of;
 use crate::access::render::{dot, human, json, sarif};
-use crate::access::{AccessError, Analyzer, Snapshot, read_data_dir, who_can};
+use crate::access::{
+    AccessError, Analyzer, Byok, Location, Snapshot, logstore_report, read_data_dir, who_can,
+};
 use crate::authz::Context;
 use crate::ram::Directory;
 
@@ -52,6 +55,32 @@ enum AccessCommand {
         /// A resource ARN, wildcards allowed.
         resource: String,
     },
+    /// The report of one Logstore: who can read its plaintext (for BYOK,
+    /// with Log Service's chain through the role and the CMK), write it,
+    /// turn its encryption off, make it unreadable or gone, pass its role,
+    /// and configure BYOK with it.
+    Logstore {
+        /// The project.
+        project: String,
+        /// The Logstore.
+        logstore: String,
+        /// The account (with `--directory`; default: the directory's only
+        /// account).
+        #[arg(long)]
+        account: Option<String>,
+        /// The region (with `--directory`).
+        #[arg(long, default_value = "cn-hangzhou")]
+        region: String,
+        /// The BYOK role ARN (with `--directory`, which holds no Logstores).
+        #[arg(long, requires = "cmk")]
+        role: Option<String>,
+        /// The BYOK CMK id (with `--directory`).
+        #[arg(long, requires = "role")]
+        cmk: Option<String>,
+        /// One line per question, without the chains.
+        #[arg(long)]
+        summary: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -73,11 +102,7 @@ pub(crate) fn run(args: AccessArgs) -> Result<Outcome, Failure> {
             match args.format {
                 Format::Json => println!("{}", json::rows(&rows)),
                 Format::Dot => print!("{}", dot::rows(&rows, resource)),
-                Format::Sarif => {
-                    return Err(Failure::new(
-                        "`--format sarif` is for `access check`; use `text`, `json` or `dot`",
-                    ));
-                }
+                Format::Sarif => return Err(sarif_only()),
                 Format::Text => {
                     let mut out = format!("who can {action} on {resource}:\n");
                     human::rows(&mut out, &rows, &printer);
@@ -87,6 +112,58 @@ pub(crate) fn run(args: AccessArgs) -> Result<Outcome, Failure> {
             let _ = sarif::NAME;
             Ok(Outcome::Yes)
         }
+        AccessCommand::Logstore {
+            project,
+            logstore,
+            account,
+            region,
+            role,
+            cmk,
+            summary,
+        } => {
+            let at = match Location::of(&snapshot) {
+                Some(at) => at,
+                None => Location {
+                    account: match account {
+                        Some(a) => a.clone(),
+                        None => only_account(&snapshot)?,
+                    },
+                    region: region.clone(),
+                },
+            };
+            let byok = match (role, cmk) {
+                (Some(role), Some(cmk)) => Some(Byok {
+                    role: role.clone(),
+                    key_id: cmk.clone(),
+                    key_state: snapshot.key(cmk).map(|k| k.state),
+                }),
+                _ => byok_of(&snapshot, project, logstore),
+            };
+            let report =
+                logstore_report(&an, &at, project, logstore, byok.as_ref()).map_err(failure)?;
+            match args.format {
+                Format::Json => println!("{}", json::logstore(&report)),
+                Format::Dot => print!("{}", dot::logstore(&report)),
+                Format::Sarif => return Err(sarif_only()),
+                Format::Text if *summary => print!("{}", human::logstore_summary(&report)),
+                Format::Text => print!("{}", human::logstore(&report, &printer)),
+            }
+            Ok(Outcome::Yes)
+        }
+    }
+}
+
+fn sarif_only() -> Failure {
+    Failure::new("`--format sarif` is for `access check`; use `text`, `json` or `dot`")
+}
+
+fn only_account(snapshot: &Snapshot) -> Result<String, Failure> {
+    let mut uids = snapshot.directory.accounts().map(|a| a.uid().to_string());
+    match (uids.next(), uids.next()) {
+        (Some(uid), None) => Ok(uid),
+        _ => Err(Failure::new(
+            "which account? the directory has several (or none): give `--account`",
+        )),
     }
 }
 

@@ -130,3 +130,17 @@ pub fn rows(rows: &[Row], resource: &str) -> String {
     }
     d.render()
 }
+
+/// The Logstore report: one capability node per section, each row an edge
+/// (through its hops) to it.
+pub fn logstore(r: &super::super::LogstoreReport) -> String {
+    let mut d = Dot::new();
+    for s in &r.sections {
+        let id = format!("{}#{}", r.arn, s.name);
+        d.target(&id, &format!("{}/{}\\n{}", r.project, r.logstore, s.name));
+        for row in &s.rows {
+            d.row(row, &id, Some(&row.actions.join("\\n")));
+        }
+    }
+    d.render()
+}

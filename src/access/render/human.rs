@@ -40,3 +40,45 @@ pub fn condition(out: &mut String, r: &Row, indent: &str) {
         }
     }
 }
+
+/// The Logstore report: a heading, then each section with its rows.
+pub fn logstore(r: &super::super::LogstoreReport, chain: ChainPrinter<'_>) -> String {
+    let mut out = format!(
+        "Logstore {}/{} ({})\nencryption: {}\n",
+        r.project, r.logstore, r.arn, r.encryption
+    );
+    for s in &r.sections {
+        let _ = writeln!(out, "\nwho can {}:", s.title);
+        if let Some(n) = &s.note {
+            let _ = writeln!(out, "  note: {n}");
+        }
+        rows(&mut out, &s.rows, chain);
+    }
+    out
+}
+
+/// The Logstore report in short: each section and its principals, one
+/// line each, without the chains.
+pub fn logstore_summary(r: &super::super::LogstoreReport) -> String {
+    let mut out = format!("Logstore {}/{}: {}\n", r.project, r.logstore, r.encryption);
+    for s in &r.sections {
+        let who: Vec<String> = s
+            .rows
+            .iter()
+            .map(|row| {
+                let mut p = super::dot::short(&row.path());
+                if !row.condition.is_always() {
+                    p.push_str(" (conditional)");
+                }
+                p
+            })
+            .collect();
+        let who = if who.is_empty() {
+            "nobody".to_string()
+        } else {
+            who.join(", ")
+        };
+        let _ = writeln!(out, "  {}: {who}", s.title);
+    }
+    out
+}

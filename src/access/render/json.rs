@@ -8,3 +8,28 @@ pub fn rows(rows: &[Row]) -> String {
     let rows: Vec<_> = rows.iter().map(Row::to_json).collect();
     serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".to_string())
 }
+
+/// The Logstore report as JSON: its identity, then each section with its
+/// rows in the `who-can` form.
+pub fn logstore(r: &super::super::LogstoreReport) -> String {
+    let sections: Vec<serde_json::Value> = r
+        .sections
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "name": s.name,
+                "title": s.title,
+                "note": s.note,
+                "rows": s.rows.iter().map(Row::to_json).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let v = serde_json::json!({
+        "project": r.project,
+        "logstore": r.logstore,
+        "arn": r.arn,
+        "encryption": r.encryption,
+        "sections": sections,
+    });
+    serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".to_string())
+}
