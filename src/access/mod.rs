@@ -29,6 +29,7 @@
 pub mod analyzer;
 pub mod catalogue;
 mod error;
+pub mod escalation;
 pub mod graph;
 pub mod logstore;
 pub mod partial;
@@ -40,6 +41,7 @@ pub mod who_can;
 
 pub use analyzer::{Analyzer, Question};
 pub use error::AccessError;
+pub use escalation::{Escalation, Gain, PathKind, escalation};
 pub use logstore::{Byok, Location, LogstoreReport, Section, report as logstore_report};
 pub use principals::Subject;
 pub use residual::{Literal, Residual};

@@ -8,7 +8,8 @@ use clap::{Args, Subcommand};
 use crate::access::logstore::byok_of;
 use crate::access::render::{dot, human, json, sarif};
 use crate::access::{
-    AccessError, Analyzer, Byok, Location, Snapshot, logstore_report, read_data_dir, who_can,
+    AccessError, Analyzer, Byok, Location, Snapshot, escalation, logstore_report, read_data_dir,
+    who_can,
 };
 use crate::authz::Context;
 use crate::ram::Directory;
@@ -81,6 +82,12 @@ enum AccessCommand {
         #[arg(long)]
         summary: bool,
     },
+    /// Principals who can grant themselves more than they have: attach a
+    /// policy to themselves or a group they are in, create or set a default
+    /// version of a policy attached to them, create an access key or login
+    /// profile for a more powerful user, update the trust policy of a more
+    /// powerful role and assume it, assume it, or pass it to a service.
+    Escalation,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -147,6 +154,16 @@ pub(crate) fn run(args: AccessArgs) -> Result<Outcome, Failure> {
                 Format::Sarif => return Err(sarif_only()),
                 Format::Text if *summary => print!("{}", human::logstore_summary(&report)),
                 Format::Text => print!("{}", human::logstore(&report, &printer)),
+            }
+            Ok(Outcome::Yes)
+        }
+        AccessCommand::Escalation => {
+            let paths = escalation(&an).map_err(failure)?;
+            match args.format {
+                Format::Json => println!("{}", json::escalation(&paths)),
+                Format::Dot => print!("{}", dot::escalation(&paths)),
+                Format::Sarif => return Err(sarif_only()),
+                Format::Text => print!("{}", human::escalation(&paths, &printer)),
             }
             Ok(Outcome::Yes)
         }

@@ -144,3 +144,34 @@ pub fn logstore(r: &super::super::LogstoreReport) -> String {
     }
     d.render()
 }
+
+/// Escalation paths: an edge from each principal to its target, labelled
+/// with the kind of path and the pair gained.
+pub fn escalation(paths: &[super::super::Escalation]) -> String {
+    let mut d = Dot::new();
+    for p in paths {
+        d.nodes
+            .entry(p.principal.clone())
+            .or_insert_with(|| (short(&p.principal), shape(&p.principal)));
+        d.nodes
+            .entry(p.target.clone())
+            .or_insert_with(|| (short(&p.target), shape(&p.target)));
+        let style = if p.condition.is_always() {
+            "solid"
+        } else {
+            "dotted"
+        };
+        d.edges.insert((
+            p.principal.clone(),
+            p.target.clone(),
+            format!(
+                "{}\\ngains {} on {}",
+                p.kind.as_str(),
+                p.gains.action,
+                short(&p.gains.resource)
+            ),
+            style,
+        ));
+    }
+    d.render()
+}

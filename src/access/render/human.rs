@@ -82,3 +82,37 @@ pub fn logstore_summary(r: &super::super::LogstoreReport) -> String {
     }
     out
 }
+
+/// Escalation paths: one block each, with the pair gained and the chain.
+pub fn escalation(paths: &[super::super::Escalation], chain: ChainPrinter<'_>) -> String {
+    let mut out = String::from("privilege escalation paths:\n");
+    if paths.is_empty() {
+        out.push_str("  none\n");
+    }
+    for p in paths {
+        let _ = writeln!(
+            out,
+            "  {}: {} on {}, gaining {} on {}",
+            p.principal,
+            p.kind.as_str(),
+            p.target,
+            p.gains.action,
+            p.gains.resource
+        );
+        if !p.condition.is_always() {
+            let _ = writeln!(out, "    allowed when");
+            for (i, alt) in p.condition.to_when().iter().enumerate() {
+                if i > 0 {
+                    let _ = writeln!(out, "    or");
+                }
+                for line in alt {
+                    let _ = writeln!(out, "      {line}");
+                }
+            }
+        }
+        for line in chain(&p.chain).lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+    }
+    out
+}

@@ -33,3 +33,21 @@ pub fn logstore(r: &super::super::LogstoreReport) -> String {
     });
     serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".to_string())
 }
+
+/// The JSON form of one escalation path.
+pub fn escalation_value(p: &super::super::Escalation) -> serde_json::Value {
+    serde_json::json!({
+        "principal": p.principal,
+        "kind": p.kind,
+        "target": p.target,
+        "gains": p.gains,
+        "condition": (!p.condition.is_always()).then(|| p.condition.to_when()),
+        "chain": p.chain,
+    })
+}
+
+/// Escalation paths as a JSON array.
+pub fn escalation(paths: &[super::super::Escalation]) -> String {
+    let v: Vec<serde_json::Value> = paths.iter().map(escalation_value).collect();
+    serde_json::to_string_pretty(&v).unwrap_or_else(|_| "[]".to_string())
+}
