@@ -84,6 +84,14 @@ fn the_seed_report_has_the_exact_sets() {
     let expected: BTreeMap<&str, Vec<String>> = [
         ("read", everyone.clone()),
         ("write", everyone.clone()),
+        (
+            "use-key",
+            vec![
+                "root".into(),
+                "role/sls-byok".into(),
+                "log.aliyuncs.com > role/sls-byok".into(),
+            ],
+        ),
         ("disable-encryption", everyone.clone()),
         ("break", everyone),
         ("pass-role", vec!["root".into(), "user/alice".into()]),
@@ -110,14 +118,14 @@ fn the_seed_report_has_the_exact_sets() {
         );
     }
     // Breaking it: the root may do everything, alice and bob the log side only.
-    let breaking = &r.sections[3];
+    let breaking = &r.sections[4];
     assert_eq!(breaking.rows[0].actions.len(), 7);
     assert_eq!(
         breaking.rows[1].actions,
         ["log:DeleteLogStore", "log:DeleteProject"]
     );
     // Configuring: log:UpdateLogStore and ram:PassRole, then the service's DescribeKey.
-    let alice = &r.sections[5].rows[1];
+    let alice = &r.sections[6].rows[1];
     let steps: Vec<&str> = alice
         .chain
         .steps
@@ -160,5 +168,5 @@ fn a_disabled_cmk_leaves_nobody_able_to_read() {
         read.note
     );
     // Making it gone still works, and so does switching encryption off.
-    assert_eq!(r.sections[3].rows.len(), 3);
+    assert_eq!(r.sections[4].rows.len(), 3);
 }

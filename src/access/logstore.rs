@@ -45,8 +45,8 @@ pub struct Byok {
 /// One question of the report and its answers.
 #[derive(Clone, Debug)]
 pub struct Section {
-    /// A stable name (`read`, `write`, `disable-encryption`, `break`,
-    /// `pass-role`, `configure-byok`).
+    /// A stable name (`read`, `write`, `use-key`, `disable-encryption`,
+    /// `break`, `pass-role`, `configure-byok`).
     pub name: &'static str,
     /// What is asked, in words.
     pub title: String,
@@ -279,6 +279,18 @@ pub fn report(
             title: title.to_string(),
             rows: found,
             note,
+        });
+    }
+    if let (Some(b), Some(key)) = (byok, &key_arn) {
+        let qs = questions(&[
+            ("kms:Decrypt", key.as_str()),
+            ("kms:GenerateDataKey", key.as_str()),
+        ]);
+        sections.push(Section {
+            name: "use-key",
+            title: "use its CMK (kms:Decrypt, kms:GenerateDataKey)".to_string(),
+            rows: rows(an, &qs)?,
+            note: key_note(b),
         });
     }
     sections.push(Section {

@@ -28,6 +28,7 @@
 
 pub mod analyzer;
 pub mod catalogue;
+pub mod check;
 mod error;
 pub mod escalation;
 pub mod graph;

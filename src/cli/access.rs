@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use crate::access::check;
 use crate::access::logstore::byok_of;
 use crate::access::render::{dot, human, json, sarif};
 use crate::access::{
@@ -88,6 +89,14 @@ enum AccessCommand {
     /// profile for a more powerful user, update the trust policy of a more
     /// powerful role and assume it, assume it, or pass it to a service.
     Escalation,
+    /// Runs the assertions of a TOML check file (`[[who-can]]` with
+    /// `action`, `resource` and `only = [...]` or `none = true`;
+    /// `[escalation]` with `none = true`) and exits 1 listing each
+    /// violation with its proof.
+    Check {
+        /// The check file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -116,7 +125,6 @@ pub(crate) fn run(args: AccessArgs) -> Result<Outcome, Failure> {
                     print!("{out}");
                 }
             }
-            let _ = sarif::NAME;
             Ok(Outcome::Yes)
         }
         AccessCommand::Logstore {
@@ -166,6 +174,20 @@ pub(crate) fn run(args: AccessArgs) -> Result<Outcome, Failure> {
                 Format::Text => print!("{}", human::escalation(&paths, &printer)),
             }
             Ok(Outcome::Yes)
+        }
+        AccessCommand::Check { file } => {
+            let report = check::run(&an, file).map_err(failure)?;
+            match args.format {
+                Format::Json => println!("{}", json::check(&report)),
+                Format::Sarif => println!("{}", sarif::check(&report)),
+                Format::Dot => print!("{}", dot::check(&report)),
+                Format::Text => print!("{}", human::check(&report, &printer)),
+            }
+            Ok(if report.violations.is_empty() {
+                Outcome::Yes
+            } else {
+                Outcome::No
+            })
         }
     }
 }

@@ -149,29 +149,51 @@ pub fn logstore(r: &super::super::LogstoreReport) -> String {
 /// with the kind of path and the pair gained.
 pub fn escalation(paths: &[super::super::Escalation]) -> String {
     let mut d = Dot::new();
-    for p in paths {
-        d.nodes
-            .entry(p.principal.clone())
-            .or_insert_with(|| (short(&p.principal), shape(&p.principal)));
-        d.nodes
-            .entry(p.target.clone())
-            .or_insert_with(|| (short(&p.target), shape(&p.target)));
-        let style = if p.condition.is_always() {
-            "solid"
-        } else {
-            "dotted"
-        };
-        d.edges.insert((
-            p.principal.clone(),
-            p.target.clone(),
-            format!(
-                "{}\\ngains {} on {}",
-                p.kind.as_str(),
-                p.gains.action,
-                short(&p.gains.resource)
-            ),
-            style,
-        ));
+    d.paths(paths);
+    d.render()
+}
+
+impl Dot {
+    /// Escalation paths as edges from each principal to its target.
+    pub fn paths(&mut self, paths: &[super::super::Escalation]) {
+        let d = self;
+        for p in paths {
+            d.nodes
+                .entry(p.principal.clone())
+                .or_insert_with(|| (short(&p.principal), shape(&p.principal)));
+            d.nodes
+                .entry(p.target.clone())
+                .or_insert_with(|| (short(&p.target), shape(&p.target)));
+            let style = if p.condition.is_always() {
+                "solid"
+            } else {
+                "dotted"
+            };
+            d.edges.insert((
+                p.principal.clone(),
+                p.target.clone(),
+                format!(
+                    "{}\\ngains {} on {}",
+                    p.kind.as_str(),
+                    p.gains.action,
+                    short(&p.gains.resource)
+                ),
+                style,
+            ));
+        }
     }
+}
+
+/// A check report: every row of every assertion to its resource, and the
+/// escalation paths.
+pub fn check(r: &super::super::check::CheckReport) -> String {
+    let mut d = Dot::new();
+    for (resource, rows) in &r.answers {
+        d.target(resource, &short(resource));
+        for row in rows {
+            d.row(row, resource, None);
+        }
+    }
+    d.paths(&r.paths);
     d.render()
 }

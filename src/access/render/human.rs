@@ -66,7 +66,11 @@ pub fn logstore_summary(r: &super::super::LogstoreReport) -> String {
             .rows
             .iter()
             .map(|row| {
-                let mut p = super::dot::short(&row.path());
+                let mut p = super::dot::short(&row.principal);
+                for v in &row.via {
+                    p.push_str(" -> ");
+                    p.push_str(&super::dot::short(v));
+                }
                 if !row.condition.is_always() {
                     p.push_str(" (conditional)");
                 }
@@ -112,6 +116,34 @@ pub fn escalation(paths: &[super::super::Escalation], chain: ChainPrinter<'_>) -
         }
         for line in chain(&p.chain).lines() {
             let _ = writeln!(out, "    {line}");
+        }
+    }
+    out
+}
+
+/// A check report: the count, then each violation with its proof.
+pub fn check(r: &super::super::check::CheckReport, chain: ChainPrinter<'_>) -> String {
+    use super::super::check::Proof;
+    let mut out = format!(
+        "{}: {} assertions, {} violations\n",
+        r.file,
+        r.assertions,
+        r.violations.len()
+    );
+    for v in &r.violations {
+        let _ = writeln!(out, "{}:{}: {}: {}", r.file, v.line, v.assertion, v.message);
+        match &v.proof {
+            Proof::Row(row) => {
+                condition(&mut out, row, "    ");
+                for line in chain(&row.chain).lines() {
+                    let _ = writeln!(out, "    {line}");
+                }
+            }
+            Proof::Path(p) => {
+                for line in chain(&p.chain).lines() {
+                    let _ = writeln!(out, "    {line}");
+                }
+            }
         }
     }
     out

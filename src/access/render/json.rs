@@ -51,3 +51,31 @@ pub fn escalation(paths: &[super::super::Escalation]) -> String {
     let v: Vec<serde_json::Value> = paths.iter().map(escalation_value).collect();
     serde_json::to_string_pretty(&v).unwrap_or_else(|_| "[]".to_string())
 }
+
+/// A check report as JSON: the file, the count, and each violation with
+/// its row or path.
+pub fn check(r: &super::super::check::CheckReport) -> String {
+    use super::super::check::Proof;
+    let violations: Vec<serde_json::Value> = r
+        .violations
+        .iter()
+        .map(|v| {
+            let proof = match &v.proof {
+                Proof::Row(row) => serde_json::json!({"row": row.to_json()}),
+                Proof::Path(p) => serde_json::json!({"path": escalation_value(p)}),
+            };
+            serde_json::json!({
+                "line": v.line,
+                "assertion": v.assertion,
+                "message": v.message,
+                "proof": proof,
+            })
+        })
+        .collect();
+    let v = serde_json::json!({
+        "file": r.file,
+        "assertions": r.assertions,
+        "violations": violations,
+    });
+    serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".to_string())
+}
