@@ -220,3 +220,22 @@ fn a_group_grant_reaches_its_members_and_a_group_deny_removes_one() {
         "group/readers:system/AliyunLogReadOnlyAccess"
     );
 }
+
+/// The choice where sls-kms §4 is unsure: a role session chains to another
+/// role only when its own permissions allow `sts:AssumeRole` on it and the
+/// target trusts it — trust alone is not enough.
+#[test]
+fn a_role_session_chains_only_with_its_own_permission() {
+    let mut s = two_hops();
+    let a = s
+        .directory
+        .account_mut(UID)
+        .unwrap_or_else(|| panic!("no account"));
+    a.detach_policy(
+        &Target::Role("A".into()),
+        &"policy/AssumeB".parse().unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let r = rows(&s, "kms:DisableKey", KEY, &Context::new());
+    assert_eq!(who(&r), ["root", "role/B"]);
+}

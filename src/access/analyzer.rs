@@ -8,11 +8,12 @@
 //! second run must allow; if it does not, the analysis is wrong and says so
 //! ([`AccessError::Inconsistent`]) instead of printing a proof that is none.
 
-use std::collections::BTreeSet;
-use std::sync::OnceLock;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, OnceLock};
 
-use crate::authz::{Authorizer, Context, Decision, PolicySet, Request};
+use crate::authz::{Authorizer, Compiled, Context, Decision, PolicySet, Request};
 use crate::clock::ManualClock;
+use crate::policy::{Effect, Policy, Statement};
 use crate::ram::{
     Access, ChainStep, DecisionChain, Identity, PASS_ROLE, Ram, RamError, SERVICE_KEY,
 };
@@ -77,9 +78,9 @@ pub struct Analyzer<'s> {
     clock: ManualClock,
     subjects: Vec<Subject>,
     graph: OnceLock<Result<Graph, String>>,
-    /// Per subject: its identity policies merged, and whether any statement
-    /// has a condition (then the fast filter cannot rule anything out).
-    merged: OnceLock<Vec<(PolicySet, bool)>>,
+    /// Per subject: its identity policies merged, and their optimistic form
+    /// (see [`merged_policies`]).
+    merged: OnceLock<Vec<(PolicySet, PolicySet)>>,
 }
 
 /// Merges two contexts, the second winning.
@@ -126,7 +127,7 @@ impl<'s> Analyzer<'s> {
             .get_or_init(|| Graph::build(self).map_err(|e| e.to_string()))
         {
             Ok(g) => Ok(g),
-            Err(e) => Err(AccessError::ResidualTooLarge(e.clone())),
+            Err(e) => Err(AccessError::Graph(e.clone())),
         }
     }
 
@@ -238,33 +239,34 @@ impl<'s> Analyzer<'s> {
     }
 
     /// A fast, conservative filter: `false` only when subject `s` cannot be
-    /// allowed `action` on `resource` in any context (its identity policies,
-    /// merged, deny it in the empty context and none of them has a
-    /// condition). Everything it lets through is asked of the engine
-    /// properly.
+    /// allowed `action` on `resource` in any context (the optimistic form of
+    /// its identity policies does not allow it). Everything it lets through
+    /// is asked of the engine properly.
     pub fn might(&self, s: usize, action: &str, resource: &str) -> bool {
-        let merged = self.merged.get_or_init(|| {
-            self.subjects
-                .iter()
-                .map(|sub| merged_policies(self.snapshot, sub))
-                .collect()
-        });
-        let Some((set, conditional)) = merged.get(s) else {
-            return false;
-        };
         if matches!(self.subjects.get(s), Some(Subject::Root { .. })) {
             return true;
         }
-        *conditional
-            || Authorizer::new().decide(set, &Request::new(action, resource)) == Decision::Allow
+        let Some((_, optimistic)) = self.merged_all().get(s) else {
+            return false;
+        };
+        Authorizer::new().decide(optimistic, &Request::new(action, resource)) == Decision::Allow
     }
 
     /// Subject `s`'s identity policies, merged into one set (empty for the
     /// root, services and identity providers), as the escalation analysis
     /// compares powers.
     pub fn merged(&self, s: usize) -> Option<&PolicySet> {
-        let _ = self.might(s, "", "");
-        self.merged.get().and_then(|m| m.get(s)).map(|(set, _)| set)
+        self.merged_all().get(s).map(|(set, _)| set)
+    }
+
+    fn merged_all(&self) -> &[(PolicySet, PolicySet)] {
+        self.merged.get_or_init(|| {
+            let mut cache = HashMap::new();
+            self.subjects
+                .iter()
+                .map(|sub| merged_policies(self.snapshot, sub, &mut cache))
+                .collect()
+        })
     }
 
     /// The index of a subject.
@@ -293,9 +295,17 @@ impl<'s> Analyzer<'s> {
     }
 }
 
-/// A subject's identity policies merged, and whether any has a condition.
-fn merged_policies(snapshot: &Snapshot, s: &Subject) -> (PolicySet, bool) {
-    let mut set = PolicySet::empty();
+/// A subject's identity policies merged, and the same policies made
+/// optimistic: every Allow without its conditions, every conditional Deny
+/// dropped (unconditional Denies stay: they apply in every context). If the
+/// optimistic set does not allow a request, no context can make the real
+/// policies allow it. `cache` shares the optimistic form of a document
+/// among the principals it is attached to.
+fn merged_policies(
+    snapshot: &Snapshot,
+    s: &Subject,
+    cache: &mut HashMap<usize, Compiled>,
+) -> (PolicySet, PolicySet) {
     let policies = match s {
         Subject::User { account, name } => snapshot
             .directory
@@ -309,14 +319,27 @@ fn merged_policies(snapshot: &Snapshot, s: &Subject) -> (PolicySet, bool) {
             .unwrap_or_default(),
         _ => Vec::new(),
     };
-    let mut conditional = false;
+    let mut set = PolicySet::empty();
+    let mut optimistic = PolicySet::empty();
     for (id, compiled) in policies {
-        conditional |= compiled.policy().statements.iter().any(|st| {
-            st.condition
-                .as_ref()
-                .is_some_and(|c| !c.operators.is_empty())
+        let key = Arc::as_ptr(compiled.policy()) as usize;
+        let hopeful = cache.entry(key).or_insert_with(|| {
+            let mut p: Policy = (**compiled.policy()).clone();
+            p.statements
+                .retain(|st| st.effect.node == Effect::Allow || !has_condition(st));
+            for st in &mut p.statements {
+                st.condition = None;
+            }
+            Compiled::new(Arc::new(p))
         });
+        optimistic.add_compiled(id.as_str(), hopeful);
         set.add_compiled(id, &compiled);
     }
-    (set, conditional)
+    (set, optimistic)
+}
+
+fn has_condition(s: &Statement) -> bool {
+    s.condition
+        .as_ref()
+        .is_some_and(|c| !c.operators.is_empty())
 }

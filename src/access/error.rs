@@ -21,6 +21,10 @@ pub enum AccessError {
     /// A residual condition grew past the limit while being multiplied out.
     #[error("the residual condition for `{0}` has more than {max} alternatives", max = super::residual::MAX_ALTERNATIVES)]
     ResidualTooLarge(String),
+    /// The AssumeRole graph could not be built (the first error, kept as
+    /// text so every later question can report it).
+    #[error("the AssumeRole graph could not be built: {0}")]
+    Graph(String),
     /// A condition read back from a trace that does not parse again.
     #[error("condition `{operator}` on `{key}` does not parse: {message}")]
     Condition {
