@@ -30,8 +30,9 @@
 //! | `lint` | `lint`: the checks, `ramgate.toml`, human/JSON/SARIF output | toml, glob |
 //! | `kms` | `kms`: the local KMS | aes-gcm, sm4, zeroize, getrandom, sha2 |
 //! | `logstore` | `logstore`: the gated pipeline (implies `kms`) | crc32fast |
+//! | `access` | `access`: who can read, write or break a Logstore, with proofs; escalation paths (implies `lint`, `logstore`) | |
 //! | `server` | `server`: the local endpoint's protocol layer (signatures, protobuf, LZ4; implies `logstore`) | hmac, sha1, md-5, base64, percent-encoding, form_urlencoded, prost, lz4_flex |
-//! | `cli` | `cli`: the `ramgate` binary's commands (implies `lint`, `logstore`, `server`) | clap, tempfile |
+//! | `cli` | `cli`: the `ramgate` binary's commands (implies `access`, `lint`, `logstore`, `server`) | clap, tempfile |
 //! | `default` | `cli` | |
 //!
 //! ```toml
@@ -42,6 +43,9 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "access")]
+#[cfg_attr(docsrs, doc(cfg(feature = "access")))]
+pub mod access;
 pub mod authz;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]

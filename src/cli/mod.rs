@@ -2,6 +2,7 @@
 //! subcommand, rendering. Exit status: 0 success (or Allow), 1 a negative
 //! answer (deny, lint findings, files to reformat), 2 bad input or usage.
 
+mod access;
 mod audit;
 mod chain;
 mod convert;
@@ -37,6 +38,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Eval(eval::EvalArgs),
+    Access(access::AccessArgs),
     Demo(demo::DemoArgs),
     Lint(lint::LintArgs),
     Fmt(fmt::FmtArgs),
@@ -89,6 +91,7 @@ where
     };
     let result = match cli.command {
         Command::Eval(args) => eval::run(args),
+        Command::Access(args) => access::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Lint(args) => lint::run(args),
         Command::Fmt(args) => fmt::run(args),

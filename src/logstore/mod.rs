@@ -10,7 +10,7 @@ mod block;
 pub mod block;
 pub mod encrypt_conf;
 pub mod error;
-mod meta;
+pub(crate) mod meta;
 pub mod model;
 mod segment;
 mod service;

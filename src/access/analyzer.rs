@@ -1,0 +1,345 @@
+//! The analyzer: a snapshot, its principals, and questions put to the
+//! engine with partial evaluation.
+//!
+//! Every answer is computed twice by the engine itself: once with the keys
+//! the analysis knows, read back as a residual condition
+//! ([`super::partial`]), and once more in a witness context that satisfies
+//! the residual, to produce the decision chain that proves the answer. The
+//! second run must allow; if it does not, the analysis is wrong and says so
+//! ([`AccessError::Inconsistent`]) instead of printing a proof that is none.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, OnceLock};
+
+use crate::authz::{Authorizer, Compiled, Context, Decision, PolicySet, Request};
+use crate::clock::ManualClock;
+use crate::policy::{Effect, Policy, Statement};
+use crate::ram::{
+    Access, ChainStep, DecisionChain, Identity, PASS_ROLE, Ram, RamError, SERVICE_KEY,
+};
+
+use super::error::AccessError;
+use super::graph::Graph;
+use super::partial::{Known, step_residual};
+use super::principals::{Subject, enumerate};
+use super::residual::Residual;
+use super::snapshot::Snapshot;
+
+/// One question: may a principal do `action` on `resource`?
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Question {
+    /// `service:Action`.
+    pub action: String,
+    /// The resource ARN.
+    pub resource: String,
+    /// Condition keys whose values the question fixes.
+    pub known: Context,
+    /// For `ram:PassRole`: the service the role is passed to. The question
+    /// is then the engine's PassRole step, whose context is exactly
+    /// `acs:Service`.
+    pub pass_to: Option<String>,
+}
+
+impl Question {
+    /// `action` on `resource`, with no key known; `ram:PassRole` with an
+    /// `acs:Service` in `known` becomes a PassRole question.
+    pub fn new(action: &str, resource: &str, known: &Context) -> Question {
+        let pass_to = if action.eq_ignore_ascii_case(PASS_ROLE) {
+            known.get(SERVICE_KEY).and_then(|v| v.first()).cloned()
+        } else {
+            None
+        };
+        Question {
+            action: action.to_string(),
+            resource: resource.to_string(),
+            known: known.clone(),
+            pass_to,
+        }
+    }
+
+    /// `ram:PassRole` of `role` to `service`.
+    pub fn pass_role(role: &str, service: &str) -> Question {
+        let mut known = Context::new();
+        known.insert(SERVICE_KEY, [service]);
+        Question::new(PASS_ROLE, role, &known)
+    }
+
+    fn known_keys(&self) -> Known {
+        if self.pass_to.is_some() {
+            return Known::All;
+        }
+        Known::Keys(self.known.iter().map(|(k, _)| k.to_lowercase()).collect())
+    }
+}
+
+/// A snapshot ready for questions.
+pub struct Analyzer<'s> {
+    snapshot: &'s Snapshot,
+    clock: ManualClock,
+    subjects: Vec<Subject>,
+    graph: OnceLock<Result<Graph, String>>,
+    /// Per subject: its identity policies merged, and their optimistic form
+    /// (see [`merged_policies`]).
+    merged: OnceLock<Vec<(PolicySet, PolicySet)>>,
+}
+
+/// Merges two contexts, the second winning.
+pub fn merge(a: &Context, b: &Context) -> Context {
+    let mut out = a.clone();
+    for (k, v) in b.iter() {
+        out.insert(k, v.iter().cloned());
+    }
+    out
+}
+
+impl<'s> Analyzer<'s> {
+    /// An analyzer over a snapshot. Its clock stands at the epoch, and its
+    /// role sessions are valid then.
+    pub fn new(snapshot: &'s Snapshot) -> Analyzer<'s> {
+        Analyzer {
+            snapshot,
+            clock: ManualClock::new(time::OffsetDateTime::UNIX_EPOCH),
+            subjects: enumerate(&snapshot.directory),
+            graph: OnceLock::new(),
+            merged: OnceLock::new(),
+        }
+    }
+
+    /// The snapshot.
+    pub fn snapshot(&self) -> &'s Snapshot {
+        self.snapshot
+    }
+
+    /// Every principal, in report order.
+    pub fn subjects(&self) -> &[Subject] {
+        &self.subjects
+    }
+
+    /// The engine.
+    pub fn ram(&self) -> Ram<'_> {
+        Ram::new(&self.snapshot.directory, &self.clock)
+    }
+
+    /// The AssumeRole graph, built on first use.
+    pub fn graph(&self) -> Result<&Graph, AccessError> {
+        match self
+            .graph
+            .get_or_init(|| Graph::build(self).map_err(|e| e.to_string()))
+        {
+            Ok(g) => Ok(g),
+            Err(e) => Err(AccessError::Graph(e.clone())),
+        }
+    }
+
+    /// The engine's step for `identity` and `question` in `context`.
+    pub fn step(
+        &self,
+        identity: &Identity,
+        question: &Question,
+        context: &Context,
+    ) -> Result<ChainStep, AccessError> {
+        let ram = self.ram();
+        Ok(match &question.pass_to {
+            Some(service) => ram.check_pass_role(identity, &question.resource, service)?,
+            None => ram.authorize(
+                identity,
+                &Access {
+                    action: question.action.clone(),
+                    resource: question.resource.clone(),
+                    context: context.clone(),
+                },
+                None,
+            )?,
+        })
+    }
+
+    /// The residual condition under which subject `s` may do `question`.
+    pub fn residual(&self, s: usize, question: &Question) -> Result<Residual, AccessError> {
+        let Some(subject) = self.subjects.get(s) else {
+            return Ok(Residual::never());
+        };
+        let step = match self.step(&subject.identity(), question, &question.known) {
+            Ok(step) => step,
+            // A role that is not there cannot be passed: no answer.
+            Err(AccessError::Ram(RamError::NotFound { .. })) => return Ok(Residual::never()),
+            Err(e) => return Err(e),
+        };
+        step_residual(&step, &question.known_keys())
+    }
+
+    /// The AssumeRole steps of `caller` becoming `role` in `context`.
+    pub fn assume_steps(
+        &self,
+        caller: &Identity,
+        role_arn: &str,
+        context: &Context,
+    ) -> Result<Vec<ChainStep>, AccessError> {
+        Ok(self.ram().evaluate_assume_role(caller, role_arn, context)?)
+    }
+
+    /// The residual of a hop: `caller` assumes `role` (both steps).
+    pub fn hop_residual(&self, caller: usize, role: usize) -> Result<Residual, AccessError> {
+        let (Some(c), Some(r)) = (self.subjects.get(caller), self.subjects.get(role)) else {
+            return Ok(Residual::never());
+        };
+        let steps = match self.assume_steps(&c.identity(), &r.arn(), &Context::new()) {
+            Ok(steps) => steps,
+            Err(AccessError::Ram(RamError::RootCannotAssumeRole(_))) => {
+                return Ok(Residual::never());
+            }
+            Err(e) => return Err(e),
+        };
+        let mut out = Residual::always();
+        for step in &steps {
+            out = out.and(&step_residual(step, &Known::none())?, &c.arn())?;
+            if out.is_never() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The proof of a path: a witness of `residual`, then every hop's
+    /// AssumeRole steps and every question's step decided in it, each of
+    /// which must allow.
+    pub fn prove(
+        &self,
+        start: usize,
+        hops: &[usize],
+        residual: &Residual,
+        questions: &[&Question],
+    ) -> Result<DecisionChain, AccessError> {
+        let subject = |i: usize| self.subjects.get(i).cloned();
+        let Some(first) = subject(start) else {
+            return Ok(DecisionChain::new());
+        };
+        let witness = residual.witness().unwrap_or_default();
+        let mut chain = DecisionChain::new();
+        let mut acting = first.clone();
+        for &h in hops {
+            let Some(role) = subject(h) else { continue };
+            chain.extend(self.assume_steps(&acting.identity(), &role.arn(), &witness)?);
+            acting = role;
+        }
+        for q in questions {
+            let context = merge(&witness, &q.known);
+            chain.push(self.step(&acting.identity(), q, &context)?);
+        }
+        if chain.decision() != Decision::Allow {
+            return Err(AccessError::Inconsistent {
+                principal: first.arn(),
+                action: questions
+                    .iter()
+                    .map(|q| q.action.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        Ok(chain)
+    }
+
+    /// A fast, conservative filter: `false` only when subject `s` cannot be
+    /// allowed `action` on `resource` in any context (the optimistic form of
+    /// its identity policies does not allow it). Everything it lets through
+    /// is asked of the engine properly.
+    pub fn might(&self, s: usize, action: &str, resource: &str) -> bool {
+        if matches!(self.subjects.get(s), Some(Subject::Root { .. })) {
+            return true;
+        }
+        let Some((_, optimistic)) = self.merged_all().get(s) else {
+            return false;
+        };
+        Authorizer::new().decide(optimistic, &Request::new(action, resource)) == Decision::Allow
+    }
+
+    /// Subject `s`'s identity policies, merged into one set (empty for the
+    /// root, services and identity providers), as the escalation analysis
+    /// compares powers.
+    pub fn merged(&self, s: usize) -> Option<&PolicySet> {
+        self.merged_all().get(s).map(|(set, _)| set)
+    }
+
+    fn merged_all(&self) -> &[(PolicySet, PolicySet)] {
+        self.merged.get_or_init(|| {
+            let mut cache = HashMap::new();
+            self.subjects
+                .iter()
+                .map(|sub| merged_policies(self.snapshot, sub, &mut cache))
+                .collect()
+        })
+    }
+
+    /// The index of a subject.
+    pub fn index_of(&self, subject: &Subject) -> Option<usize> {
+        self.subjects.iter().position(|s| s == subject)
+    }
+
+    /// The indices of the subjects that are roles.
+    pub fn roles(&self) -> impl Iterator<Item = usize> + '_ {
+        self.subjects
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| matches!(s, Subject::Role { .. }))
+            .map(|(i, _)| i)
+    }
+
+    /// The services some trust policy names.
+    pub fn services(&self) -> BTreeSet<String> {
+        self.subjects
+            .iter()
+            .filter_map(|s| match s {
+                Subject::Service(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// A subject's identity policies merged, and the same policies made
+/// optimistic: every Allow without its conditions, every conditional Deny
+/// dropped (unconditional Denies stay: they apply in every context). If the
+/// optimistic set does not allow a request, no context can make the real
+/// policies allow it. `cache` shares the optimistic form of a document
+/// among the principals it is attached to.
+fn merged_policies(
+    snapshot: &Snapshot,
+    s: &Subject,
+    cache: &mut HashMap<usize, Compiled>,
+) -> (PolicySet, PolicySet) {
+    let policies = match s {
+        Subject::User { account, name } => snapshot
+            .directory
+            .account(account)
+            .and_then(|a| Some(a.user_policies(a.user(name)?)))
+            .unwrap_or_default(),
+        Subject::Role { account, name } => snapshot
+            .directory
+            .account(account)
+            .and_then(|a| Some(a.role_policies(a.role(name)?)))
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let mut set = PolicySet::empty();
+    let mut optimistic = PolicySet::empty();
+    for (id, compiled) in policies {
+        let key = Arc::as_ptr(compiled.policy()) as usize;
+        let hopeful = cache.entry(key).or_insert_with(|| {
+            let mut p: Policy = (**compiled.policy()).clone();
+            p.statements
+                .retain(|st| st.effect.node == Effect::Allow || !has_condition(st));
+            for st in &mut p.statements {
+                st.condition = None;
+            }
+            Compiled::new(Arc::new(p))
+        });
+        optimistic.add_compiled(id.as_str(), hopeful);
+        set.add_compiled(id, &compiled);
+    }
+    (set, optimistic)
+}
+
+fn has_condition(s: &Statement) -> bool {
+    s.condition
+        .as_ref()
+        .is_some_and(|c| !c.operators.is_empty())
+}

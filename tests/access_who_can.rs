@@ -1,0 +1,243 @@
+//! `who-can` on hand-built directories with known answers.
+
+#![cfg(feature = "access")]
+
+use ramgate::access::{Analyzer, Row, Snapshot, who_can};
+use ramgate::authz::{Context, Decision};
+use ramgate::ram::{Directory, PolicyRef, Target};
+
+const UID: &str = "1234567890123456";
+const LOGSTORE: &str = "acs:log:cn-hangzhou:1234567890123456:project/shop/logstore/orders-byok";
+const KEY: &str = "acs:kms:cn-hangzhou:1234567890123456:key/k1";
+
+fn seed() -> Snapshot {
+    let dir = Directory::load(std::path::Path::new("tests/data/access/seed.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    Snapshot::of_directory(dir)
+}
+
+fn rows(s: &Snapshot, action: &str, resource: &str, known: &Context) -> Vec<Row> {
+    who_can(&Analyzer::new(s), action, resource, known).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `principal via hop…` per row.
+fn who(rows: &[Row]) -> Vec<String> {
+    rows.iter()
+        .map(|r| {
+            let mut s = r.principal.replace("acs:ram::1234567890123456:", "");
+            for v in &r.via {
+                s.push_str(" > ");
+                s.push_str(&v.replace("acs:ram::1234567890123456:", ""));
+            }
+            s
+        })
+        .collect()
+}
+
+fn allow(doc: &str) -> String {
+    format!(r#"{{"Version":"1","Statement":[{doc}]}}"#)
+}
+
+fn trust(principal: &str) -> String {
+    allow(&format!(
+        r#"{{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{{"RAM":["{principal}"]}}}}"#
+    ))
+}
+
+fn attach(a: &mut ramgate::ram::Account, t: Target, p: &str) {
+    let r: PolicyRef = p.parse().unwrap_or_else(|e| panic!("{e}"));
+    a.attach_policy(&t, &r).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn the_seed_readers_are_the_root_alice_and_bob() {
+    let s = seed();
+    let r = rows(&s, "log:GetLogStoreLogs", LOGSTORE, &Context::new());
+    assert_eq!(who(&r), ["root", "user/alice", "user/bob"]);
+    for row in &r {
+        assert!(row.condition.is_always());
+        assert_eq!(row.actions, ["log:GetLogStoreLogs"]);
+        assert_eq!(row.chain.decision(), Decision::Allow);
+    }
+    assert_eq!(
+        r[1].chain.steps[0].response.reasons[0].policy,
+        "user/alice:system/AliyunLogFullAccess"
+    );
+}
+
+#[test]
+fn only_the_root_and_alice_may_pass_the_byok_role() {
+    let s = seed();
+    let mut known = Context::new();
+    known.insert("acs:Service", ["log.aliyuncs.com"]);
+    let r = rows(
+        &s,
+        "ram:PassRole",
+        "acs:ram::1234567890123456:role/sls-byok",
+        &known,
+    );
+    assert_eq!(who(&r), ["root", "user/alice"]);
+    assert_eq!(r[1].chain.steps[0].step.as_str(), "pass-role");
+}
+
+#[test]
+fn the_byok_role_is_reached_by_the_log_service_only() {
+    let s = seed();
+    let r = rows(&s, "kms:Decrypt", KEY, &Context::new());
+    assert_eq!(
+        who(&r),
+        ["root", "role/sls-byok", "log.aliyuncs.com > role/sls-byok"]
+    );
+    let steps: Vec<&str> = r[2].chain.steps.iter().map(|s| s.step.as_str()).collect();
+    assert_eq!(steps, ["assume-role.trust", "authorize"]);
+}
+
+#[test]
+fn wildcard_actions_expand_through_the_catalogue_into_one_row() {
+    let s = seed();
+    let r = rows(&s, "kms:*Key", KEY, &Context::new());
+    let sls = r
+        .iter()
+        .find(|r| r.principal.ends_with("role/sls-byok"))
+        .map(|r| r.actions.clone());
+    // AliyunKMSReadOnlyAccess and AliyunKMSCryptoUserAccess: reading and
+    // using the key, nothing that changes its state.
+    let sls = sls.unwrap_or_default();
+    assert_eq!(
+        sls,
+        [
+            "kms:DescribeClientKey",
+            "kms:DescribeKey",
+            "kms:GenerateDataKey",
+            "kms:GetPublicKey"
+        ]
+    );
+    let all: Vec<&String> = r.iter().flat_map(|r| &r.actions).collect();
+    assert!(all.iter().any(|a| *a == "kms:DisableKey"), "the root may");
+}
+
+/// user u → role A → role B; only B may disable keys.
+fn two_hops() -> Snapshot {
+    let mut d = Directory::new();
+    let a = d.add_account(UID).unwrap_or_else(|e| panic!("{e}"));
+    a.create_user("u").unwrap_or_else(|e| panic!("{e}"));
+    a.create_role("A", &trust("acs:ram::1234567890123456:user/u"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    a.create_role("B", &trust("acs:ram::1234567890123456:role/A"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    a.create_policy("AssumeA", &allow(r#"{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"acs:ram::1234567890123456:role/A"}"#)).unwrap_or_else(|e| panic!("{e}"));
+    a.create_policy("AssumeB", &allow(r#"{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"acs:ram::1234567890123456:role/B"}"#)).unwrap_or_else(|e| panic!("{e}"));
+    a.create_policy(
+        "KeyAdmin",
+        &allow(r#"{"Effect":"Allow","Action":"kms:DisableKey","Resource":"*"}"#),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    attach(a, Target::User("u".into()), "policy/AssumeA");
+    attach(a, Target::Role("A".into()), "policy/AssumeB");
+    attach(a, Target::Role("B".into()), "policy/KeyAdmin");
+    Snapshot::of_directory(d)
+}
+
+#[test]
+fn a_two_hop_chain_is_found_with_every_step() {
+    let s = two_hops();
+    let r = rows(&s, "kms:DisableKey", KEY, &Context::new());
+    assert_eq!(
+        who(&r),
+        [
+            "root",
+            "user/u > role/A > role/B",
+            "role/A > role/B",
+            "role/B"
+        ]
+    );
+    let u = &r[1];
+    assert_eq!(r[2].via, ["acs:ram::1234567890123456:role/B"]);
+    assert_eq!(
+        u.via,
+        [
+            "acs:ram::1234567890123456:role/A",
+            "acs:ram::1234567890123456:role/B"
+        ]
+    );
+    let steps: Vec<(&str, &str)> = u
+        .chain
+        .steps
+        .iter()
+        .map(|s| (s.step.as_str(), s.principal.as_str()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("assume-role.identity", "acs:ram::1234567890123456:user/u"),
+            ("assume-role.trust", "acs:ram::1234567890123456:user/u"),
+            (
+                "assume-role.identity",
+                "acs:ram::1234567890123456:role/A/ramgate-access"
+            ),
+            (
+                "assume-role.trust",
+                "acs:ram::1234567890123456:role/A/ramgate-access"
+            ),
+            (
+                "authorize",
+                "acs:ram::1234567890123456:role/B/ramgate-access"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_group_grant_reaches_its_members_and_a_group_deny_removes_one() {
+    let mut d = Directory::new();
+    let a = d.add_account(UID).unwrap_or_else(|e| panic!("{e}"));
+    for u in ["carol", "dave", "erin"] {
+        a.create_user(u).unwrap_or_else(|e| panic!("{e}"));
+    }
+    a.create_group("readers").unwrap_or_else(|e| panic!("{e}"));
+    a.create_group("quarantine")
+        .unwrap_or_else(|e| panic!("{e}"));
+    a.add_user_to_group("carol", "readers")
+        .unwrap_or_else(|e| panic!("{e}"));
+    a.add_user_to_group("dave", "readers")
+        .unwrap_or_else(|e| panic!("{e}"));
+    a.add_user_to_group("dave", "quarantine")
+        .unwrap_or_else(|e| panic!("{e}"));
+    a.create_policy(
+        "NoLogs",
+        &allow(r#"{"Effect":"Deny","Action":"log:*","Resource":"*"}"#),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    attach(
+        a,
+        Target::Group("readers".into()),
+        "system/AliyunLogReadOnlyAccess",
+    );
+    attach(a, Target::Group("quarantine".into()), "policy/NoLogs");
+    let s = Snapshot::of_directory(d);
+    let r = rows(&s, "log:GetLogStoreLogs", LOGSTORE, &Context::new());
+    assert_eq!(who(&r), ["root", "user/carol"]);
+    assert_eq!(
+        r[1].chain.steps[0].response.reasons[0].policy,
+        "group/readers:system/AliyunLogReadOnlyAccess"
+    );
+}
+
+/// The choice where sls-kms §4 is unsure: a role session chains to another
+/// role only when its own permissions allow `sts:AssumeRole` on it and the
+/// target trusts it — trust alone is not enough.
+#[test]
+fn a_role_session_chains_only_with_its_own_permission() {
+    let mut s = two_hops();
+    let a = s
+        .directory
+        .account_mut(UID)
+        .unwrap_or_else(|| panic!("no account"));
+    a.detach_policy(
+        &Target::Role("A".into()),
+        &"policy/AssumeB".parse().unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let r = rows(&s, "kms:DisableKey", KEY, &Context::new());
+    assert_eq!(who(&r), ["root", "role/B"]);
+}
