@@ -155,16 +155,30 @@ impl<'s> Analyzer<'s> {
 
     /// The residual condition under which subject `s` may do `question`.
     pub fn residual(&self, s: usize, question: &Question) -> Result<Residual, AccessError> {
+        Ok(self.residual_step(s, question)?.0)
+    }
+
+    /// The residual, with the step it was read from (decided in the
+    /// question's known context: for an unconditional answer that step is
+    /// already its proof).
+    pub fn residual_step(
+        &self,
+        s: usize,
+        question: &Question,
+    ) -> Result<(Residual, Option<ChainStep>), AccessError> {
         let Some(subject) = self.subjects.get(s) else {
-            return Ok(Residual::never());
+            return Ok((Residual::never(), None));
         };
         let step = match self.step(&subject.identity(), question, &question.known) {
             Ok(step) => step,
             // A role that is not there cannot be passed: no answer.
-            Err(AccessError::Ram(RamError::NotFound { .. })) => return Ok(Residual::never()),
+            Err(AccessError::Ram(RamError::NotFound { .. })) => {
+                return Ok((Residual::never(), None));
+            }
             Err(e) => return Err(e),
         };
-        step_residual(&step, &question.known_keys())
+        let residual = step_residual(&step, &question.known_keys())?;
+        Ok((residual, Some(step)))
     }
 
     /// The AssumeRole steps of `caller` becoming `role` in `context`.

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::authz::Context;
 use crate::policy::pattern::{Case, Pattern};
-use crate::ram::DecisionChain;
+use crate::ram::{ChainStep, DecisionChain};
 
 use super::analyzer::{Analyzer, Question};
 use super::catalogue::expand_action;
@@ -113,19 +113,21 @@ pub fn who_can(
 /// The rows of a set of questions: for every principal and every path, the
 /// questions allowed, grouped by their condition.
 pub fn rows(an: &Analyzer<'_>, questions: &[Question]) -> Result<Vec<Row>, AccessError> {
-    let mut finals: HashMap<(usize, usize), Residual> = HashMap::new();
+    // (subject, question) → the residual and the step it was read from.
+    let mut finals: HashMap<(usize, usize), (Residual, Option<ChainStep>)> = HashMap::new();
     let mut final_residual = |s: usize, q: usize| -> Result<Residual, AccessError> {
-        if let Some(r) = finals.get(&(s, q)) {
+        if let Some((r, _)) = finals.get(&(s, q)) {
             return Ok(r.clone());
         }
         // The fast filter first: most principals cannot, whatever the context.
-        let r = match questions.get(q) {
+        let found = match questions.get(q) {
             Some(question) if an.might(s, &question.action, &question.resource) => {
-                an.residual(s, question)?
+                an.residual_step(s, question)?
             }
-            _ => Residual::never(),
+            _ => (Residual::never(), None),
         };
-        finals.insert((s, q), r.clone());
+        let r = found.0.clone();
+        finals.insert((s, q), found);
         Ok(r)
     };
     // (start, hops) → condition text → (condition, question indices).
@@ -173,7 +175,19 @@ pub fn rows(an: &Analyzer<'_>, questions: &[Question]) -> Result<Vec<Row>, Acces
     for ((start, hops), group) in groups {
         for (_, (condition, qs)) in group {
             let asked: Vec<&Question> = qs.iter().filter_map(|&q| questions.get(q)).collect();
-            let chain = an.prove(start, &hops, &condition, &asked)?;
+            // A direct, unconditional answer was decided in the question's
+            // own context when its residual was read: that step is its proof.
+            let known: Option<Vec<ChainStep>> = (hops.is_empty() && condition.is_always())
+                .then(|| {
+                    qs.iter()
+                        .map(|&q| finals.get(&(start, q)).and_then(|(_, s)| s.clone()))
+                        .collect()
+                })
+                .flatten();
+            let chain = match known {
+                Some(steps) if steps.iter().all(ChainStep::is_allowed) => DecisionChain { steps },
+                _ => an.prove(start, &hops, &condition, &asked)?,
+            };
             let mut actions: Vec<String> = asked.iter().map(|q| q.action.clone()).collect();
             actions.sort();
             actions.dedup();
