@@ -68,7 +68,7 @@ fn exit_status_follows_fail_on() {
     );
     let clean = ramgate(&["lint", "clean.json"], d);
     assert_eq!(clean.status.code(), Some(0));
-    assert_eq!(stdout(&clean), "no findings in 1 file\n");
+    assert_eq!(stdout(&clean), "no findings in 1 file (no configuration)\n");
     assert_eq!(ramgate(&["lint", "tidy.json"], d).status.code(), Some(0));
     assert_eq!(
         ramgate(&["lint", "--fail-on", "suggestion", "tidy.json"], d)
@@ -90,7 +90,7 @@ fn human_output_is_rustc_style_with_a_caret_under_the_span() {
   = at: Statement[0].Resource
   = help: name the role: `acs:ram::<account-id>:role/<role-name>`
 
-1 finding in 1 file: 1 security-warning
+1 finding in 1 file: 1 security-warning (no configuration)
 ";
     assert_eq!(out, expected);
 }
@@ -101,7 +101,10 @@ fn json_output_is_an_array_with_the_contract_fields() {
     let out = ramgate(&["lint", "--format", "json", "c.json"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}"));
-    let rows = v.as_array().unwrap_or_else(|| panic!("not an array: {v}"));
+    assert_eq!(v["configuration"], Value::Null);
+    let rows = v["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings array: {v}"));
     assert_eq!(rows.len(), 1);
     let r = &rows[0];
     for field in [
@@ -153,6 +156,11 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
         .cloned()
         .unwrap_or_default();
     assert_eq!(rules.len(), ramgate::lint::catalogue::checks().len());
+    // The configuration applied is recorded with the invocation (S8).
+    assert_eq!(
+        run["invocations"][0]["properties"]["configuration"],
+        Value::Null
+    );
     let results = run["results"].as_array().cloned().unwrap_or_default();
     let codes: Vec<&str> = results
         .iter()
@@ -204,7 +212,7 @@ fn quoted_glob_patterns_are_expanded_by_ramgate() {
     ]);
     let out = ramgate(&["lint", "--format", "json", "policies/*.json"], dir.path());
     let v: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}"));
-    let files: Vec<&str> = v
+    let files: Vec<&str> = v["findings"]
         .as_array()
         .into_iter()
         .flatten()
@@ -232,7 +240,7 @@ fn directories_are_walked_for_policy_files_and_unreadable_paths_exit_2() {
     let out = ramgate(&["lint", "p"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(
-        stdout(&out).ends_with("1 finding in 2 files: 1 suggestion\n"),
+        stdout(&out).ends_with("1 finding in 2 files: 1 suggestion (no configuration)\n"),
         "{}",
         stdout(&out)
     );
@@ -263,13 +271,15 @@ fn standard_input_is_read_for_a_dash() {
         .unwrap_or_else(|e| panic!("{e}"));
     let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
     let v: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(v[0]["file"], "<stdin>");
-    assert_eq!(v[0]["code"], "pass-role-wildcard");
+    assert_eq!(v["findings"][0]["file"], "<stdin>");
+    assert_eq!(v["findings"][0]["code"], "pass-role-wildcard");
 }
 
 #[test]
 fn ramgate_toml_in_a_parent_directory_configures_the_run() {
+    // The parent is the repository root: discovery stops there.
     let dir = dir_with(&[
+        (".git/HEAD", "ref: refs/heads/main\n"),
         (
             "ramgate.toml",
             "[lint]\ndisable = [\"pass-role-wildcard\"]\nignore = [\"vendor/**\"]\n\n[lint.severity]\nempty-sid = \"error\"\n",
@@ -284,7 +294,9 @@ fn ramgate_toml_in_a_parent_directory_configures_the_run() {
         &sub,
     );
     let v: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}"));
-    let got: Vec<(&str, &str)> = v
+    let expected = dir.path().join("ramgate.toml").display().to_string();
+    assert_eq!(v["configuration"], Value::from(expected));
+    let got: Vec<(&str, &str)> = v["findings"]
         .as_array()
         .into_iter()
         .flatten()
@@ -332,7 +344,7 @@ fn disable_and_min_severity_options() {
         stderr(&out)
     );
     let out = ramgate(&["lint", "--min-severity", "warning", "tidy.json"], d);
-    assert_eq!(stdout(&out), "no findings in 1 file\n");
+    assert_eq!(stdout(&out), "no findings in 1 file (no configuration)\n");
     // --fail-on judges every finding, shown or not.
     let out = ramgate(
         &[

@@ -17,9 +17,12 @@ use super::{Failure, Outcome};
 ///
 /// PATH is a file, a directory (walked for `*.json` and `*.rgp` files), a
 /// glob pattern (quote it: `'policies/**/*.json'`, expanded by ramgate on
-/// every shell), or `-` for standard input. A `ramgate.toml` in the current
-/// directory or a parent can disable checks, change their severity and
-/// ignore paths (`[lint] disable = [...]`, `[lint.severity]`, `ignore = [...]`).
+/// every shell), or `-` for standard input. A `ramgate.toml` can disable
+/// checks, change their severity and ignore paths (`[lint] disable = [...]`,
+/// `[lint.severity]`, `ignore = [...]`): the nearest one from the current
+/// directory up to the repository root (the first directory holding
+/// `.git`), or outside a repository the current directory's own. The
+/// summary names the configuration applied.
 ///
 /// Exit status: 0 when no finding is at or above `--fail-on`, 1 when one is,
 /// 2 when a file could not be read or the arguments are wrong.
@@ -50,9 +53,13 @@ pub(crate) struct LintArgs {
     /// Switch a check off (repeatable).
     #[arg(long, value_name = "CODE")]
     disable: Vec<String>,
-    /// The configuration file [default: the nearest `ramgate.toml`].
-    #[arg(long, value_name = "FILE")]
+    /// The configuration file [default: the nearest `ramgate.toml` up to
+    /// the repository root].
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     config: Option<PathBuf>,
+    /// Read no `ramgate.toml` at all.
+    #[arg(long)]
+    no_config: bool,
     /// Explain a check: what it finds, why it matters, how to fix it.
     #[arg(long, value_name = "CODE")]
     explain: Option<String>,
@@ -94,7 +101,13 @@ pub(crate) fn run(args: LintArgs) -> Result<Outcome, Failure> {
     if let Some(code) = &args.explain {
         return explain(code);
     }
-    let mut config = load_config(args.config.as_deref())?;
+    let (mut config, config_path) = load_config(args.config.as_deref(), args.no_config)?;
+    // Shown relative to the current directory when it is there.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let shown_config = config_path
+        .as_ref()
+        .map(|p| p.strip_prefix(&cwd).unwrap_or(p).display().to_string());
+    let shown_config = shown_config.as_deref();
     for code in &args.disable {
         config
             .disable(code)
@@ -143,9 +156,9 @@ pub(crate) fn run(args: LintArgs) -> Result<Outcome, Failure> {
         })
         .collect();
     let out = match args.format {
-        FormatArg::Human => human_text(&reports),
-        FormatArg::Json => render::json(&reports),
-        FormatArg::Sarif => render::sarif(&reports),
+        FormatArg::Human => human_text(&reports, shown_config),
+        FormatArg::Json => render::json(&reports, shown_config),
+        FormatArg::Sarif => render::sarif(&reports, shown_config),
     };
     print!("{out}");
     match unreadable.len() {
@@ -172,16 +185,22 @@ fn explain(code: &str) -> Result<Outcome, Failure> {
     }
 }
 
-fn load_config(explicit: Option<&Path>) -> Result<Config, Failure> {
+/// The configuration of the run and the file it came from: `--config`,
+/// none with `--no-config`, else the one [`Config::discover`] finds.
+fn load_config(explicit: Option<&Path>, none: bool) -> Result<(Config, Option<PathBuf>), Failure> {
     let path = match explicit {
         Some(p) => Some(p.to_path_buf()),
+        None if none => None,
         None => std::env::current_dir()
             .ok()
             .and_then(|d| Config::discover(&d)),
     };
     match path {
-        Some(p) => Config::load(&p).map_err(|e| Failure::new(e.to_string())),
-        None => Ok(Config::default()),
+        Some(p) => {
+            let config = Config::load(&p).map_err(|e| Failure::new(e.to_string()))?;
+            Ok((config, Some(p)))
+        }
+        None => Ok((Config::default(), None)),
     }
 }
 
@@ -283,6 +302,6 @@ fn read(path: &Path) -> Result<Source, String> {
 
 /// The human report as printed: echoed source lines keep their tabs, and
 /// nothing else from the files reaches the terminal raw (S6).
-pub(crate) fn human_text(reports: &[FileReport<'_>]) -> String {
-    crate::terminal::escape_report(&render::human(reports)).into_owned()
+pub(crate) fn human_text(reports: &[FileReport<'_>], config: Option<&str>) -> String {
+    crate::terminal::escape_report(&render::human(reports, config)).into_owned()
 }

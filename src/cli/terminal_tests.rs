@@ -138,6 +138,6 @@ proptest! {
         );
         let findings = lint_source(&src, None, &Config::default());
         let reports = [FileReport { file: &s, src: &src, findings: &findings }];
-        assert_safe(&human_text(&reports), true)?;
+        assert_safe(&human_text(&reports, Some(&s)), true)?;
     }
 }

@@ -151,9 +151,23 @@ impl Config {
         Config::from_toml(&text, &shown, path.parent().map(Path::to_path_buf))
     }
 
-    /// Finds `ramgate.toml` in `dir` or the nearest parent that has one.
+    /// Finds the `ramgate.toml` that configures a run started in `dir`
+    /// (S8): the nearest one from `dir` up to the repository root (the
+    /// first directory holding `.git`) and no further; outside any
+    /// repository, only `dir`'s own. A file in `/tmp` or `$HOME` above a
+    /// checkout never switches its checks off.
     pub fn discover(dir: &Path) -> Option<PathBuf> {
-        dir.ancestors()
+        let root = dir.ancestors().find(|d| d.join(".git").exists());
+        let searched: Vec<&Path> = match root {
+            Some(root) => dir
+                .ancestors()
+                .take_while(|d| *d != root)
+                .chain(std::iter::once(root))
+                .collect(),
+            None => vec![dir],
+        };
+        searched
+            .into_iter()
             .map(|d| d.join(FILE_NAME))
             .find(|p| p.is_file())
     }

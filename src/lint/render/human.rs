@@ -7,7 +7,7 @@ use super::super::{Finding, Severity};
 use super::FileReport;
 
 /// Renders every file's findings and a closing count.
-pub fn human(reports: &[FileReport<'_>]) -> String {
+pub fn human(reports: &[FileReport<'_>], config: Option<&str>) -> String {
     let mut out = String::new();
     let mut counts = [0usize; 4];
     for r in reports {
@@ -21,8 +21,12 @@ pub fn human(reports: &[FileReport<'_>]) -> String {
     let total: usize = counts.iter().sum();
     let files = reports.len();
     let noun = if files == 1 { "file" } else { "files" };
+    let applied = match config {
+        Some(path) => format!("configuration `{path}`"),
+        None => "no configuration".to_string(),
+    };
     if total == 0 {
-        let _ = writeln!(out, "no findings in {files} {noun}");
+        let _ = writeln!(out, "no findings in {files} {noun} ({applied})");
     } else {
         let parts: Vec<String> = Severity::ALL
             .iter()
@@ -32,7 +36,7 @@ pub fn human(reports: &[FileReport<'_>]) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "{total} finding{} in {files} {noun}: {}",
+            "{total} finding{} in {files} {noun}: {} ({applied})",
             if total == 1 { "" } else { "s" },
             parts.join(", ")
         );

@@ -1,5 +1,6 @@
-//! A JSON array of findings. Its shape is a contract: every element has at
-//! least `file`, `code`, `severity`, `message`, `path`, `line`, `column`.
+//! `{"configuration": <path or null>, "findings": [...]}`. Its shape is a
+//! contract: every finding has at least `file`, `code`, `severity`,
+//! `message`, `path`, `line`, `column`.
 
 use serde::Serialize;
 
@@ -20,8 +21,15 @@ struct Row<'a> {
     end_column: u32,
 }
 
-/// Renders all findings of all files as one pretty-printed JSON array.
-pub fn json(reports: &[FileReport<'_>]) -> String {
+#[derive(Serialize)]
+struct Output<'a> {
+    configuration: Option<&'a str>,
+    findings: Vec<Row<'a>>,
+}
+
+/// Renders all findings of all files as one pretty-printed JSON object,
+/// with the configuration file that applied.
+pub fn json(reports: &[FileReport<'_>], config: Option<&str>) -> String {
     let rows: Vec<Row<'_>> = reports
         .iter()
         .flat_map(|r| {
@@ -39,7 +47,11 @@ pub fn json(reports: &[FileReport<'_>]) -> String {
             })
         })
         .collect();
-    let mut out = serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into());
+    let output = Output {
+        configuration: config,
+        findings: rows,
+    };
+    let mut out = serde_json::to_string_pretty(&output).unwrap_or_else(|_| "{}".into());
     out.push('\n');
     out
 }

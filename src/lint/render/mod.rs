@@ -1,5 +1,7 @@
-//! Output formats: rustc-style text for people, a JSON array for scripts,
-//! SARIF 2.1.0 for code-scanning services.
+//! Output formats: rustc-style text for people, JSON for scripts, SARIF
+//! 2.1.0 for code-scanning services. Each says which `ramgate.toml`
+//! configured the run (or that none did), since a configuration can switch
+//! checks off (S8).
 
 mod human;
 mod json;

@@ -24,7 +24,7 @@ fn level(s: Severity) -> &'static str {
 }
 
 /// Renders all files' findings as one SARIF log.
-pub fn sarif(reports: &[FileReport<'_>]) -> String {
+pub fn sarif(reports: &[FileReport<'_>], config: Option<&str>) -> String {
     let checks = catalogue::checks();
     let rules: Vec<Value> = checks
         .iter()
@@ -92,6 +92,10 @@ pub fn sarif(reports: &[FileReport<'_>]) -> String {
                 "rules": rules,
             }},
             "columnKind": "unicodeCodePoints",
+            "invocations": [{
+                "executionSuccessful": true,
+                "properties": { "configuration": config },
+            }],
             "results": results,
         }],
     });
