@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use crate::logstore::{LogService, Options};
+use crate::logstore::LogService;
 use crate::ram::SystemClock;
 
-use super::data::{DataDirArg, DataError, emit, finish};
+use super::data::{DataDirArg, DataError, emit, finish, owner_options};
 use super::{Failure, Outcome};
 
 /// Make a data directory for an account in a region.
@@ -40,7 +40,7 @@ fn init(args: &InitArgs) -> Result<(), DataError> {
         &args.account,
         &args.region,
         Arc::new(SystemClock),
-        Options::default(),
+        owner_options(&args.dir),
     )?;
     emit(&format!(
         "initialized `{}` for account {} in {}\n",

@@ -65,7 +65,7 @@ pub(crate) fn run(args: KmsArgs) -> Result<Outcome, Failure> {
 }
 
 fn kms(args: &KmsArgs) -> Result<(), DataError> {
-    let svc = open(&args.dir.data_dir)?;
+    let svc = open(&args.dir)?;
     let identity = args.acting.identity(&svc)?;
     let caller = svc.kms_caller(&identity);
     let kms = svc.kms();

@@ -123,7 +123,7 @@ pub(crate) fn run(args: LogArgs) -> Result<Outcome, Failure> {
 }
 
 fn log(args: &LogArgs) -> Result<(), DataError> {
-    let mut svc = open(&args.dir.data_dir)?;
+    let mut svc = open(&args.dir)?;
     let who = args.acting.identity(&svc)?;
     let mut call = Call {
         svc: &mut svc,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::durable::write_atomically;
 use crate::kms::cipher::Algorithm;
 
+use super::datadir::read_regular;
 use super::encrypt_conf::EncryptConf;
 use super::error::LogError;
 
@@ -78,34 +79,40 @@ pub struct KeyRecord {
 }
 
 impl Meta {
-    /// Reads `logstores.json` from `dir` (empty when absent).
+    /// Reads `logstores.json` from `dir` (empty when absent). A file that
+    /// does not parse, or of another format version, is damaged data, named
+    /// with both versions: never misread.
     pub fn load(dir: &Path) -> Result<Meta, LogError> {
         let path = dir.join(META_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let meta: Meta = serde_json::from_str(&text).map_err(|e| {
-                    LogError::Storage(format!(
-                        "`{}`:{}:{}: {e}",
-                        path.display(),
-                        e.line(),
-                        e.column()
-                    ))
-                })?;
-                if meta.format != FORMAT {
-                    return Err(LogError::Storage(format!(
-                        "`{}` has format {}, this build reads {FORMAT}",
-                        path.display(),
-                        meta.format
-                    )));
-                }
-                Ok(meta)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Meta {
+        let Some(bytes) = read_regular(&path)? else {
+            return Ok(Meta {
                 format: FORMAT,
                 ..Meta::default()
-            }),
-            Err(e) => Err(LogError::Storage(format!("`{}`: {e}", path.display()))),
+            });
+        };
+        let damaged = |what: String| LogError::Damaged {
+            what,
+            hint: "restore `logstores.json` from a backup".to_string(),
+        };
+        let meta: Meta = serde_json::from_slice(&bytes).map_err(|e| {
+            damaged(format!(
+                "`{}`:{}:{}: {e}",
+                path.display(),
+                e.line(),
+                e.column()
+            ))
+        })?;
+        if meta.format != FORMAT {
+            return Err(LogError::Damaged {
+                what: format!(
+                    "`{}` has format version {}, and this build reads version {FORMAT}",
+                    path.display(),
+                    meta.format
+                ),
+                hint: "open it with the ramgate that wrote it".to_string(),
+            });
         }
+        Ok(meta)
     }
 
     /// Replaces `logstores.json` atomically.
@@ -114,7 +121,7 @@ impl Meta {
             serde_json::to_vec_pretty(self).map_err(|e| LogError::Storage(e.to_string()))?;
         json.push(b'\n');
         write_atomically(dir, META_FILE, &json)
-            .map_err(|e| LogError::Storage(format!("`{}`: {e}", dir.join(META_FILE).display())))
+            .map_err(|e| LogError::io(&dir.join(META_FILE), "write", e))
     }
 
     /// A Logstore, or the error that names what is missing.

@@ -35,8 +35,10 @@ use crate::ram::{
 
 use super::audit::{AUDIT_FILE, AuditLog};
 use super::block::{self, Location, Protection};
+use super::datadir::{CLOUD_FILE, Cloud, RAM_FILE, ramgate_files_in, read_cloud, read_directory};
 use super::encrypt_conf::{EncryptConf, EncryptType, UserCmkInfo};
 use super::error::LogError;
+use super::lock::DirLock;
 use super::meta::{KeyRecord, KeySource, LogstoreMeta, Meta, from_hex, to_hex};
 use super::model::{LogGroup, check_logstore_name, check_project_name, check_shard_count};
 use super::segment::Segment;
@@ -45,8 +47,6 @@ use super::segment::Segment;
 pub const LOG_SERVICE: &str = "log.aliyuncs.com";
 /// The role session name Log Service uses for BYOK.
 const BYOK_SESSION: &str = "aliyun-log-byok";
-const CLOUD_FILE: &str = "cloud.json";
-const RAM_FILE: &str = "ram.json";
 /// Seals are reserved (persisted) this many at a time, so the per-key count
 /// survives a restart without a write per seal.
 const RESERVE_CHUNK: u64 = 1 << 16;
@@ -63,6 +63,12 @@ pub struct Options {
     pub max_seals_per_key: u64,
     /// Where the local root key comes from.
     pub root_key: RootKeySource,
+    /// How long to wait for another owner of the directory to let go of
+    /// its lock (zero: fail at once with [`LogError::Busy`]).
+    pub lock_wait: std::time::Duration,
+    /// Who this owner is, recorded in the lock file for whoever waits (a
+    /// command line, `ramgate serve`).
+    pub holder: String,
 }
 
 impl Default for Options {
@@ -71,16 +77,10 @@ impl Default for Options {
             durable: true,
             max_seals_per_key: 1 << 30,
             root_key: RootKeySource::from_env(),
+            lock_wait: std::time::Duration::ZERO,
+            holder: "a program using the ramgate library".to_string(),
         }
     }
-}
-
-/// `cloud.json`: which account and region the directory is.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Cloud {
-    account: String,
-    region: String,
 }
 
 /// What `create_logstore` is given.
@@ -139,6 +139,8 @@ pub struct Pulled {
 
 /// Projects and Logstores on a data directory.
 pub struct LogService {
+    /// The directory's owner lock, held as long as the service lives.
+    _lock: DirLock,
     dir: PathBuf,
     account: String,
     region: String,
@@ -167,6 +169,39 @@ impl std::fmt::Debug for LogService {
 
 fn storage(path: &Path, e: impl std::fmt::Display) -> LogError {
     LogError::Storage(format!("`{}`: {e}", path.display()))
+}
+
+/// A key store that does not open: damaged (exit 3) when the store or the
+/// root key is wrong, else a storage error.
+fn kms_open_error(path: &Path, e: KmsError) -> LogError {
+    match e {
+        KmsError::CorruptStore { .. }
+        | KmsError::StoreMismatch { .. }
+        | KmsError::InvalidRootKey { .. }
+        | KmsError::MissingRootKey(_)
+        | KmsError::WrongRootKey(_) => LogError::Damaged {
+            what: e.to_string(),
+            hint: e
+                .help()
+                .unwrap_or("restore the key store and its root key from a backup")
+                .to_string(),
+        },
+        other => storage(path, other),
+    }
+}
+
+/// An audit log that does not open or append: a broken chain is damage,
+/// and appends stop (fail closed) until it is repaired.
+fn audit_error(e: super::audit::AuditError) -> LogError {
+    match e {
+        super::audit::AuditError::Broken { .. } => LogError::Damaged {
+            what: e.to_string(),
+            hint: "`ramgate audit verify` names the first bad record; move `audit.jsonl` \
+                   aside to keep it for inspection, and new records start a new chain"
+                .to_string(),
+        },
+        other => LogError::Storage(other.to_string()),
+    }
 }
 
 /// Where a failed KMS call is reported: its step, code and message.
@@ -208,11 +243,16 @@ impl LogService {
                 "`{region}` is not a region id such as `cn-hangzhou`"
             )));
         }
-        create_private_dir(dir).map_err(|e| storage(dir, e))?;
-        if dir.join(CLOUD_FILE).exists() {
+        create_private_dir(dir).map_err(|e| LogError::io(dir, "create", e))?;
+        let lock = DirLock::acquire(dir, options.lock_wait, &options.holder)?;
+        // D7: a directory that lost one file must not be "repaired" by an
+        // init that replaces the others.
+        let present = ramgate_files_in(dir);
+        if !present.is_empty() {
             return Err(LogError::ParameterInvalid(format!(
-                "`{}` is already a ramgate data directory",
-                dir.display()
+                "`{}` already holds ramgate files ({}); `init` makes only new data directories",
+                dir.display(),
+                present.join(", ")
             )));
         }
         let mut directory = Directory::new();
@@ -220,14 +260,15 @@ impl LogService {
             .add_account(account)
             .map_err(|e| LogError::ParameterInvalid(e.to_string()))?;
         write_atomically(dir, RAM_FILE, directory.to_json().as_bytes())
-            .map_err(|e| storage(dir, e))?;
+            .map_err(|e| LogError::io(&dir.join(RAM_FILE), "write", e))?;
         let cloud = serde_json::to_vec_pretty(&Cloud {
             account: account.into(),
             region: region.into(),
         })
         .map_err(|e| LogError::Storage(e.to_string()))?;
-        write_atomically(dir, CLOUD_FILE, &cloud).map_err(|e| storage(dir, e))?;
-        LogService::open(dir, clock, options)
+        write_atomically(dir, CLOUD_FILE, &cloud)
+            .map_err(|e| LogError::io(&dir.join(CLOUD_FILE), "write", e))?;
+        LogService::open_locked(dir, lock, clock, options)
     }
 
     /// Opens a data directory made by [`LogService::init`].
@@ -236,17 +277,35 @@ impl LogService {
         clock: Arc<dyn Clock>,
         options: Options,
     ) -> Result<LogService, LogError> {
+        if !dir.is_dir() {
+            return Err(LogError::ParameterInvalid(format!(
+                "`{}` is not a ramgate data directory (make a data directory with `ramgate init`)",
+                dir.display()
+            )));
+        }
+        let lock = DirLock::acquire(dir, options.lock_wait, &options.holder)?;
+        LogService::open_locked(dir, lock, clock, options)
+    }
+
+    /// Opens the directory again from its files, as a restart would (torn
+    /// tails cut, state re-read), keeping this service's lock: the owner
+    /// stays the owner. Use the new service only; drop this one.
+    pub fn reopen(&self, options: Options) -> Result<LogService, LogError> {
+        let lock = self._lock.share()?;
+        LogService::open_locked(&self.dir, lock, self.clock.clone(), options)
+    }
+
+    /// Opens a directory whose lock this process holds: only now may stale
+    /// temp files go and torn tails be cut.
+    fn open_locked(
+        dir: &Path,
+        lock: DirLock,
+        clock: Arc<dyn Clock>,
+        options: Options,
+    ) -> Result<LogService, LogError> {
         remove_stale_temp_files(dir);
-        let cloud_path = dir.join(CLOUD_FILE);
-        let text = std::fs::read_to_string(&cloud_path).map_err(|e| {
-            storage(
-                &cloud_path,
-                format!("{e} (make a data directory with `ramgate init`)"),
-            )
-        })?;
-        let cloud: Cloud = serde_json::from_str(&text).map_err(|e| storage(&cloud_path, e))?;
-        let ram_path = dir.join(RAM_FILE);
-        let directory = Directory::load(&ram_path).map_err(|e| storage(&ram_path, e))?;
+        let cloud = read_cloud(dir)?;
+        let directory = read_directory(dir)?;
         let kms = Kms::open_with_root_key(
             dir.join("kms"),
             &cloud.region,
@@ -254,11 +313,11 @@ impl LogService {
             clock.clone(),
             options.root_key.clone(),
         )
-        .map_err(|e| storage(&dir.join("kms"), e))?;
+        .map_err(|e| kms_open_error(&dir.join("kms"), e))?;
         let meta = Meta::load(dir)?;
-        let audit = AuditLog::open(&dir.join(AUDIT_FILE), options.durable)
-            .map_err(|e| LogError::Storage(e.to_string()))?;
+        let audit = AuditLog::open(&dir.join(AUDIT_FILE), options.durable).map_err(audit_error)?;
         Ok(LogService {
+            _lock: lock,
             dir: dir.to_path_buf(),
             account: cloud.account,
             region: cloud.region,
@@ -403,7 +462,7 @@ impl LogService {
         self.audit
             .append(&time, &event)
             .map(drop)
-            .map_err(|e| LogError::Storage(e.to_string()))
+            .map_err(audit_error)
     }
 
     /// Runs `body` as one audited operation: the chain starts empty, and
