@@ -57,7 +57,7 @@ fn service(dir: &Path, durable: bool, encrypt_type: &str) -> LogService {
         root_key: RootKeySource::data_dir(),
         ..Options::default()
     };
-    let mut svc = LogService::init(dir, ACCOUNT, REGION, Arc::new(SystemClock), options).unwrap();
+    let svc = LogService::init(dir, ACCOUNT, REGION, Arc::new(SystemClock), options).unwrap();
     svc.edit_directory(|a| {
         a.create_role("sls-byok", TRUST)?;
         for p in ["AliyunKMSReadOnlyAccess", "AliyunKMSCryptoUserAccess"] {
@@ -72,14 +72,13 @@ fn service(dir: &Path, durable: bool, encrypt_type: &str) -> LogService {
     let root = Identity::Account {
         uid: ACCOUNT.into(),
     };
-    let cmk = {
-        let caller = svc.kms_caller(&root);
-        svc.kms()
-            .create_key(&caller, KeySpec::AliyunAes256, KeyUsage::EncryptDecrypt, "")
-            .unwrap()
-            .key_id
-            .to_string()
-    };
+    let cmk = svc
+        .with_kms_caller(&root, |kms, caller| {
+            kms.create_key(caller, KeySpec::AliyunAes256, KeyUsage::EncryptDecrypt, "")
+        })
+        .unwrap()
+        .key_id
+        .to_string();
     svc.create_project(&root, "bench").unwrap();
     let byok = EncryptConf {
         enable: true,
@@ -152,7 +151,7 @@ fn pipeline(c: &mut Criterion, encrypt_type: &str) {
     };
     for (durable, base) in [(false, Path::new("/dev/shm")), (true, Path::new("target"))] {
         let dir = tempfile::tempdir_in(if base.exists() { base } else { Path::new(".") }).unwrap();
-        let mut svc = service(dir.path(), durable, encrypt_type);
+        let svc = service(dir.path(), durable, encrypt_type);
         let mode = if durable { "durable" } else { "memory" };
         let mut g = c.benchmark_group(format!("pipeline_{label}_64k"));
         g.throughput(criterion::Throughput::Bytes(len as u64));
@@ -184,7 +183,8 @@ fn chain(c: &mut Criterion) {
         .or_else(|_| tempfile::tempdir())
         .unwrap();
     let svc = service(dir.path(), false, "default");
-    let ram = Ram::new(svc.directory(), &SystemClock);
+    let snapshot = svc.directory();
+    let ram = Ram::new(&snapshot, &SystemClock);
     let root = Identity::Account {
         uid: ACCOUNT.into(),
     };

@@ -119,7 +119,7 @@ fn ram(args: RamArgs) -> Result<(), DataError> {
             Format::Text => emit(&show(dir.directory(), dir.account())),
         };
     }
-    let mut svc = open(&args.dir)?;
+    let svc = open(&args.dir)?;
     let uid = svc.account().to_string();
     let done = match args.command {
         RamCommand::CreateUser { name } => {

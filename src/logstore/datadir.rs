@@ -26,6 +26,7 @@ use crate::ram::Directory;
 use super::audit::AUDIT_FILE;
 use super::error::LogError;
 use super::meta::{META_FILE, Meta};
+use super::shards::{logstore_folder, segment_file};
 
 /// `cloud.json`.
 pub const CLOUD_FILE: &str = "cloud.json";
@@ -199,6 +200,24 @@ impl ReadOnlyDir {
     /// The audit log's file.
     pub fn audit_path(&self) -> PathBuf {
         self.dir.join(AUDIT_FILE)
+    }
+
+    /// Where a shard's segment file is (it may not exist yet: a shard
+    /// never written has none).
+    pub fn segment_path(
+        &self,
+        project: &str,
+        logstore: &str,
+        shard: u32,
+    ) -> Result<PathBuf, LogError> {
+        let l = self.meta.logstore(project, logstore)?;
+        let folder = logstore_folder(
+            &self.dir.join(DATA_DIR),
+            project,
+            logstore,
+            l.incarnation.as_deref(),
+        );
+        Ok(segment_file(&folder, shard))
     }
 }
 

@@ -50,6 +50,11 @@ pub struct LogstoreMeta {
     /// old keys stay so old blocks still open.
     #[serde(default)]
     pub keys: Vec<KeyRecord>,
+    /// Random hex naming this Logstore's data folder, so one made again
+    /// under the same name never sees a deleted one's blocks (D8). Absent
+    /// for Logstores made before incarnations existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incarnation: Option<String>,
 }
 
 /// Whose key it is.
@@ -193,6 +198,7 @@ mod tests {
                         wrapped: "00ff".into(),
                         reserved: 65536,
                     }],
+                    incarnation: None,
                 },
             );
         meta.save(d.path()).unwrap_or_else(|e| panic!("{e}"));
