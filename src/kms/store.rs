@@ -46,8 +46,16 @@ pub const ROOT_KEY_ENV: &str = "RAMGATE_ROOT_KEY";
 pub const STORE_FILE: &str = "keys.json";
 /// The root key file made in the KMS directory.
 pub const ROOT_KEY_FILE: &str = "root.key";
+/// The root key's check value: a constant sealed under it when the store
+/// is first opened. Its presence says "keys are wrapped under a root key"
+/// even before any CMK exists (a Logstore's service key may be), and it
+/// tells a wrong root key from the right one (D6).
+pub const ROOT_CHECK_FILE: &str = "root.check";
+/// What the check value seals.
+const ROOT_CHECK_LABEL: &[u8] = b"root key check value";
 
-/// The version of `keys.json`'s layout.
+/// The version of `keys.json`'s layout; another version is refused with
+/// both named.
 const STORE_FORMAT: u32 = 1;
 /// Binds sealed material to its purpose, key and version.
 const MATERIAL_AAD_LABEL: &[u8] = b"ramgate kms key material v1";
@@ -192,12 +200,19 @@ impl Store {
         account: &str,
         source: RootKeySource,
     ) -> Result<(Store, BTreeMap<KeyId, KeyRecord>), KmsError> {
+        let made = !dir.exists();
         create_private_dir(dir).map_err(io_error("create", dir))?;
+        if made && let Some(parent) = dir.parent() {
+            sync_dir(parent).map_err(io_error("sync the directory", parent))?;
+        }
         remove_stale_temp_files(dir);
         let store_path = dir.join(STORE_FILE);
         let text = read_if_exists(&store_path)?;
+        let check_path = dir.join(ROOT_CHECK_FILE);
+        let check = read_if_exists(&check_path)?;
+        let wrapped = text.is_some() || check.is_some();
         let root = match source.0 {
-            Source::DataDir => data_dir_root_key(dir, text.is_some())?,
+            Source::DataDir => data_dir_root_key(dir, wrapped)?,
             Source::File(path) => {
                 let text = Zeroizing::new(
                     fs::read_to_string(&path).map_err(io_error("read the root key", &path))?,
@@ -216,6 +231,20 @@ impl Store {
             Some(text) => store.decode(&text)?,
             None => BTreeMap::new(),
         };
+        match check {
+            Some(hex) => {
+                let opened = from_hex(hex.trim())
+                    .and_then(|sealed| store.unwrap_local(ROOT_CHECK_LABEL, &sealed).ok());
+                if opened.is_none() {
+                    return Err(KmsError::RootKeyMismatch(check_path));
+                }
+            }
+            None => {
+                let sealed = store.wrap_local(ROOT_CHECK_LABEL, b"ramgate")?;
+                write_atomically(dir, ROOT_CHECK_FILE, to_hex(&sealed).as_bytes())
+                    .map_err(io_error("write", &check_path))?;
+            }
+        }
         Ok((store, keys))
     }
 
@@ -287,7 +316,10 @@ impl Store {
         let file: StoreFile =
             serde_json::from_str(text).map_err(|e| self.corrupt(e.to_string()))?;
         if file.format != STORE_FORMAT {
-            return Err(self.corrupt(format!("unsupported store format `{}`", file.format)));
+            return Err(self.corrupt(format!(
+                "it has format version {}, and this build reads version {STORE_FORMAT}",
+                file.format
+            )));
         }
         if (file.region.as_str(), file.account.as_str()) != (&self.region, &self.account) {
             return Err(KmsError::StoreMismatch {
@@ -416,7 +448,12 @@ fn data_dir_root_key(dir: &Path, store_exists: bool) -> Result<RootKey, KmsError
         return RootKey::from_hex(&Zeroizing::new(text), &path.display().to_string());
     }
     if store_exists {
-        return Err(KmsError::MissingRootKey(dir.join(STORE_FILE)));
+        let evidence = [STORE_FILE, ROOT_CHECK_FILE]
+            .into_iter()
+            .map(|f| dir.join(f))
+            .find(|p| p.exists())
+            .unwrap_or_else(|| dir.join(STORE_FILE));
+        return Err(KmsError::MissingRootKey(evidence));
     }
     let root = RootKey::random()?;
     let hex = Zeroizing::new(to_hex(&*root.0));
@@ -439,6 +476,16 @@ fn data_dir_root_key(dir: &Path, store_exists: bool) -> Result<RootKey, KmsError
 }
 
 fn read_if_exists(path: &Path) -> Result<Option<String>, KmsError> {
+    // A FIFO or device where a key file should be is refused, not waited
+    // on (C2).
+    if let Ok(m) = fs::metadata(path)
+        && !m.is_file()
+    {
+        return Err(KmsError::CorruptStore {
+            path: path.to_owned(),
+            reason: "it is not a regular file".to_owned(),
+        });
+    }
     match fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),

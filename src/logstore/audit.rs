@@ -258,6 +258,7 @@ impl AuditLog {
         {
             return Err(io(path, "not a regular file"));
         }
+        let existed = path.symlink_metadata().is_ok();
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -265,11 +266,18 @@ impl AuditLog {
             .truncate(false)
             .open(path)
             .map_err(|e| io(path, e))?;
+        if !existed
+            && durable
+            && let Some(parent) = path.parent()
+        {
+            // The new log's name is durable before its first record (D9).
+            crate::durable::sync_dir(parent).map_err(|e| io(parent, e))?;
+        }
         let size = file.metadata().map_err(|e| io(path, e))?.len();
         let (last, complete) = last_line(&file, size, path)?;
         if complete < size {
             file.set_len(complete).map_err(|e| io(path, e))?;
-            file.sync_all().map_err(|e| io(path, e))?;
+            crate::durable::sync_file(&file, path).map_err(|e| io(path, e))?;
         }
         let (next_seq, last_hash) = match last {
             None => (0, GENESIS.to_string()),

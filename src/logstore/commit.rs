@@ -24,21 +24,15 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
+use crate::durable;
+
 use super::error::LogError;
 use super::positional::write_all_at;
 
-/// Makes a file's contents durable: the single durability point of every
-/// appended record (segments and the audit log). Tests inject faults here.
-pub fn sync_file(file: &File, path: &Path) -> Result<(), LogError> {
-    #[cfg(test)]
-    if fault::injected(path) {
-        return Err(LogError::io(
-            path,
-            "sync",
-            std::io::Error::other("injected fault"),
-        ));
-    }
-    file.sync_data().map_err(|e| LogError::io(path, "sync", e))
+/// Makes a file's contents durable: every appended record (segments and
+/// the audit log) becomes durable here, through [`durable::sync_file`].
+fn sync_file(file: &File, path: &Path) -> Result<(), LogError> {
+    durable::sync_file(file, path).map_err(|e| LogError::io(path, "sync", e))
 }
 
 /// A reserved place in the file.
@@ -321,44 +315,10 @@ impl Appender {
     }
 }
 
-/// Fault injection at [`sync_file`], for tests of what a failed `fsync`
-/// does: a sync of a path containing the armed fragment fails.
-#[cfg(test)]
-pub mod fault {
-    use std::path::Path;
-    use std::sync::Mutex;
-
-    static ARMED: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-    /// Makes every sync of a path containing `fragment` fail.
-    pub fn arm(fragment: &str) {
-        ARMED
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(fragment.to_string());
-    }
-
-    /// Stops injecting for `fragment`.
-    pub fn disarm(fragment: &str) {
-        ARMED
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|f| f != fragment);
-    }
-
-    pub(super) fn injected(path: &Path) -> bool {
-        let path = path.display().to_string();
-        ARMED
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .any(|f| path.contains(f.as_str()))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::durable::fault;
     use std::sync::Arc;
 
     fn appender(d: &tempfile::TempDir, name: &str) -> Arc<Appender> {

@@ -191,7 +191,7 @@ impl Segment {
         if scan.damaged_at.is_none() && scan.end < size {
             file.set_len(scan.end)
                 .map_err(|e| LogError::io(path, "truncate", e))?;
-            file.sync_all().map_err(|e| LogError::io(path, "sync", e))?;
+            crate::durable::sync_file(&file, path).map_err(|e| LogError::io(path, "sync", e))?;
         }
         let count = scan.offsets.len() as u64;
         Ok(Some(Segment {

@@ -212,6 +212,7 @@ fn kms_open_error(path: &Path, e: KmsError) -> LogError {
         | KmsError::StoreMismatch { .. }
         | KmsError::InvalidRootKey { .. }
         | KmsError::MissingRootKey(_)
+        | KmsError::RootKeyMismatch(_)
         | KmsError::WrongRootKey(_) => LogError::Damaged {
             what: e.to_string(),
             hint: e

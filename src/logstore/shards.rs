@@ -78,15 +78,22 @@ impl Shards {
             return Ok(None);
         }
         if !exists {
-            make_durable_folder(&self.data, &folder)?;
+            create_private_dir(&folder).map_err(|e| LogError::io(&folder, "create", e))?;
         }
         let Some(segment) = Segment::open(&path, self.durable, create)? else {
             return Ok(None);
         };
-        if !exists && self.durable {
-            // The new file's name is durable before its first block is
-            // acknowledged.
-            sync_dir(&folder).map_err(|e| LogError::io(&folder, "sync", e))?;
+        if self.durable && (!exists || segment.is_empty()) {
+            // The new file's name, and every folder above it up to the data
+            // directory, are durable before its first block is acknowledged
+            // (D9). An empty segment is synced again at its first open, so
+            // a retry after a failed sync syncs again.
+            let top = self.data.parent().unwrap_or(&self.data);
+            let mut at = Some(folder.as_path());
+            while let Some(dir) = at {
+                sync_dir(dir).map_err(|e| LogError::io(dir, "sync", e))?;
+                at = dir.parent().filter(|_| dir != top);
+            }
         }
         let segment = Arc::new(segment);
         open.insert(key.clone(), segment.clone());
@@ -121,23 +128,62 @@ pub(crate) fn segment_file(folder: &Path, shard: u32) -> PathBuf {
     folder.join(format!("shard-{shard}.seg"))
 }
 
-/// Makes `folder` (under `root`) and every missing folder above it, each
-/// new name made durable by an `fsync` of its parent (D9).
-fn make_durable_folder(root: &Path, folder: &Path) -> Result<(), LogError> {
-    let mut missing = Vec::new();
-    let mut at = folder;
-    while at.symlink_metadata().is_err() {
-        missing.push(at.to_path_buf());
-        match at.parent() {
-            Some(p) if p.starts_with(root) || p == root => at = p,
-            _ => break,
-        }
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::durable::fault;
+    use crate::kms::{ManualClock, RootKeySource};
+    use crate::logstore::{Log, LogGroup, LogService, LogstoreConfig, Options};
+    use crate::ram::Identity;
+
+    #[test]
+    fn d9_a_new_shard_is_acknowledged_only_once_its_folders_are_durable() {
+        let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let clock = Arc::new(ManualClock::new(
+            time::macros::datetime!(2026-12-01 08:00 UTC),
+        ));
+        let options = Options {
+            root_key: RootKeySource::data_dir(),
+            ..Options::default()
+        };
+        let svc = LogService::init(d.path(), "1234567890123456", "cn-hangzhou", clock, options)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let root = Identity::Account {
+            uid: "1234567890123456".into(),
+        };
+        svc.create_project(&root, "d9proj")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let config = LogstoreConfig {
+            name: "d9store".into(),
+            shard_count: 1,
+            encrypt_conf: None,
+        };
+        svc.create_logstore(&root, "d9proj", &config)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let group = LogGroup {
+            topic: "t".into(),
+            source: String::new(),
+            tags: vec![],
+            logs: vec![Log {
+                time: 1,
+                contents: vec![],
+            }],
+        };
+        // The project's folder (new with the first segment) cannot be made
+        // durable: the write is refused, not acknowledged.
+        fault::arm("data/d9proj");
+        let refused = svc.put_logs(&root, "d9proj", "d9store", Some(0), &group);
+        assert!(refused.is_err());
+        let retried = svc.put_logs(&root, "d9proj", "d9store", Some(0), &group);
+        assert!(retried.is_err(), "a retry syncs again");
+        fault::disarm("data/d9proj");
+        let pulled = svc
+            .pull_logs(&root, "d9proj", "d9store", 0, 0, 10)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(pulled.groups.is_empty());
+        // Once the sync works, the same shard is written and read.
+        let again = svc.put_logs(&root, "d9proj", "d9store", Some(0), &group);
+        assert_eq!(again.ok().map(|r| r.seq), Some(0));
     }
-    for dir in missing.iter().rev() {
-        create_private_dir(dir).map_err(|e| LogError::io(dir, "create", e))?;
-        if let Some(parent) = dir.parent() {
-            sync_dir(parent).map_err(|e| LogError::io(parent, "sync", e))?;
-        }
-    }
-    Ok(())
 }
