@@ -227,7 +227,54 @@ fn u2_a_broken_audit_chain_exits_3_and_says_what_to_do() {
     );
     assert!(e.contains("is not intact"), "{e}");
     assert!(e.contains("ramgate audit verify"), "{e}");
+    assert!(e.contains("ramgate audit repair"), "{e}");
     // Reading the log is a separate, documented answer: exit 1.
     let out = cli.run(&["audit", "verify"]);
     assert_eq!(out.status.code(), Some(1));
+    // The repair keeps the old log and starts a new chain naming the break;
+    // writes continue.
+    let done = cli.ok(&["audit", "repair"]);
+    assert!(done.contains("audit.broken-1.jsonl"), "{done}");
+    let kept = std::fs::read_to_string(cli.data_dir().join("audit.broken-1.jsonl")).unwrap();
+    assert!(kept.contains("put_logz"), "every old record is kept");
+    cli.ok(&["log", "put-logs", "app", "plain", "--group", &group("b")]);
+    assert_eq!(
+        cli.ok(&["audit", "verify"]),
+        "audit log intact: 2 records\n"
+    );
+    let first = cli.ok(&["audit", "show", "--last", "2", "--format", "json"]);
+    assert!(first.contains("audit_repair"), "{first}");
+    assert_eq!(
+        cli.ok(&["audit", "repair"]),
+        "audit log intact: nothing to repair\n"
+    );
+}
+
+#[test]
+fn u7_a_block_naming_a_missing_key_names_its_shard_and_block() {
+    let cli = with_svc();
+    cli.ok(&[
+        "log",
+        "put-logs",
+        "app",
+        "svc",
+        "--shard",
+        "1",
+        "--group",
+        &group("a"),
+        "--repeat",
+        "2",
+    ]);
+    // Drop the Logstore's only key from the metadata.
+    let meta_path = cli.data_dir().join("logstores.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    meta["projects"]["app"]["logstores"]["svc"]["keys"] = serde_json::json!([]);
+    std::fs::write(&meta_path, serde_json::to_string(&meta).unwrap()).unwrap();
+    let e = cli.fails(3, &["log", "pull-logs", "app", "svc", "--shard", "1"]);
+    assert!(e.contains("`app/svc`"), "{e}");
+    assert!(
+        e.contains("names key 0, which the Logstore does not have (shard 1 block 0)"),
+        "{e}"
+    );
 }

@@ -348,6 +348,60 @@ impl AuditLog {
     }
 }
 
+/// What `audit repair` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repair {
+    /// Where the old log went, every record kept for inspection.
+    pub kept: std::path::PathBuf,
+    /// The 1-based line of the first record that broke the chain.
+    pub broken_line: u64,
+    /// The hash of the last record that verified (the genesis value when
+    /// the first one broke).
+    pub last_good_hash: String,
+}
+
+/// Starts a new chain after a break (fail closed until then: appends stop
+/// at a broken last record): the old log is renamed to
+/// `audit.broken-<n>.jsonl`, nothing in it changed, and the new log's first
+/// record names the break — the old file, the first bad line, the last good
+/// hash — so the two chains stay joined for whoever reads them. `Ok(None)`
+/// when the chain is intact. The caller holds the directory's lock.
+pub fn repair(path: &Path, time: &str) -> Result<Option<Repair>, AuditError> {
+    let mut last_good = GENESIS.to_string();
+    let broken_line = match verify_each(path, |r| last_good = r.hash) {
+        Ok(_) => return Ok(None),
+        Err(AuditError::Broken { line, .. }) => line,
+        Err(e) => return Err(e),
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let kept = (1u32..)
+        .map(|n| dir.join(format!("audit.broken-{n}.jsonl")))
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| dir.join("audit.broken.jsonl"));
+    std::fs::rename(path, &kept).map_err(|e| io(path, e))?;
+    crate::durable::sync_dir(dir).map_err(|e| io(dir, e))?;
+    let log = AuditLog::open(path, true)?;
+    let file = kept
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    log.append(
+        time,
+        &serde_json::json!({
+            "op": "audit_repair",
+            "outcome": "allowed",
+            "target": {"file": file, "line": broken_line},
+            "detail": {"broken_file": file, "broken_line": broken_line, "last_good_hash": last_good},
+            "chain": [],
+        }),
+    )?;
+    Ok(Some(Repair {
+        kept,
+        broken_line,
+        last_good_hash: last_good,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,5 +507,32 @@ mod tests {
         let log = AuditLog::open(&path, true).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(log.append("t", &json!({"again": true})).ok(), Some(2));
         assert_eq!(verify(&path).map(|r| r.len()).ok(), Some(3));
+    }
+
+    #[test]
+    fn u2_repair_starts_a_new_chain_naming_the_break_and_keeps_the_old_log() {
+        let (d, path) = log_with(3);
+        assert_eq!(repair(&path, "t").ok(), Some(None), "nothing to repair");
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let edited = text.replacen("\"block\":1", "\"block\":7", 1);
+        std::fs::write(&path, &edited).unwrap_or_else(|e| panic!("{e}"));
+        let good = verify(&path).err().map(|_| ());
+        assert!(good.is_some());
+        let done = repair(&path, "t")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("a repair"));
+        assert_eq!(done.broken_line, 2);
+        assert_eq!(std::fs::read_to_string(&done.kept).ok(), Some(edited));
+        let first = verify(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].event["detail"]["broken_line"], 2);
+        assert_eq!(
+            first[0].event["detail"]["last_good_hash"],
+            done.last_good_hash
+        );
+        // Appends continue on the new chain.
+        let log = AuditLog::open(&path, true).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(log.append("t", &json!({})).ok(), Some(1));
+        drop(d);
     }
 }

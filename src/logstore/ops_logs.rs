@@ -304,7 +304,17 @@ impl Shared {
                     if let std::collections::hash_map::Entry::Vacant(slot) =
                         keys.entry(header.key_ref)
                     {
-                        slot.insert(self.unwrap_key(op, project, logstore, l, header.key_ref)?);
+                        // U7: a key the Logstore lacks is named with the
+                        // shard and block that named it.
+                        let key = self
+                            .unwrap_key(op, project, logstore, l, header.key_ref)
+                            .map_err(|e| match e {
+                                LogError::Integrity { what } => LogError::Integrity {
+                                    what: format!("{what} (shard {shard} block {seq})"),
+                                },
+                                other => other,
+                            })?;
+                        slot.insert(key);
                     }
                     keys.get(&header.key_ref).map(|k| k.as_slice())
                 }

@@ -230,8 +230,8 @@ pub(crate) fn audit_error(e: AuditError) -> LogError {
     match e {
         AuditError::Broken { .. } => LogError::Damaged {
             what: e.to_string(),
-            hint: "`ramgate audit verify` names the first bad record; move `audit.jsonl` \
-                   aside to keep it for inspection, and new records start a new chain"
+            hint: "`ramgate audit verify` names the first bad record; `ramgate audit repair` \
+                   keeps the old log for inspection and starts a new chain that names the break"
                 .to_string(),
         },
         other => LogError::Storage(other.to_string()),
