@@ -265,16 +265,55 @@ fn u7_a_block_naming_a_missing_key_names_its_shard_and_block() {
         "--repeat",
         "2",
     ]);
-    // Drop the Logstore's only key from the metadata.
-    let meta_path = cli.data_dir().join("logstores.json");
-    let mut meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
-    meta["projects"]["app"]["logstores"]["svc"]["keys"] = serde_json::json!([]);
-    std::fs::write(&meta_path, serde_json::to_string(&meta).unwrap()).unwrap();
+    // Block 0 names key 5 (the frame's CRCs fixed up, so only the block
+    // layer can tell).
+    let seg = ramgate::logstore::ReadOnlyDir::open(&cli.data_dir())
+        .unwrap()
+        .segment_path("app", "svc", 1)
+        .unwrap();
+    let mut bytes = std::fs::read(&seg).unwrap();
+    let len = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
+    bytes[12 + 7..12 + 11].copy_from_slice(&5u32.to_le_bytes());
+    let mut h = crc32fast::Hasher::new();
+    h.update(&bytes[..8]);
+    h.update(&bytes[12..12 + len]);
+    let check = h.finalize().to_le_bytes();
+    bytes[12 + len..16 + len].copy_from_slice(&check);
+    std::fs::write(&seg, bytes).unwrap();
     let e = cli.fails(3, &["log", "pull-logs", "app", "svc", "--shard", "1"]);
     assert!(e.contains("`app/svc`"), "{e}");
     assert!(
-        e.contains("names key 0, which the Logstore does not have (shard 1 block 0)"),
+        e.contains("names key 5, which the Logstore does not have (shard 1 block 0)"),
         "{e}"
     );
+}
+
+#[test]
+fn s5_an_edited_logstore_file_is_refused() {
+    let cli = with_svc();
+    let path = cli.data_dir().join("logstores.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("\"shard_count\": 2", "\"shard_count\": 3"),
+    )
+    .unwrap();
+    let e = cli.fails(3, &["log", "list-logstores", "app"]);
+    assert!(e.contains("edited outside ramgate"), "{e}");
+}
+
+#[test]
+fn s5_an_edited_key_state_is_refused() {
+    let cli = Cli::init();
+    let key = cli.ok(&["kms", "create-key"]);
+    let id = key.split(' ').next().unwrap().to_string();
+    cli.ok(&["kms", "disable-key", &id]);
+    let path = cli.data_dir().join("kms/keys.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\"Disabled\""), "{text}");
+    std::fs::write(&path, text.replace("\"Disabled\"", "\"Enabled\"")).unwrap();
+    let e = cli.fails(3, &["kms", "describe-key", &id]);
+    assert!(e.contains("edited outside ramgate"), "{e}");
+    std::fs::write(&path, text).unwrap();
+    assert!(cli.ok(&["kms", "describe-key", &id]).contains("Disabled"));
 }

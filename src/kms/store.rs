@@ -55,8 +55,10 @@ pub const ROOT_CHECK_FILE: &str = "root.check";
 const ROOT_CHECK_LABEL: &[u8] = b"root key check value";
 
 /// The version of `keys.json`'s layout; another version is refused with
-/// both named.
-const STORE_FORMAT: u32 = 1;
+/// both named. Version 2 added the MAC (S5).
+const STORE_FORMAT: u32 = 2;
+/// Binds the store's MAC to its purpose.
+const STORE_MAC_LABEL: &[u8] = b"ramgate kms key store mac v1";
 /// Binds sealed material to its purpose, key and version.
 const MATERIAL_AAD_LABEL: &[u8] = b"ramgate kms key material v1";
 
@@ -170,6 +172,11 @@ struct StoreFile {
     region: String,
     account: String,
     keys: Vec<StoredKey>,
+    /// Hex of `nonce || tag`: AES-256-GCM under the root key over the
+    /// compact JSON of the rest of the file, so a key state edited from
+    /// `Disabled` to `Enabled` (or any other edit) is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mac: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -300,20 +307,55 @@ impl Store {
 
     /// Writes every key atomically (module docs).
     pub(crate) fn save(&self, keys: &BTreeMap<KeyId, KeyRecord>) -> Result<(), KmsError> {
-        let file = StoreFile {
+        let mut file = StoreFile {
             format: STORE_FORMAT,
             region: self.region.clone(),
             account: self.account.clone(),
             keys: keys.values().map(stored_key).collect(),
+            mac: None,
         };
+        file.mac = Some(self.mac(&file)?);
         let mut json = serde_json::to_vec_pretty(&file).map_err(|e| self.corrupt(e.to_string()))?;
         json.push(b'\n');
         write_atomically(&self.dir, STORE_FILE, &json)
             .map_err(io_error("write", &self.dir.join(STORE_FILE)))
     }
 
+    /// The MAC of a store file without its `mac` (see [`StoreFile::mac`]).
+    fn mac(&self, file: &StoreFile) -> Result<String, KmsError> {
+        let nonce = random_nonce()?;
+        let tag = Algorithm::Aes256Gcm.seal(&*self.root.0, &nonce, &self.mac_aad(file)?, &[])?;
+        Ok(to_hex(&[&nonce[..], &tag].concat()))
+    }
+
+    fn mac_aad(&self, file: &StoreFile) -> Result<Vec<u8>, KmsError> {
+        let body = serde_json::to_vec(file).map_err(|e| self.corrupt(e.to_string()))?;
+        Ok([STORE_MAC_LABEL, &body].concat())
+    }
+
+    /// Whether `file`'s MAC verifies under the root key.
+    fn check_mac(&self, file: &mut StoreFile) -> Result<(), KmsError> {
+        let not_authentic = || {
+            self.corrupt(
+                "its MAC does not verify under the root key: it was edited outside ramgate"
+                    .to_string(),
+            )
+        };
+        let mac = file.mac.take().ok_or_else(not_authentic)?;
+        let bytes = from_hex(&mac).ok_or_else(not_authentic)?;
+        let nonce: [u8; NONCE_LEN] = bytes
+            .get(..NONCE_LEN)
+            .and_then(|n| n.try_into().ok())
+            .ok_or_else(not_authentic)?;
+        let tag = bytes.get(NONCE_LEN..).ok_or_else(not_authentic)?;
+        Algorithm::Aes256Gcm
+            .open(&*self.root.0, &nonce, &self.mac_aad(file)?, tag)
+            .map_err(|_| not_authentic())?;
+        Ok(())
+    }
+
     fn decode(&self, text: &str) -> Result<BTreeMap<KeyId, KeyRecord>, KmsError> {
-        let file: StoreFile =
+        let mut file: StoreFile =
             serde_json::from_str(text).map_err(|e| self.corrupt(e.to_string()))?;
         if file.format != STORE_FORMAT {
             return Err(self.corrupt(format!(
@@ -328,14 +370,17 @@ impl Store {
                 expected: format!("{}:{}", self.region, self.account),
             });
         }
+        // Material first (a wrong root key is named as such), then the
+        // MAC over everything else: both must hold.
         let mut keys = BTreeMap::new();
-        for stored in file.keys {
-            let record = self.decode_key(stored)?;
+        for stored in &file.keys {
+            let record = self.decode_key(stored_key_copy(stored))?;
             let id = record.metadata.key_id;
             if keys.insert(id, record).is_some() {
                 return Err(self.corrupt(format!("key `{id}` is stored twice")));
             }
         }
+        self.check_mac(&mut file)?;
         Ok(keys)
     }
 
@@ -423,6 +468,24 @@ fn stored_key(record: &KeyRecord) -> StoredKey {
                 creation_date: v.creation_date,
                 nonce: to_hex(&v.sealed.nonce),
                 sealed_material: to_hex(&v.sealed.sealed),
+            })
+            .collect(),
+    }
+}
+
+/// A copy of a stored key as read (the store's types are not `Clone`, to
+/// keep material copies deliberate).
+fn stored_key_copy(k: &StoredKey) -> StoredKey {
+    StoredKey {
+        metadata: k.metadata.clone(),
+        versions: k
+            .versions
+            .iter()
+            .map(|v| StoredVersion {
+                id: v.id,
+                creation_date: v.creation_date,
+                nonce: v.nonce.clone(),
+                sealed_material: v.sealed_material.clone(),
             })
             .collect(),
     }

@@ -92,7 +92,7 @@ impl Shared {
             let key_ref = u32::try_from(l.keys.len())
                 .map_err(|_| LogError::Storage("too many keys".into()))?;
             let (record, key) = self.new_key(op, project, logstore, conf, key_ref, algorithm)?;
-            let kept = self.catalog.update(|m| {
+            let kept = self.catalog.update(&self.kms, |m| {
                 let l = m.logstore_mut(project, logstore)?;
                 if l.keys.len() as u64 != u64::from(key_ref) {
                     return Ok(false); // another writer made it first
@@ -162,7 +162,7 @@ impl Shared {
         if n < reserved {
             return Ok(());
         }
-        self.catalog.update(|m| {
+        self.catalog.update(&self.kms, |m| {
             if let Some(k) = m
                 .logstore_mut(project, logstore)?
                 .keys

@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::durable::write_atomically;
+use crate::kms::Kms;
 use crate::kms::cipher::Algorithm;
 
 use super::datadir::read_regular;
@@ -17,7 +18,10 @@ use super::error::LogError;
 
 /// The file name in the data directory.
 pub const META_FILE: &str = "logstores.json";
-const FORMAT: u32 = 1;
+/// The layout version; 2 added the MAC (S5).
+const FORMAT: u32 = 2;
+/// Binds the file's MAC to its purpose.
+const MAC_LABEL: &[u8] = b"logstores.json mac v1\0";
 
 /// Everything `logstores.json` holds.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -27,6 +31,11 @@ pub struct Meta {
     pub format: u32,
     /// Projects by name.
     pub projects: BTreeMap<String, ProjectMeta>,
+    /// Hex of AES-256-GCM `nonce || tag` under the root key over the
+    /// compact JSON of the rest of the file: an edit made without the root
+    /// key (a key record, `encrypt_conf`, a seal reservation) is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
 }
 
 /// A project.
@@ -120,10 +129,38 @@ impl Meta {
         Ok(meta)
     }
 
-    /// Replaces `logstores.json` atomically.
-    pub fn save(&self, dir: &Path) -> Result<(), LogError> {
+    /// Reads `logstores.json` and checks its MAC under the root key (the
+    /// owner's open; [`Meta::load`] alone is the unauthenticated read-only
+    /// view).
+    pub fn load_verified(dir: &Path, kms: &Kms) -> Result<Meta, LogError> {
+        let mut meta = Meta::load(dir)?;
+        let Some(mac) = meta.mac.take() else {
+            if meta.projects.is_empty() {
+                return Ok(meta); // nothing written yet
+            }
+            return Err(not_authentic(dir));
+        };
+        let wrapped = from_hex(&mac).ok_or_else(|| not_authentic(dir))?;
+        kms.unwrap_local(&meta.mac_label()?, &wrapped)
+            .map_err(|_| not_authentic(dir))?;
+        Ok(meta)
+    }
+
+    fn mac_label(&self) -> Result<Vec<u8>, LogError> {
+        let body = serde_json::to_vec(self).map_err(|e| LogError::Storage(e.to_string()))?;
+        Ok([MAC_LABEL, &body].concat())
+    }
+
+    /// Replaces `logstores.json` atomically, with its MAC under the root key.
+    pub fn save(&self, dir: &Path, kms: &Kms) -> Result<(), LogError> {
+        let mut sealed = self.clone();
+        sealed.mac = None;
+        let wrapped = kms
+            .wrap_local(&sealed.mac_label()?, &[])
+            .map_err(|e| LogError::Storage(e.to_string()))?;
+        sealed.mac = Some(to_hex(&wrapped));
         let mut json =
-            serde_json::to_vec_pretty(self).map_err(|e| LogError::Storage(e.to_string()))?;
+            serde_json::to_vec_pretty(&sealed).map_err(|e| LogError::Storage(e.to_string()))?;
         json.push(b'\n');
         write_atomically(dir, META_FILE, &json)
             .map_err(|e| LogError::io(&dir.join(META_FILE), "write", e))
@@ -154,6 +191,16 @@ impl Meta {
     }
 }
 
+fn not_authentic(dir: &Path) -> LogError {
+    LogError::Damaged {
+        what: format!(
+            "`{}`: its MAC does not verify under the root key: it was edited outside ramgate",
+            dir.join(META_FILE).display()
+        ),
+        hint: "restore `logstores.json` from a backup".to_string(),
+    }
+}
+
 /// Lower-case hex.
 pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -177,6 +224,14 @@ mod tests {
     #[test]
     fn metadata_round_trips_through_its_file() {
         let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let kms = Kms::open_with_root_key(
+            d.path().join("kms"),
+            "cn-hangzhou",
+            "1234567890123456",
+            std::sync::Arc::new(crate::clock::SystemClock),
+            crate::kms::RootKeySource::hex("11".repeat(32)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let mut meta = Meta::load(d.path()).unwrap_or_else(|e| panic!("{e}"));
         assert!(meta.projects.is_empty());
         meta.projects
@@ -201,8 +256,16 @@ mod tests {
                     incarnation: None,
                 },
             );
-        meta.save(d.path()).unwrap_or_else(|e| panic!("{e}"));
-        let again = Meta::load(d.path()).unwrap_or_else(|e| panic!("{e}"));
+        meta.save(d.path(), &kms).unwrap_or_else(|e| panic!("{e}"));
+        let again = Meta::load_verified(d.path(), &kms).unwrap_or_else(|e| panic!("{e}"));
+        // S5: an edit made without the root key is refused.
+        let path = d.path().join(META_FILE);
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        std::fs::write(&path, text.replace("65536", "65537")).unwrap_or_else(|e| panic!("{e}"));
+        let edited = Meta::load_verified(d.path(), &kms)
+            .err()
+            .map(|e| e.to_string());
+        assert!(edited.is_some_and(|e| e.contains("edited outside ramgate")));
         let l = again.logstore("p1", "l1").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(l.keys[0].algorithm, Algorithm::Sm4Gcm);
         assert_eq!(

@@ -34,7 +34,7 @@ impl LogService {
             .audited("create_project", caller, target, |s, op| {
                 check_project_name(project)?;
                 s.authorize(op, caller, "log:CreateProject", &s.project_arn(project))?;
-                s.catalog.update(|m| {
+                s.catalog.update(&s.kms, |m| {
                     if m.projects.contains_key(project) {
                         return Err(LogError::ProjectAlreadyExist(project.to_string()));
                     }
@@ -94,7 +94,7 @@ impl LogService {
                 if let Some(conf) = &config.encrypt_conf {
                     s.configure(op, caller, project, &config.name, &mut logstore, conf)?;
                 }
-                s.catalog.update(|m| {
+                s.catalog.update(&s.kms, |m| {
                     exists(m)?;
                     if let Some(p) = m.projects.get_mut(project) {
                         p.logstores.insert(config.name.clone(), logstore);
@@ -162,7 +162,7 @@ impl LogService {
                     }
                 }
             }
-            s.catalog.update(|m| {
+            s.catalog.update(&s.kms, |m| {
                 // Only the settings change; keys made meanwhile stay.
                 let l = m.logstore_mut(project, logstore)?;
                 if l.incarnation != current.incarnation {
@@ -264,7 +264,7 @@ impl LogService {
         let target = json!({"project": project, "logstore": logstore});
         self.shared.audited("delete_logstore", caller, target, |s, op| {
             s.authorize(op, caller, "log:DeleteLogStore", &s.logstore_arn(project, logstore))?;
-            let gone = s.catalog.update(|m| {
+            let gone = s.catalog.update(&s.kms, |m| {
                 m.logstore(project, logstore)?;
                 let p = m
                     .projects

@@ -332,7 +332,7 @@ impl LogService {
             options.root_key.clone(),
         )
         .map_err(|e| kms_open_error(&dir.join("kms"), e))?;
-        let meta = Meta::load(dir)?;
+        let meta = Meta::load_verified(dir, &kms)?;
         let audit = AuditLog::open(&dir.join(AUDIT_FILE), options.durable).map_err(audit_error)?;
         Ok(LogService {
             shared: Arc::new(Shared {
