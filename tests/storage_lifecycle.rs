@@ -317,3 +317,15 @@ fn s5_an_edited_key_state_is_refused() {
     std::fs::write(&path, text).unwrap();
     assert!(cli.ok(&["kms", "describe-key", &id]).contains("Disabled"));
 }
+
+#[test]
+fn u8_reads_make_no_segment_files() {
+    let cli = with_svc();
+    let before = ramgate::logstore::ReadOnlyDir::open(&cli.data_dir())
+        .unwrap()
+        .segment_path("app", "svc", 1)
+        .unwrap();
+    cli.ok(&["log", "pull-logs", "app", "svc", "--shard", "1"]);
+    cli.ok(&["log", "get-logs", "app", "svc"]);
+    assert!(!before.exists(), "a read made `{}`", before.display());
+}

@@ -399,6 +399,11 @@ fn u1_a_read_only_loop_beside_writers_never_fails_them() {
     while shows < 20 {
         let out = cli.run(&["ram", "show"]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        // `audit verify` beside the writer: a consistent answer, always
+        // "intact" (read up to the last complete record).
+        let out = cli.run(&["audit", "verify"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+        assert!(stdout(&out).starts_with("audit log intact"));
         shows += 1;
     }
     let out = writer.wait_with_output().unwrap();
