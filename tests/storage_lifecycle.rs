@@ -329,3 +329,13 @@ fn u8_reads_make_no_segment_files() {
     cli.ok(&["log", "get-logs", "app", "svc"]);
     assert!(!before.exists(), "a read made `{}`", before.display());
 }
+
+#[test]
+fn init_says_where_the_root_key_is_and_how_to_keep_it_elsewhere() {
+    let cli = Cli::empty();
+    let out = cli.run(&["init", "--account", ACCOUNT, "--region", REGION]);
+    assert_eq!(out.status.code(), Some(0));
+    let note = stderr(&out);
+    assert!(note.contains("kms/root.key"), "{note}");
+    assert!(note.contains("RAMGATE_ROOT_KEY"), "{note}");
+}

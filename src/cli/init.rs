@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
+use crate::kms::{ROOT_KEY_ENV, ROOT_KEY_FILE};
 use crate::logstore::LogService;
 use crate::ram::SystemClock;
 
@@ -47,5 +48,15 @@ fn init(args: &InitArgs) -> Result<(), DataError> {
         dir.display(),
         svc.account(),
         svc.region()
-    ))
+    ))?;
+    if std::env::var_os(ROOT_KEY_ENV).is_none() {
+        // A note, not data: on standard error.
+        eprintln!(
+            "note: the root key is `{}`; whoever can read the directory can read its data and forge its MACs. \
+             To protect against them, keep the key elsewhere: `export {ROOT_KEY_ENV}=$(cat {})`, then move the file out",
+            dir.join("kms").join(ROOT_KEY_FILE).display(),
+            dir.join("kms").join(ROOT_KEY_FILE).display(),
+        );
+    }
+    Ok(())
 }
