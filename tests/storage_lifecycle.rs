@@ -339,3 +339,29 @@ fn init_says_where_the_root_key_is_and_how_to_keep_it_elsewhere() {
     assert!(note.contains("kms/root.key"), "{note}");
     assert!(note.contains("RAMGATE_ROOT_KEY"), "{note}");
 }
+
+#[test]
+fn u4_a_delete_whose_removal_fails_says_what_is_left_and_is_still_a_delete() {
+    let cli = with_svc();
+    let folder = ramgate::logstore::ReadOnlyDir::open(&cli.data_dir())
+        .unwrap()
+        .segment_path("app", "plain", 0)
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    // Something that `remove_dir_all` cannot remove as a folder.
+    std::fs::create_dir_all(folder.parent().unwrap()).unwrap();
+    std::fs::write(&folder, "not a folder").unwrap();
+    let out = cli.run(&["log", "delete-logstore", "app", "plain"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let warning = stderr(&out);
+    assert!(
+        warning.contains("the Logstore is deleted, but its data folder"),
+        "{warning}"
+    );
+    assert!(warning.contains("remove it by hand"), "{warning}");
+    assert_eq!(cli.ok(&["log", "list-logstores", "app"]), "svc\n");
+    let records = cli.ok(&["audit", "show", "--last", "1", "--format", "json"]);
+    assert!(records.contains("\"allowed\""), "{records}");
+}

@@ -194,7 +194,11 @@ fn log(args: &LogArgs) -> Result<(), DataError> {
             }
         }
         LogCommand::DeleteLogstore { project, logstore } => {
-            call.run(|s, who| s.delete_logstore_traced(who, project, logstore))?;
+            let left = call.run(|s, who| s.delete_logstore_traced(who, project, logstore))?;
+            if let Some(left) = left {
+                // U4: the Logstore is gone; what could not be removed is named.
+                eprintln!("warning: {left}");
+            }
             emit(&format!(
                 "deleted logstore `{logstore}` from project `{project}`\n"
             ))

@@ -243,13 +243,13 @@ impl LogService {
     /// first; the data folder is then removed, and a removal that fails is
     /// reported with what is left (the Logstore itself is gone, and a new
     /// one of that name gets a new incarnation, so nothing comes back: D8,
-    /// U4).
+    /// U4). `Ok(Some(what is left))` when the removal failed.
     pub fn delete_logstore(
         &self,
         caller: &Identity,
         project: &str,
         logstore: &str,
-    ) -> Result<(), LogError> {
+    ) -> Result<Option<String>, LogError> {
         self.delete_logstore_traced(caller, project, logstore)
             .outcome
     }
@@ -260,7 +260,7 @@ impl LogService {
         caller: &Identity,
         project: &str,
         logstore: &str,
-    ) -> Traced<()> {
+    ) -> Traced<Option<String>> {
         let target = json!({"project": project, "logstore": logstore});
         self.shared.audited("delete_logstore", caller, target, |s, op| {
             s.authorize(op, caller, "log:DeleteLogStore", &s.logstore_arn(project, logstore))?;
@@ -286,7 +286,7 @@ impl LogService {
                     folder.display()
                 )),
             };
-            Ok(((), json!({"left": left}), None))
+            Ok((left.clone(), json!({"left": left}), None))
         })
     }
 }
