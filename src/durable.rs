@@ -5,7 +5,12 @@
 //! `write_atomically` writes a temp file in the same directory (mode 0600),
 //! fsyncs it, renames it over the target and fsyncs the directory. A crash
 //! leaves the old file or the new one, plus perhaps a stale temp file, which
-//! [`remove_stale_temp_files`] clears when the directory is next opened.
+//! [`remove_stale_temp_files`] clears when the directory is next opened (by
+//! its owner only).
+//!
+//! Every `fsync` ramgate makes goes through [`sync_file`] or [`sync_dir`],
+//! the one place where files and names become durable; tests inject faults
+//! there ([`fault`]).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -33,7 +38,7 @@ pub fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
     let tmp = dir.join(format!("{TEMP_PREFIX}{name}-{hex}"));
     let written = create_private_file(&tmp).and_then(|mut f| {
         f.write_all(bytes)?;
-        f.sync_all()
+        sync_file(&f, &tmp)
     });
     if let Err(e) = written {
         let _ = fs::remove_file(&tmp);
@@ -55,9 +60,65 @@ pub fn remove_stale_temp_files(dir: &Path) {
     }
 }
 
-/// Makes a file's new name or size durable.
+/// Makes a directory's entries durable: a new file's or folder's name
+/// (D9), a rename.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    fault::check(dir)?;
     File::open(dir).and_then(|d| d.sync_all())
+}
+
+/// Makes a file's contents and size durable (`fdatasync`: what is needed
+/// to read the file back, not its times).
+pub fn sync_file(file: &File, path: &Path) -> io::Result<()> {
+    fault::check(path)?;
+    file.sync_data()
+}
+
+/// Fault injection at [`sync_file`] and [`sync_dir`] for tests: a sync of
+/// a path ending in an armed fragment fails. Compiled to nothing outside
+/// the crate's own tests.
+pub mod fault {
+    use std::io;
+    use std::path::Path;
+
+    #[cfg(test)]
+    static ARMED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+    /// Makes every sync of a path ending in `fragment` fail (tests only).
+    #[cfg(test)]
+    pub fn arm(fragment: &str) {
+        ARMED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(fragment.to_string());
+    }
+
+    /// Stops injecting for `fragment`.
+    #[cfg(test)]
+    pub fn disarm(fragment: &str) {
+        ARMED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|f| f != fragment);
+    }
+
+    /// Fails when a fault is armed for `path`.
+    #[cfg(test)]
+    pub(crate) fn check(path: &Path) -> io::Result<()> {
+        let path = path.display().to_string();
+        let armed = ARMED.lock().unwrap_or_else(|e| e.into_inner());
+        if armed.iter().any(|f| path.ends_with(f.as_str())) {
+            return Err(io::Error::other("injected fault"));
+        }
+        Ok(())
+    }
+
+    /// No faults outside tests.
+    #[cfg(not(test))]
+    #[inline(always)]
+    pub(crate) fn check(_: &Path) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Creates a new file readable and writable by its owner only.

@@ -60,7 +60,7 @@ fn the_data_directory_is_dot_ramgate_or_data_dir_or_the_environment() {
         stderr(&out),
         "error: ProjectNotExist (404): The Project does not exist: beijing\n"
     );
-    // init refuses an existing data directory.
+    // init refuses an existing data directory, naming what it holds (D7).
     let out = cli
         .command(&["init", "--account", ACCOUNT, "--region", REGION])
         .output()
@@ -68,7 +68,7 @@ fn the_data_directory_is_dot_ramgate_or_data_dir_or_the_environment() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
-        "error: ParameterInvalid (400): `.ramgate` is already a ramgate data directory\n"
+        "error: ParameterInvalid (400): `.ramgate` already holds ramgate files (cloud.json, ram.json, kms, audit.jsonl); `init` makes only new data directories\n"
     );
     // A directory that is not one says how to make one.
     let out = cli

@@ -108,8 +108,13 @@ fn the_seed_document_end_to_end() {
         ]);
         assert_eq!(none, "");
         // Nothing readable is on disk.
-        let seg =
-            std::fs::read(cli.data_dir().join(format!("data/app/{store}/shard-0.seg"))).unwrap();
+        let seg = std::fs::read(
+            ramgate::logstore::ReadOnlyDir::open(&cli.data_dir())
+                .unwrap()
+                .segment_path("app", store, 0)
+                .unwrap(),
+        )
+        .unwrap();
         assert!(
             !String::from_utf8_lossy(&seg).contains("GET /item"),
             "{store} stores plaintext"

@@ -150,7 +150,7 @@ fn acknowledged_log_groups_survive_repeated_kills() {
         // every acknowledged group reads back as written.
         // (Opening also checks the audit log's hash chain, after dropping a
         // torn last record, and fails if it is broken.)
-        let mut svc = LogService::open(dir.path(), env_clock(), options())
+        let svc = LogService::open(dir.path(), env_clock(), options())
             .unwrap_or_else(|e| panic!("run {run}: {e}"));
         let pulled = svc
             .pull_logs(&root(), "app", "crash", 0, 0, u32::MAX)

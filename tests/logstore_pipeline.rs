@@ -36,14 +36,25 @@ fn byok_and_service_key_logstores_write_and_read_back() {
     }
     // Nothing readable is on disk for the encrypted stores.
     for store in ["byok-m4", "svc-aes"] {
-        let seg =
-            std::fs::read(env.dir.path().join(format!("data/app/{store}/shard-0.seg"))).unwrap();
+        let seg = std::fs::read(
+            ramgate::logstore::ReadOnlyDir::open(env.dir.path())
+                .unwrap()
+                .segment_path("app", store, 0)
+                .unwrap(),
+        )
+        .unwrap();
         assert!(
             !String::from_utf8_lossy(&seg).contains("GET /item"),
             "{store} stores plaintext"
         );
     }
-    let plain = std::fs::read(env.dir.path().join("data/app/plain/shard-0.seg")).unwrap();
+    let plain = std::fs::read(
+        ramgate::logstore::ReadOnlyDir::open(env.dir.path())
+            .unwrap()
+            .segment_path("app", "plain", 0)
+            .unwrap(),
+    )
+    .unwrap();
     assert!(String::from_utf8_lossy(&plain).contains("GET /item/0"));
     // And after reopening, everything still reads.
     env.reopen();
@@ -60,12 +71,12 @@ fn byok_and_service_key_logstores_write_and_read_back() {
 fn the_write_chain_is_caller_then_trust_then_key() {
     let mut env = Env::new();
     env.create("byok", Some(env.byok("default")));
-    env.svc
-        .put_logs(&user("alice"), "app", "byok", None, &group(1))
-        .unwrap();
-    let steps: Vec<(StepKind, String)> = env
+    let first = env
         .svc
-        .last_chain()
+        .put_logs_traced(&user("alice"), "app", "byok", None, &group(1));
+    first.outcome.unwrap();
+    let steps: Vec<(StepKind, String)> = first
+        .chain
         .steps
         .iter()
         .map(|s| (s.step, s.action.clone()))
@@ -80,12 +91,12 @@ fn the_write_chain_is_caller_then_trust_then_key() {
     );
     // The second write reuses the data key only after deciding the chain
     // again: trust, then kms:Decrypt of the stored data key.
-    env.svc
-        .put_logs(&user("alice"), "app", "byok", None, &group(2))
-        .unwrap();
-    let actions: Vec<&str> = env
+    let second = env
         .svc
-        .last_chain()
+        .put_logs_traced(&user("alice"), "app", "byok", None, &group(2));
+    second.outcome.unwrap();
+    let actions: Vec<&str> = second
+        .chain
         .steps
         .iter()
         .map(|s| s.action.as_str())
@@ -113,7 +124,7 @@ fn the_write_chain_is_caller_then_trust_then_key() {
 
 #[test]
 fn an_unknown_encrypt_type_is_the_live_error() {
-    let mut env = Env::new();
+    let env = Env::new();
     let conf = EncryptConf {
         enable: true,
         encrypt_type: "typex".into(),
@@ -238,7 +249,13 @@ fn with_enable_false_new_blocks_are_plain_and_old_ones_still_open() {
     env.svc
         .put_logs(&alice, "app", "byok", Some(0), &group(2))
         .unwrap();
-    let seg = std::fs::read(env.dir.path().join("data/app/byok/shard-0.seg")).unwrap();
+    let seg = std::fs::read(
+        ramgate::logstore::ReadOnlyDir::open(env.dir.path())
+            .unwrap()
+            .segment_path("app", "byok", 0)
+            .unwrap(),
+    )
+    .unwrap();
     assert!(String::from_utf8_lossy(&seg).contains("GET /item/2"));
     assert!(!String::from_utf8_lossy(&seg).contains("GET /item/1"));
     let got = env.svc.pull_logs(&alice, "app", "byok", 0, 0, 10).unwrap();
@@ -435,7 +452,13 @@ fn a_disabled_or_deleted_cmk_stops_every_read_and_write_and_loses_nothing() {
         .pull_logs(&alice, "app", "byok", 0, 0, 10)
         .unwrap_err();
     assert!(e.to_string().contains("Forbidden.KeyNotFound"), "{e}");
-    let seg = std::fs::metadata(env.dir.path().join("data/app/byok/shard-0.seg")).unwrap();
+    let seg = std::fs::metadata(
+        ramgate::logstore::ReadOnlyDir::open(env.dir.path())
+            .unwrap()
+            .segment_path("app", "byok", 0)
+            .unwrap(),
+    )
+    .unwrap();
     assert!(seg.len() > 0);
 }
 
@@ -510,7 +533,7 @@ fn keys_rotate_before_their_nonce_budget_runs_out() {
         max_seals_per_key: 3,
         ..options()
     };
-    let mut svc =
+    let svc =
         ramgate::logstore::LogService::init(dir.path(), ACCOUNT, REGION, clock, options).unwrap();
     svc.create_project(&root(), "app").unwrap();
     let config = LogstoreConfig {

@@ -25,9 +25,10 @@ fn frames(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
 }
 
 fn segment(env: &Env, store: &str, shard: u32) -> std::path::PathBuf {
-    env.dir
-        .path()
-        .join(format!("data/app/{store}/shard-{shard}.seg"))
+    ramgate::logstore::ReadOnlyDir::open(env.dir.path())
+        .unwrap()
+        .segment_path("app", store, shard)
+        .unwrap()
 }
 
 /// Every group of a shard, or the error reading them gave.

@@ -1,17 +1,24 @@
 //! `ramgate audit`: check and read the data directory's audit log.
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use crate::logstore::{AUDIT_FILE, AuditError, AuditRecord as Record, verify_audit_log as verify};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::logstore::audit::{AUDIT_FILE, AuditError, Record, repair as repair_log, verify_each};
+use crate::logstore::{DirLock, LogError};
 use crate::ram::DecisionChain;
 use crate::terminal::{escape, escape_lines};
 
 use super::chain::{Request, step_lines};
-use super::data::{DataDirArg, Format, FormatArg, emit, emit_raw};
+use super::data::{
+    DataDirArg, DataError, Format, FormatArg, emit, emit_raw, finish, owner_options,
+};
 use super::{Failure, Outcome};
 
 /// Check and read the audit log of the data directory.
@@ -19,9 +26,13 @@ use super::{Failure, Outcome};
 /// Every Log Service call, allowed or refused, is recorded with the
 /// decision chain behind it, each record hash-chained to the one before.
 ///
-/// Exit status: 0 the chain is intact; 1 a record breaks it (named as
-/// `file:line: …` on standard output); 2 the log cannot be read (`error:
-/// <message>` on standard error).
+/// `verify` and `show` take no lock and write nothing: they read the log up
+/// to its last complete record, so they answer consistently while a writer
+/// runs. `repair` owns the directory (it waits for its lock).
+///
+/// Exit status: 0 the chain is intact (or repaired); 1 a record breaks it
+/// (named as `file:line: …` on standard output); 2 the log cannot be read
+/// (`error: <message>` on standard error); 4 busy (`repair` only).
 #[derive(Debug, Args)]
 pub(crate) struct AuditArgs {
     #[command(subcommand)]
@@ -44,23 +55,36 @@ enum AuditCommand {
         #[command(flatten)]
         format: FormatArg,
     },
+    /// After a break, keep the old log as `audit.broken-<n>.jsonl` (nothing
+    /// in it changed) and start a new chain whose first record names the
+    /// break: the old file, the first bad line, the last good hash. Appends,
+    /// which stop at a broken chain, continue.
+    Repair,
 }
 
 pub(crate) fn run(args: AuditArgs) -> Result<Outcome, Failure> {
     let path = audit_path(&args.dir.data_dir)?;
-    let records = match verify(&path) {
-        Ok(records) => records,
-        Err(e @ AuditError::Broken { .. }) => {
-            println!("{}", escape_lines(&e.to_string()));
-            return Ok(Outcome::No);
-        }
-        Err(e) => return Err(Failure::new(e.to_string())),
-    };
     let text = match args.command {
-        AuditCommand::Verify => format!("audit log intact: {} records\n", records.len()),
+        AuditCommand::Repair => return finish(repair(&args.dir, &path)),
+        AuditCommand::Verify => match verify_each(&path, drop) {
+            Ok(n) => format!("audit log intact: {n} records\n"),
+            Err(e) => return broken(e),
+        },
         AuditCommand::Show { last, format } => {
-            let skip = last.map_or(0, |n| records.len().saturating_sub(n));
-            let shown = records.get(skip..).unwrap_or_default();
+            // Only the last N records are kept while the log streams by.
+            let keep = last.unwrap_or(usize::MAX);
+            let mut shown: VecDeque<Record> = VecDeque::new();
+            let streamed = verify_each(&path, |r| {
+                if keep > 0 {
+                    if shown.len() == keep {
+                        shown.pop_front();
+                    }
+                    shown.push_back(r);
+                }
+            });
+            if let Err(e) = streamed {
+                return broken(e);
+            }
             match format.format {
                 Format::Text => shown.iter().map(record_text).collect(),
                 Format::Json => {
@@ -78,6 +102,38 @@ pub(crate) fn run(args: AuditArgs) -> Result<Outcome, Failure> {
     };
     emit(&text).map_err(|e| Failure::new(e.to_string()))?;
     Ok(Outcome::Yes)
+}
+
+/// A broken chain is the documented answer 1 (named on standard output);
+/// a log that does not read is 2.
+fn broken(e: AuditError) -> Result<Outcome, Failure> {
+    match e {
+        AuditError::Broken { .. } => {
+            println!("{}", escape_lines(&e.to_string()));
+            Ok(Outcome::No)
+        }
+        e => Err(Failure::new(e.to_string())),
+    }
+}
+
+/// `audit repair`, as the directory's owner.
+fn repair(dir: &DataDirArg, path: &Path) -> Result<(), DataError> {
+    let options = owner_options(dir);
+    let _lock = DirLock::acquire(&dir.data_dir, options.lock_wait, &options.holder)?;
+    let now = OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_default();
+    let done =
+        repair_log(path, &now).map_err(|e| DataError::from(LogError::Storage(e.to_string())))?;
+    emit(&match done {
+        None => "audit log intact: nothing to repair\n".to_string(),
+        Some(r) => format!(
+            "kept the broken log as `{}`; a new chain starts with a record naming line {} (last good hash {})\n",
+            r.kept.display(),
+            r.broken_line,
+            r.last_good_hash
+        ),
+    })
 }
 
 /// The audit log of a data directory; a directory that does not exist is an

@@ -6,18 +6,21 @@
 //! understood the request and said no (`Unauthorized`, `KMSKeyUnavailable`,
 //! `Forbidden.NoPermission`, a key state that refuses the call:
 //! `Rejected.*`); 2 bad input or usage (unknown names, invalid values,
-//! files that do not read, a data directory that is not one).
+//! files that do not read, a data directory that is not one); 3 damaged
+//! data (a block, metadata file, key store or audit chain failed a check);
+//! 4 busy (another process owns the data directory: its pid and command are
+//! named).
 
 use std::fmt;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
 use time::{Duration, OffsetDateTime};
 
 use crate::kms::KmsError;
-use crate::logstore::{LogError, LogService, Options};
+use crate::logstore::{ErrorKind, LogError, LogService, Options, ReadOnlyDir};
 use crate::ram::{Clock, DEFAULT_DURATION_SECONDS, DecisionChain, Identity, RamError, SystemClock};
 
 use super::{Failure, Outcome, chain};
@@ -34,6 +37,10 @@ pub(crate) struct DataDirArg {
         global = true
     )]
     pub data_dir: PathBuf,
+    /// How many seconds a command that writes waits for another process
+    /// that owns the data directory (0: fail at once, exit status 4).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, global = true)]
+    pub wait: u64,
 }
 
 /// `--format`, for commands whose output is data.
@@ -85,15 +92,42 @@ pub(crate) fn parse_identity(text: &str, clock: &dyn Clock) -> Result<Identity, 
     Identity::parse(text, session_expiration(clock))
 }
 
-/// Opens the data directory, acknowledging writes only once durable
-/// (`Options::default()`); the root key comes from `RAMGATE_ROOT_KEY`, else
-/// the directory's own `kms/root.key`.
-pub(crate) fn open(dir: &Path) -> Result<LogService, DataError> {
+/// Opens the data directory as its owner (taking its lock, waiting up to
+/// `--wait`), acknowledging writes only once durable; the root key comes
+/// from `RAMGATE_ROOT_KEY`, else the directory's own `kms/root.key`.
+pub(crate) fn open(dir: &DataDirArg) -> Result<LogService, DataError> {
     Ok(LogService::open(
-        dir,
+        &dir.data_dir,
         Arc::new(SystemClock),
-        Options::default(),
+        owner_options(dir),
     )?)
+}
+
+/// The options of a command that owns the directory for its run.
+pub(crate) fn owner_options(dir: &DataDirArg) -> Options {
+    Options {
+        lock_wait: std::time::Duration::from_secs(dir.wait),
+        holder: holder(),
+        ..Options::default()
+    }
+}
+
+/// `ramgate <command> <subcommand>`, as recorded in the lock file: the
+/// first words of the command line, never its values (a `--group` may hold
+/// anything).
+fn holder() -> String {
+    let words: Vec<String> = std::env::args()
+        .skip(1)
+        .take_while(|a| !a.starts_with('-'))
+        .take(2)
+        .collect();
+    format!("ramgate {}", words.join(" "))
+}
+
+/// Opens the data directory without a lock and without writing anything,
+/// for commands that change nothing and audit nothing (`ram show`).
+pub(crate) fn open_read_only(dir: &DataDirArg) -> Result<ReadOnlyDir, DataError> {
+    Ok(ReadOnlyDir::open(&dir.data_dir)?)
 }
 
 impl ActingArgs {
@@ -160,15 +194,15 @@ pub(crate) fn inline_or_file(value: &str) -> Result<(String, String), String> {
 }
 
 /// An error of a data-directory command: the service's code and HTTP
-/// status, a one-line message, an optional hint, and whether it is a
-/// refusal (exit 1) or bad input (exit 2).
+/// status, a one-line message, an optional hint, and its kind: a refusal
+/// (exit 1), bad input (exit 2), damaged data (exit 3), busy (exit 4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DataError {
     code: String,
     status: u16,
     message: String,
     help: Option<String>,
-    refusal: bool,
+    kind: ErrorKind,
 }
 
 impl DataError {
@@ -180,7 +214,7 @@ impl DataError {
             status: 400,
             message: message.into(),
             help: None,
-            refusal: false,
+            kind: ErrorKind::BadInput,
         }
     }
 
@@ -191,7 +225,7 @@ impl DataError {
             status: 500,
             message,
             help: None,
-            refusal: false,
+            kind: ErrorKind::System,
         }
     }
 }
@@ -211,12 +245,9 @@ impl From<LogError> for DataError {
         DataError {
             code: e.code().to_string(),
             status: e.http_status(),
-            refusal: matches!(
-                e,
-                LogError::Unauthorized { .. } | LogError::KeyUnavailable { .. }
-            ),
+            kind: e.kind(),
+            help: e.hint().map(str::to_string),
             message: e.to_string(),
-            help: None,
         }
     }
 }
@@ -229,14 +260,25 @@ impl From<KmsError> for DataError {
             // The caller may not, or the key's state does not let it; a
             // caller RAM cannot authorize at all (a user that does not
             // exist, an expired session) is refused the same way.
-            refusal: matches!(
+            kind: if matches!(
                 e,
                 KmsError::NoPermission { .. }
                     | KmsError::Caller(_)
                     | KmsError::Disabled(_)
                     | KmsError::PendingDeletion(_)
                     | KmsError::StateModifiedFailed { .. }
-            ),
+            ) {
+                ErrorKind::Refused
+            } else if matches!(
+                e,
+                KmsError::CorruptStore { .. }
+                    | KmsError::WrongRootKey(_)
+                    | KmsError::BlobNotAuthentic { .. }
+            ) {
+                ErrorKind::Damaged
+            } else {
+                ErrorKind::BadInput
+            },
             message: e.to_string(),
             help: e.help().map(str::to_string),
         }
@@ -253,28 +295,36 @@ impl From<RamError> for DataError {
         DataError {
             code: e.code(),
             status: e.http_status(),
-            refusal: matches!(
+            kind: if matches!(
                 e,
                 RamError::NoPermission(_) | RamError::RootCannotAssumeRole(_)
-            ),
+            ) {
+                ErrorKind::Refused
+            } else {
+                ErrorKind::BadInput
+            },
             message,
             help,
         }
     }
 }
 
-/// Ends a data-directory command: a refusal is printed here and exits 1;
-/// bad input goes back as a [`Failure`] (exit 2), printed as
-/// `error: <Code> (<status>): <message>`.
+/// Ends a data-directory command: a refusal (exit 1), damaged data (exit 3)
+/// and a busy directory (exit 4) are printed here; bad input goes back as a
+/// [`Failure`] (exit 2). Each prints `error: <Code> (<status>): <message>`.
 pub(crate) fn finish(result: Result<(), DataError>) -> Result<Outcome, Failure> {
-    match result {
-        Ok(()) => Ok(Outcome::Yes),
-        Err(e) if e.refusal => {
-            eprintln!("{}", super::error_line(&e.to_string()));
-            Ok(Outcome::No)
-        }
-        Err(e) => Err(Failure::new(e.to_string())),
-    }
+    let e = match result {
+        Ok(()) => return Ok(Outcome::Yes),
+        Err(e) => e,
+    };
+    let outcome = match e.kind {
+        ErrorKind::Refused => Outcome::No,
+        ErrorKind::Damaged => Outcome::Damaged,
+        ErrorKind::Busy => Outcome::Busy,
+        ErrorKind::BadInput | ErrorKind::System => return Err(Failure::new(e.to_string())),
+    };
+    eprintln!("{}", super::error_line(&e.to_string()));
+    Ok(outcome)
 }
 
 #[cfg(test)]
@@ -288,13 +338,13 @@ mod tests {
             step: "pass-role".into(),
             reason: "no".into(),
         });
-        assert!(unauthorized.refusal);
+        assert_eq!(unauthorized.kind, ErrorKind::Refused);
         assert_eq!(
             unauthorized.to_string(),
             "Unauthorized (401): the caller is not authorized at step `pass-role`: no"
         );
         let missing = DataError::from(LogError::LogStoreNotExist("m4".into()));
-        assert!(!missing.refusal);
+        assert_eq!(missing.kind, ErrorKind::BadInput);
         assert_eq!(
             missing.to_string(),
             "LogStoreNotExist (404): logstore m4 does not exist"
@@ -302,12 +352,15 @@ mod tests {
         let id = KeyId::parse("86a9efd9-3d16-4894-bd4f-1fc43f3f2abf")
             .unwrap_or_else(|| panic!("a key id"));
         let disabled = DataError::from(KmsError::Disabled(id));
-        assert!(disabled.refusal);
+        assert_eq!(disabled.kind, ErrorKind::Refused);
         assert_eq!(
             disabled.to_string(),
             "Rejected.Disabled (409): key `86a9efd9-3d16-4894-bd4f-1fc43f3f2abf` is disabled\n  = help: `EnableKey` makes the key usable again"
         );
-        assert!(!DataError::from(KmsError::PendingWindowOutOfRange(3)).refusal);
+        assert_eq!(
+            DataError::from(KmsError::PendingWindowOutOfRange(3)).kind,
+            ErrorKind::BadInput
+        );
     }
 
     #[test]

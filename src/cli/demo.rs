@@ -277,7 +277,8 @@ impl Demo {
                 self.say(&format!("lint: {} {}: {}", f.severity, f.code, f.message));
             }
         }
-        let ram = Ram::new(self.svc.directory(), self.svc.clock());
+        let snapshot = self.svc.directory();
+        let ram = Ram::new(&snapshot, self.svc.clock());
         let log = Identity::Service {
             service: "log.aliyuncs.com".into(),
             account: Some(ACCOUNT.into()),
@@ -317,16 +318,16 @@ impl Demo {
         let account = Identity::Account {
             uid: ACCOUNT.into(),
         };
-        let caller = self.svc.kms_caller(&account);
         let key = self
             .svc
-            .kms()
-            .create_key(
-                &caller,
-                KeySpec::AliyunAes256,
-                KeyUsage::EncryptDecrypt,
-                "Log Service BYOK",
-            )
+            .with_kms_caller(&account, |kms, caller| {
+                kms.create_key(
+                    caller,
+                    KeySpec::AliyunAes256,
+                    KeyUsage::EncryptDecrypt,
+                    "Log Service BYOK",
+                )
+            })
             .map_err(fail)?;
         self.cmk = key.key_id.to_string();
         self.say(&format!(
@@ -360,12 +361,12 @@ impl Demo {
             encrypt_conf: Some(self.byok("m4")),
         };
         let json = serde_json::to_string(&byok.encrypt_conf).unwrap_or_default();
-        let created = self.svc.create_logstore(&alice(), "shop", &byok);
+        let created = self.svc.create_logstore_traced(&alice(), "shop", &byok);
         self.expect_ok(
             &format!("alice creates orders-byok with encrypt_conf {json}"),
-            created,
+            created.outcome,
         );
-        let chain = self.svc.last_chain().clone();
+        let chain = created.chain;
         self.say("the configuration chain: alice may create it, may pass the role, Log Service may assume it, the role may describe the CMK");
         self.chain(&chain);
         let service = LogstoreConfig {
@@ -403,9 +404,11 @@ impl Demo {
             }
         }
         self.say("reading orders-svc needs the caller's permission only; reading orders-byok decides the whole chain:");
-        let read = self.svc.pull_logs(&alice(), "shop", "orders-byok", 0, 0, 1);
-        self.expect_ok("pull one log group of orders-byok", read);
-        let chain = self.svc.last_chain().clone();
+        let read = self
+            .svc
+            .pull_logs_traced(&alice(), "shop", "orders-byok", 0, 0, 1);
+        self.expect_ok("pull one log group of orders-byok", read.outcome);
+        let chain = read.chain;
         self.chain(&chain);
     }
 
@@ -414,13 +417,9 @@ impl Demo {
         let account = Identity::Account {
             uid: ACCOUNT.into(),
         };
-        {
-            let caller = self.svc.kms_caller(&account);
-            self.svc
-                .kms()
-                .disable_key(&caller, &self.cmk)
-                .map_err(fail)?;
-        }
+        self.svc
+            .with_kms_caller(&account, |kms, caller| kms.disable_key(caller, &self.cmk))
+            .map_err(fail)?;
         self.say("CMK disabled");
         let put = self
             .svc
@@ -435,13 +434,9 @@ impl Demo {
             .put_logs(&alice(), "shop", "orders-svc", Some(0), &group(3));
         self.expect_ok("write to orders-svc (service key) still works", put);
         self.heading("Re-enable the CMK: everything is readable again, nothing lost");
-        {
-            let caller = self.svc.kms_caller(&account);
-            self.svc
-                .kms()
-                .enable_key(&caller, &self.cmk)
-                .map_err(fail)?;
-        }
+        self.svc
+            .with_kms_caller(&account, |kms, caller| kms.enable_key(caller, &self.cmk))
+            .map_err(fail)?;
         let read = self
             .svc
             .pull_logs(&alice(), "shop", "orders-byok", 0, 0, 100)

@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use crate::logstore::{LogService, Options};
+use crate::kms::{ROOT_KEY_ENV, ROOT_KEY_FILE};
+use crate::logstore::LogService;
 use crate::ram::SystemClock;
 
-use super::data::{DataDirArg, DataError, emit, finish};
+use super::data::{DataDirArg, DataError, emit, finish, owner_options};
 use super::{Failure, Outcome};
 
 /// Make a data directory for an account in a region.
@@ -40,12 +41,22 @@ fn init(args: &InitArgs) -> Result<(), DataError> {
         &args.account,
         &args.region,
         Arc::new(SystemClock),
-        Options::default(),
+        owner_options(&args.dir),
     )?;
     emit(&format!(
         "initialized `{}` for account {} in {}\n",
         dir.display(),
         svc.account(),
         svc.region()
-    ))
+    ))?;
+    if std::env::var_os(ROOT_KEY_ENV).is_none() {
+        // A note, not data: on standard error.
+        eprintln!(
+            "note: the root key is `{}`; whoever can read the directory can read its data and forge its MACs. \
+             To protect against them, keep the key elsewhere: `export {ROOT_KEY_ENV}=$(cat {})`, then move the file out",
+            dir.join("kms").join(ROOT_KEY_FILE).display(),
+            dir.join("kms").join(ROOT_KEY_FILE).display(),
+        );
+    }
+    Ok(())
 }

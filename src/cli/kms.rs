@@ -4,6 +4,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::kms::{Caller, KeyListEntry, KeyMetadata, KeySpec, KeyState, KeyUsage, MAX_PAGE_SIZE};
+use crate::ram::Ram;
 
 use super::data::{ActingArgs, DataDirArg, DataError, Format, emit, emit_json, finish, open};
 use super::{Failure, Outcome};
@@ -65,9 +66,10 @@ pub(crate) fn run(args: KmsArgs) -> Result<Outcome, Failure> {
 }
 
 fn kms(args: &KmsArgs) -> Result<(), DataError> {
-    let svc = open(&args.dir.data_dir)?;
+    let svc = open(&args.dir)?;
     let identity = args.acting.identity(&svc)?;
-    let caller = svc.kms_caller(&identity);
+    let ram = svc.directory();
+    let caller = Caller::new(Ram::new(&ram, svc.clock()), &identity);
     let kms = svc.kms();
     let format = args.acting.format();
     let acting = &args.acting;

@@ -4,7 +4,7 @@
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::logstore::{EncryptConf, LogGroup, LogService, LogstoreConfig, StoredGroup};
+use crate::logstore::{EncryptConf, LogGroup, LogService, LogstoreConfig, StoredGroup, Traced};
 use crate::ram::Identity;
 
 use super::data::{
@@ -123,17 +123,17 @@ pub(crate) fn run(args: LogArgs) -> Result<Outcome, Failure> {
 }
 
 fn log(args: &LogArgs) -> Result<(), DataError> {
-    let mut svc = open(&args.dir.data_dir)?;
+    let svc = open(&args.dir)?;
     let who = args.acting.identity(&svc)?;
     let mut call = Call {
-        svc: &mut svc,
+        svc: &svc,
         who: &who,
         acting: &args.acting,
     };
     let format = args.acting.format();
     match &args.command {
         LogCommand::CreateProject { project } => {
-            call.run(|s, who| s.create_project(who, project))?;
+            call.run(|s, who| s.create_project_traced(who, project))?;
             emit(&format!("created project `{project}`\n"))
         }
         LogCommand::CreateLogstore {
@@ -147,7 +147,7 @@ fn log(args: &LogArgs) -> Result<(), DataError> {
                 shard_count: *shards,
                 encrypt_conf: encrypt_conf.as_deref().map(read_encrypt_conf).transpose()?,
             };
-            call.run(|s, who| s.create_logstore(who, project, &config))?;
+            call.run(|s, who| s.create_logstore_traced(who, project, &config))?;
             emit(&format!(
                 "created logstore `{logstore}` in project `{project}`\n"
             ))
@@ -159,13 +159,15 @@ fn log(args: &LogArgs) -> Result<(), DataError> {
             encrypt_conf,
         } => {
             let conf = encrypt_conf.as_deref().map(read_encrypt_conf).transpose()?;
-            call.run(|s, who| s.update_logstore(who, project, logstore, *shards, conf.as_ref()))?;
+            call.run(|s, who| {
+                s.update_logstore_traced(who, project, logstore, *shards, conf.as_ref())
+            })?;
             emit(&format!(
                 "updated logstore `{logstore}` in project `{project}`\n"
             ))
         }
         LogCommand::GetLogstore { project, logstore } => {
-            let info = call.run(|s, who| s.get_logstore(who, project, logstore))?;
+            let info = call.run(|s, who| s.get_logstore_traced(who, project, logstore))?;
             match format {
                 Format::Json => emit_json(&info),
                 Format::Text => {
@@ -183,7 +185,7 @@ fn log(args: &LogArgs) -> Result<(), DataError> {
             }
         }
         LogCommand::ListLogstores { project } => {
-            let names = call.run(|s, who| s.list_logstores(who, project))?;
+            let names = call.run(|s, who| s.list_logstores_traced(who, project))?;
             match format {
                 Format::Json => emit_json(
                     &json!({"count": names.len(), "total": names.len(), "logstores": names}),
@@ -192,7 +194,11 @@ fn log(args: &LogArgs) -> Result<(), DataError> {
             }
         }
         LogCommand::DeleteLogstore { project, logstore } => {
-            call.run(|s, who| s.delete_logstore(who, project, logstore))?;
+            let left = call.run(|s, who| s.delete_logstore_traced(who, project, logstore))?;
+            if let Some(left) = left {
+                // U4: the Logstore is gone; what could not be removed is named.
+                eprintln!("warning: {left}");
+            }
             emit(&format!(
                 "deleted logstore `{logstore}` from project `{project}`\n"
             ))
@@ -206,7 +212,8 @@ fn log(args: &LogArgs) -> Result<(), DataError> {
         } => {
             let group = read_group(group)?;
             for _ in 0..*repeat {
-                let r = call.run(|s, who| s.put_logs(who, project, logstore, *shard, &group))?;
+                let r =
+                    call.run(|s, who| s.put_logs_traced(who, project, logstore, *shard, &group))?;
                 // Printed (and flushed) only after `put_logs` returned, which
                 // is after the block was synced: an `ack` line is a promise.
                 match format {
@@ -225,8 +232,9 @@ fn log(args: &LogArgs) -> Result<(), DataError> {
             cursor,
             count,
         } => {
-            let pulled =
-                call.run(|s, who| s.pull_logs(who, project, logstore, *shard, *cursor, *count))?;
+            let pulled = call.run(|s, who| {
+                s.pull_logs_traced(who, project, logstore, *shard, *cursor, *count)
+            })?;
             match format {
                 Format::Json => emit_json(&pulled),
                 Format::Text => emit(&format!(
@@ -242,7 +250,8 @@ fn log(args: &LogArgs) -> Result<(), DataError> {
             from,
             to,
         } => {
-            let groups = call.run(|s, who| s.get_logs(who, project, logstore, *from, *to))?;
+            let groups =
+                call.run(|s, who| s.get_logs_traced(who, project, logstore, *from, *to))?;
             match format {
                 Format::Json => emit_json(&groups),
                 Format::Text => emit(&groups_text(&groups)),
@@ -254,7 +263,7 @@ fn log(args: &LogArgs) -> Result<(), DataError> {
 /// One Log Service call as the acting identity, its chain shown whatever
 /// the outcome.
 struct Call<'a> {
-    svc: &'a mut LogService,
+    svc: &'a LogService,
     who: &'a Identity,
     acting: &'a ActingArgs,
 }
@@ -262,11 +271,11 @@ struct Call<'a> {
 impl Call<'_> {
     fn run<T>(
         &mut self,
-        f: impl FnOnce(&mut LogService, &Identity) -> Result<T, crate::logstore::LogError>,
+        f: impl FnOnce(&LogService, &Identity) -> Traced<T>,
     ) -> Result<T, DataError> {
-        let result = f(self.svc, self.who);
-        self.acting.show_chain(self.svc.last_chain());
-        Ok(result?)
+        let traced = f(self.svc, self.who);
+        self.acting.show_chain(&traced.chain);
+        Ok(traced.outcome?)
     }
 }
 

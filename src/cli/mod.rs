@@ -1,6 +1,7 @@
 //! The command line: argument parsing with clap, one library call per
 //! subcommand, rendering. Exit status: 0 success (or Allow), 1 a negative
-//! answer (deny, lint findings, files to reformat), 2 bad input or usage.
+//! answer (deny, lint findings, files to reformat), 2 bad input or usage,
+//! 3 damaged data, 4 the data directory is busy (another process owns it).
 
 mod access;
 mod audit;
@@ -56,6 +57,10 @@ pub(crate) enum Outcome {
     Yes,
     /// 1: a negative answer.
     No,
+    /// 3: stored data failed a check (already reported on stderr).
+    Damaged,
+    /// 4: another process owns the data directory (already reported).
+    Busy,
 }
 
 /// A failure that ends a command with status 2 and a message on stderr.
@@ -105,6 +110,8 @@ where
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,
         Ok(Outcome::No) => ExitCode::from(1),
+        Ok(Outcome::Damaged) => ExitCode::from(3),
+        Ok(Outcome::Busy) => ExitCode::from(4),
         Err(Failure(message)) => {
             eprintln!("{}", error_line(&message));
             ExitCode::from(2)

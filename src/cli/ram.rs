@@ -10,6 +10,7 @@ use crate::ram::{PolicyDocument, PolicyRef, Target};
 
 use super::data::{
     DataDirArg, DataError, Format, FormatArg, emit, emit_raw, finish, inline_or_file, open,
+    open_read_only,
 };
 use super::{Failure, Outcome};
 
@@ -111,7 +112,15 @@ pub(crate) fn run(args: RamArgs) -> Result<Outcome, Failure> {
 }
 
 fn ram(args: RamArgs) -> Result<(), DataError> {
-    let mut svc = open(&args.dir.data_dir)?;
+    if let RamCommand::Show { format } = &args.command {
+        // Changes nothing and audits nothing: no lock, nothing written.
+        let dir = open_read_only(&args.dir)?;
+        return match format.format {
+            Format::Json => emit_raw(&format!("{}\n", dir.directory().to_json())),
+            Format::Text => emit(&show(dir.directory(), dir.account())),
+        };
+    }
+    let svc = open(&args.dir)?;
     let uid = svc.account().to_string();
     let done = match args.command {
         RamCommand::CreateUser { name } => {
@@ -153,12 +162,7 @@ fn ram(args: RamArgs) -> Result<(), DataError> {
             svc.edit_directory(|a| a.detach_policy(&target, &policy))?;
             format!("detached `{policy}` from {target}")
         }
-        RamCommand::Show { format } => {
-            return match format.format {
-                Format::Json => emit_raw(&format!("{}\n", svc.directory().to_json())),
-                Format::Text => emit(&show(&svc, &uid)),
-            };
-        }
+        RamCommand::Show { .. } => return Ok(()),
     };
     emit(&format!("{done}\n"))
 }
@@ -178,10 +182,10 @@ fn policy_ref(text: &str) -> Result<PolicyRef, DataError> {
 }
 
 /// One line per entity, its attachments and memberships indented under it.
-fn show(svc: &crate::logstore::LogService, uid: &str) -> String {
+fn show(directory: &crate::ram::Directory, uid: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "account {uid} (acs:ram::{uid}:root)");
-    let Some(account) = svc.directory().account(uid) else {
+    let Some(account) = directory.account(uid) else {
         return out;
     };
     let policies = |out: &mut String, refs: &[PolicyRef]| {

@@ -5,7 +5,7 @@
 //! [`Ram::authorize`], before the key is looked up. The step is recorded
 //! whether RAM allows or refuses; a refusal is `Forbidden.NoPermission`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use crate::ram::{Access, ChainStep, DecisionChain, Identity, Ram};
 
@@ -16,6 +16,7 @@ pub struct Caller<'a> {
     ram: Ram<'a>,
     identity: &'a Identity,
     steps: RefCell<Vec<ChainStep>>,
+    state_version: Cell<Option<u64>>,
 }
 
 impl<'a> Caller<'a> {
@@ -25,7 +26,19 @@ impl<'a> Caller<'a> {
             ram,
             identity,
             steps: RefCell::new(Vec::new()),
+            state_version: Cell::new(None),
         }
+    }
+
+    /// The version of the KMS key state that decided this caller's last
+    /// call ([`super::Kms::state_version`]); `None` before any call looked
+    /// at keys.
+    pub fn key_state_version(&self) -> Option<u64> {
+        self.state_version.get()
+    }
+
+    pub(crate) fn saw_state_version(&self, version: u64) {
+        self.state_version.set(Some(version));
     }
 
     /// The calling identity.

@@ -146,9 +146,19 @@ pub enum KmsError {
         /// What is wrong.
         reason: &'static str,
     },
-    /// The key store exists but the root key that opens it does not.
-    #[error("the key store `{0}` exists but its root key file is missing")]
+    /// Keys are wrapped under a root key (the key store, or the root key's
+    /// check value, says so), but the root key file is missing: never a
+    /// reason to make a new one, which would orphan every wrapped key (D6).
+    #[error(
+        "the root key file is missing, but `{0}` shows that keys are wrapped under it (CMK material, Logstore service keys)"
+    )]
     MissingRootKey(PathBuf),
+    /// The root key given is not the one this directory's keys are
+    /// wrapped under: its check value does not open.
+    #[error(
+        "the root key does not match `{0}`, the check value of the key this directory's keys are wrapped under"
+    )]
+    RootKeyMismatch(PathBuf),
     /// The root key does not open the key material in the store.
     #[error("the root key does not open the key material of key `{0}` in the key store")]
     WrongRootKey(KeyId),
@@ -203,6 +213,7 @@ impl KmsError {
             | StoreMismatch { .. }
             | InvalidRootKey { .. }
             | MissingRootKey(_)
+            | RootKeyMismatch(_)
             | WrongRootKey(_)
             | Random(_)
             | Cipher(_) => "InternalFailure",
@@ -239,6 +250,9 @@ impl KmsError {
             BlobNotAuthentic { .. } => {
                 Some("pass the same `EncryptionContext` as when the blob was made")
             }
+            MissingRootKey(_) | RootKeyMismatch(_) | WrongRootKey(_) => Some(
+                "restore `kms/root.key` from a backup, or give the right key in `RAMGATE_ROOT_KEY`",
+            ),
             _ => None,
         }
     }

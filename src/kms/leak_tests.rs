@@ -123,7 +123,7 @@ fn no_secret_in_files_debug_output_or_errors() {
             assert_absent(&path.display().to_string(), &bytes, secret);
             files += 1;
         }
-        // keys.json and root.key, and no temp file left over.
-        assert_eq!(files, 2);
+        // keys.json, root.key and root.check, and no temp file left over.
+        assert_eq!(files, 3);
     }
 }

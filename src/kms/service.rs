@@ -13,10 +13,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use serde::Serialize;
-use time::{Duration, OffsetDateTime, UtcOffset};
+use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
 use super::api::{Api, key_arn};
@@ -43,14 +43,27 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 
 type Keys = BTreeMap<KeyId, KeyRecord>;
 
-/// A local KMS for one region of one account.
+/// A local KMS for one region of one account, shared by many threads.
+///
+/// Readers (`DescribeKey`, `Encrypt`, `Decrypt`, `GenerateDataKey`, …)
+/// take a snapshot of the keys — one `Arc` clone under a read lock held for
+/// nothing else — and do their AEAD work with no lock held. Writers
+/// (`CreateKey`, state changes, the destruction of expired keys) take the
+/// writer mutex, change a copy, save it (its `fsync` under the writer
+/// mutex only: no reader waits for it), then swap the snapshot in with
+/// the next state version. A call that starts after a change returned
+/// sees it. Lock order: writer mutex, then the snapshot's lock, briefly.
 pub struct Kms {
     region: String,
     account: String,
     clock: Arc<dyn Clock>,
     store: Store,
-    keys: Mutex<Keys>,
+    current: RwLock<Arc<KeysSnapshot>>,
+    writer: Mutex<()>,
 }
+
+mod snapshot;
+use snapshot::KeysSnapshot;
 
 /// What `GenerateDataKey` answers.
 #[derive(Debug)]
@@ -143,8 +156,23 @@ impl Kms {
             account: account.to_owned(),
             clock,
             store,
-            keys: Mutex::new(keys),
+            current: RwLock::new(Arc::new(KeysSnapshot { version: 1, keys })),
+            writer: Mutex::new(()),
         })
+    }
+
+    /// The version of the key state: it grows with every change (a key
+    /// made, enabled, disabled, scheduled for deletion, destroyed). Each
+    /// call records the version that decided it on its [`Caller`].
+    pub fn state_version(&self) -> u64 {
+        self.snapshot_now().version
+    }
+
+    fn snapshot_now(&self) -> Arc<KeysSnapshot> {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The region.
@@ -215,7 +243,9 @@ impl Kms {
         if chars > MAX_DESCRIPTION_CHARS {
             return Err(KmsError::DescriptionTooLong(chars));
         }
-        let (mut keys, now) = self.lock()?;
+        let _writer = self.writer();
+        let (snap, now) = self.read_snapshot()?;
+        let mut keys = snap.keys.clone();
         let id = loop {
             let id = KeyId::random()?;
             if !keys.contains_key(&id) {
@@ -242,10 +272,7 @@ impl Kms {
             versions: vec![version],
         };
         keys.insert(id, record);
-        if let Err(e) = self.store.save(&keys) {
-            keys.remove(&id);
-            return Err(e);
-        }
+        self.publish(&snap, keys)?;
         Ok(metadata)
     }
 
@@ -257,8 +284,8 @@ impl Kms {
     ) -> Result<KeyMetadata, KmsError> {
         let id = self.key_id_of(key_ref)?;
         self.authorize(caller, Api::DescribeKey, id)?;
-        let (keys, _) = self.lock()?;
-        let key = checked_key(&keys, Api::DescribeKey, id, key_ref)?;
+        let (snap, _) = self.snapshot(caller)?;
+        let key = checked_key(&snap.keys, Api::DescribeKey, id, key_ref)?;
         Ok(key.metadata.clone())
     }
 
@@ -288,8 +315,8 @@ impl Kms {
                 range: "1–100",
             });
         }
-        let (keys, _) = self.lock()?;
-        let mut all: Vec<&KeyMetadata> = keys.values().map(|r| &r.metadata).collect();
+        let (snap, _) = self.snapshot(caller)?;
+        let mut all: Vec<&KeyMetadata> = snap.keys.values().map(|r| &r.metadata).collect();
         all.sort_by_key(|m| (m.creation_date, m.key_id));
         let size = usize::try_from(page_size).unwrap_or(usize::MAX);
         let skip = usize::try_from(page_number - 1)
@@ -357,8 +384,8 @@ impl Kms {
     ) -> Result<GenerateDataKeyOutput, KmsError> {
         let id = self.key_id_of(key_ref)?;
         self.authorize(caller, Api::GenerateDataKey, id)?;
-        let (keys, _) = self.lock()?;
-        let key = checked_key(&keys, Api::GenerateDataKey, id, key_ref)?;
+        let (snap, _) = self.snapshot(caller)?;
+        let key = checked_key(&snap.keys, Api::GenerateDataKey, id, key_ref)?;
         let mut data_key = Zeroizing::new(vec![0u8; spec.len()]);
         getrandom::fill(&mut data_key)?;
         let (version, ciphertext_blob) = self.seal(key, context, &data_key)?;
@@ -383,8 +410,8 @@ impl Kms {
         }
         let id = self.key_id_of(key_ref)?;
         self.authorize(caller, Api::Encrypt, id)?;
-        let (keys, _) = self.lock()?;
-        let key = checked_key(&keys, Api::Encrypt, id, key_ref)?;
+        let (snap, _) = self.snapshot(caller)?;
+        let key = checked_key(&snap.keys, Api::Encrypt, id, key_ref)?;
         let (version, ciphertext_blob) = self.seal(key, context, plaintext)?;
         Ok(EncryptOutput {
             key_id: id,
@@ -405,8 +432,8 @@ impl Kms {
         let (header, sealed) = blob::parse(ciphertext_blob)?;
         let id = header.key_id;
         self.authorize(caller, Api::Decrypt, id)?;
-        let (keys, _) = self.lock()?;
-        let key = checked_key(&keys, Api::Decrypt, id, &id.to_string())?;
+        let (snap, _) = self.snapshot(caller)?;
+        let key = checked_key(&snap.keys, Api::Decrypt, id, &id.to_string())?;
         let not_authentic = || KmsError::BlobNotAuthentic {
             key: id,
             version: header.key_version,
@@ -435,8 +462,10 @@ impl Kms {
     ) -> Result<(), KmsError> {
         let id = self.key_id_of(key_ref)?;
         self.authorize(caller, api, id)?;
-        let (mut keys, now) = self.lock()?;
-        let key = find(&keys, id, key_ref)?;
+        let _writer = self.writer();
+        let (snap, now) = self.read_snapshot()?;
+        caller.saw_state_version(snap.version);
+        let key = find(&snap.keys, id, key_ref)?;
         let next = state::check(api, id, key.metadata.key_state)?;
         let delete_date = match (next, delete_after) {
             (KeyState::PendingDeletion, Some(window)) => Some(now.checked_add(window).ok_or(
@@ -454,15 +483,12 @@ impl Kms {
         if after == before {
             return Ok(());
         }
+        let mut keys = snap.keys.clone();
         if let Some(key) = keys.get_mut(&id) {
             key.metadata = after;
         }
-        if let Err(e) = self.store.save(&keys) {
-            if let Some(key) = keys.get_mut(&id) {
-                key.metadata = before;
-            }
-            return Err(e);
-        }
+        let version = self.publish(&snap, keys)?;
+        caller.saw_state_version(version);
         Ok(())
     }
 
@@ -513,30 +539,7 @@ impl Kms {
     /// Every key record, for tests that must see inside (CMK material).
     #[cfg(test)]
     pub(crate) fn inspect_records<T>(&self, f: impl FnOnce(&Keys) -> T) -> T {
-        f(&self.keys.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    /// The keys, after destroying those whose deletion window has ended,
-    /// and the time of the call (UTC, whole seconds, as Alibaba's dates).
-    ///
-    /// A destroyed key is gone from memory even if saving that fails (the
-    /// call then fails): its window has passed, so it must not answer again;
-    /// the next save, or the next open, drops it from disk too.
-    fn lock(&self) -> Result<(MutexGuard<'_, Keys>, OffsetDateTime), KmsError> {
-        // Every change to the map is whole before the guard drops, so a
-        // poisoned map is still consistent.
-        let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = self.clock.now();
-        let now = now
-            .checked_to_offset(UtcOffset::UTC)
-            .unwrap_or(now)
-            .truncate_to_second();
-        let before = keys.len();
-        keys.retain(|_, key| !is_destroyed_at(&key.metadata, now));
-        if keys.len() != before {
-            self.store.save(&keys)?;
-        }
-        Ok((keys, now))
+        f(&self.snapshot_now().keys)
     }
 }
 
@@ -566,12 +569,11 @@ fn checked_key<'k>(
 
 impl fmt::Debug for Kms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
         f.debug_struct("Kms")
             .field("region", &self.region)
             .field("account", &self.account)
             .field("store", &self.store)
-            .field("keys", &keys.len())
+            .field("keys", &self.snapshot_now().keys.len())
             .finish_non_exhaustive()
     }
 }

@@ -46,9 +46,19 @@ pub const ROOT_KEY_ENV: &str = "RAMGATE_ROOT_KEY";
 pub const STORE_FILE: &str = "keys.json";
 /// The root key file made in the KMS directory.
 pub const ROOT_KEY_FILE: &str = "root.key";
+/// The root key's check value: a constant sealed under it when the store
+/// is first opened. Its presence says "keys are wrapped under a root key"
+/// even before any CMK exists (a Logstore's service key may be), and it
+/// tells a wrong root key from the right one (D6).
+pub const ROOT_CHECK_FILE: &str = "root.check";
+/// What the check value seals.
+const ROOT_CHECK_LABEL: &[u8] = b"root key check value";
 
-/// The version of `keys.json`'s layout.
-const STORE_FORMAT: u32 = 1;
+/// The version of `keys.json`'s layout; another version is refused with
+/// both named. Version 2 added the MAC (S5).
+const STORE_FORMAT: u32 = 2;
+/// Binds the store's MAC to its purpose.
+const STORE_MAC_LABEL: &[u8] = b"ramgate kms key store mac v1";
 /// Binds sealed material to its purpose, key and version.
 const MATERIAL_AAD_LABEL: &[u8] = b"ramgate kms key material v1";
 
@@ -162,6 +172,11 @@ struct StoreFile {
     region: String,
     account: String,
     keys: Vec<StoredKey>,
+    /// Hex of `nonce || tag`: AES-256-GCM under the root key over the
+    /// compact JSON of the rest of the file, so a key state edited from
+    /// `Disabled` to `Enabled` (or any other edit) is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mac: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -192,12 +207,19 @@ impl Store {
         account: &str,
         source: RootKeySource,
     ) -> Result<(Store, BTreeMap<KeyId, KeyRecord>), KmsError> {
+        let made = !dir.exists();
         create_private_dir(dir).map_err(io_error("create", dir))?;
+        if made && let Some(parent) = dir.parent() {
+            sync_dir(parent).map_err(io_error("sync the directory", parent))?;
+        }
         remove_stale_temp_files(dir);
         let store_path = dir.join(STORE_FILE);
         let text = read_if_exists(&store_path)?;
+        let check_path = dir.join(ROOT_CHECK_FILE);
+        let check = read_if_exists(&check_path)?;
+        let wrapped = text.is_some() || check.is_some();
         let root = match source.0 {
-            Source::DataDir => data_dir_root_key(dir, text.is_some())?,
+            Source::DataDir => data_dir_root_key(dir, wrapped)?,
             Source::File(path) => {
                 let text = Zeroizing::new(
                     fs::read_to_string(&path).map_err(io_error("read the root key", &path))?,
@@ -216,6 +238,20 @@ impl Store {
             Some(text) => store.decode(&text)?,
             None => BTreeMap::new(),
         };
+        match check {
+            Some(hex) => {
+                let opened = from_hex(hex.trim())
+                    .and_then(|sealed| store.unwrap_local(ROOT_CHECK_LABEL, &sealed).ok());
+                if opened.is_none() {
+                    return Err(KmsError::RootKeyMismatch(check_path));
+                }
+            }
+            None => {
+                let sealed = store.wrap_local(ROOT_CHECK_LABEL, b"ramgate")?;
+                write_atomically(dir, ROOT_CHECK_FILE, to_hex(&sealed).as_bytes())
+                    .map_err(io_error("write", &check_path))?;
+            }
+        }
         Ok((store, keys))
     }
 
@@ -271,23 +307,61 @@ impl Store {
 
     /// Writes every key atomically (module docs).
     pub(crate) fn save(&self, keys: &BTreeMap<KeyId, KeyRecord>) -> Result<(), KmsError> {
-        let file = StoreFile {
+        let mut file = StoreFile {
             format: STORE_FORMAT,
             region: self.region.clone(),
             account: self.account.clone(),
             keys: keys.values().map(stored_key).collect(),
+            mac: None,
         };
+        file.mac = Some(self.mac(&file)?);
         let mut json = serde_json::to_vec_pretty(&file).map_err(|e| self.corrupt(e.to_string()))?;
         json.push(b'\n');
         write_atomically(&self.dir, STORE_FILE, &json)
             .map_err(io_error("write", &self.dir.join(STORE_FILE)))
     }
 
+    /// The MAC of a store file without its `mac` (see [`StoreFile::mac`]).
+    fn mac(&self, file: &StoreFile) -> Result<String, KmsError> {
+        let nonce = random_nonce()?;
+        let tag = Algorithm::Aes256Gcm.seal(&*self.root.0, &nonce, &self.mac_aad(file)?, &[])?;
+        Ok(to_hex(&[&nonce[..], &tag].concat()))
+    }
+
+    fn mac_aad(&self, file: &StoreFile) -> Result<Vec<u8>, KmsError> {
+        let body = serde_json::to_vec(file).map_err(|e| self.corrupt(e.to_string()))?;
+        Ok([STORE_MAC_LABEL, &body].concat())
+    }
+
+    /// Whether `file`'s MAC verifies under the root key.
+    fn check_mac(&self, file: &mut StoreFile) -> Result<(), KmsError> {
+        let not_authentic = || {
+            self.corrupt(
+                "its MAC does not verify under the root key: it was edited outside ramgate"
+                    .to_string(),
+            )
+        };
+        let mac = file.mac.take().ok_or_else(not_authentic)?;
+        let bytes = from_hex(&mac).ok_or_else(not_authentic)?;
+        let nonce: [u8; NONCE_LEN] = bytes
+            .get(..NONCE_LEN)
+            .and_then(|n| n.try_into().ok())
+            .ok_or_else(not_authentic)?;
+        let tag = bytes.get(NONCE_LEN..).ok_or_else(not_authentic)?;
+        Algorithm::Aes256Gcm
+            .open(&*self.root.0, &nonce, &self.mac_aad(file)?, tag)
+            .map_err(|_| not_authentic())?;
+        Ok(())
+    }
+
     fn decode(&self, text: &str) -> Result<BTreeMap<KeyId, KeyRecord>, KmsError> {
-        let file: StoreFile =
+        let mut file: StoreFile =
             serde_json::from_str(text).map_err(|e| self.corrupt(e.to_string()))?;
         if file.format != STORE_FORMAT {
-            return Err(self.corrupt(format!("unsupported store format `{}`", file.format)));
+            return Err(self.corrupt(format!(
+                "it has format version {}, and this build reads version {STORE_FORMAT}",
+                file.format
+            )));
         }
         if (file.region.as_str(), file.account.as_str()) != (&self.region, &self.account) {
             return Err(KmsError::StoreMismatch {
@@ -296,14 +370,17 @@ impl Store {
                 expected: format!("{}:{}", self.region, self.account),
             });
         }
+        // Material first (a wrong root key is named as such), then the
+        // MAC over everything else: both must hold.
         let mut keys = BTreeMap::new();
-        for stored in file.keys {
-            let record = self.decode_key(stored)?;
+        for stored in &file.keys {
+            let record = self.decode_key(stored_key_copy(stored))?;
             let id = record.metadata.key_id;
             if keys.insert(id, record).is_some() {
                 return Err(self.corrupt(format!("key `{id}` is stored twice")));
             }
         }
+        self.check_mac(&mut file)?;
         Ok(keys)
     }
 
@@ -396,6 +473,24 @@ fn stored_key(record: &KeyRecord) -> StoredKey {
     }
 }
 
+/// A copy of a stored key as read (the store's types are not `Clone`, to
+/// keep material copies deliberate).
+fn stored_key_copy(k: &StoredKey) -> StoredKey {
+    StoredKey {
+        metadata: k.metadata.clone(),
+        versions: k
+            .versions
+            .iter()
+            .map(|v| StoredVersion {
+                id: v.id,
+                creation_date: v.creation_date,
+                nonce: v.nonce.clone(),
+                sealed_material: v.sealed_material.clone(),
+            })
+            .collect(),
+    }
+}
+
 fn material_aad(key: KeyId, version: KeyVersionId, algorithm: Algorithm) -> Vec<u8> {
     let mut aad = MATERIAL_AAD_LABEL.to_vec();
     aad.extend_from_slice(key.as_bytes());
@@ -416,7 +511,12 @@ fn data_dir_root_key(dir: &Path, store_exists: bool) -> Result<RootKey, KmsError
         return RootKey::from_hex(&Zeroizing::new(text), &path.display().to_string());
     }
     if store_exists {
-        return Err(KmsError::MissingRootKey(dir.join(STORE_FILE)));
+        let evidence = [STORE_FILE, ROOT_CHECK_FILE]
+            .into_iter()
+            .map(|f| dir.join(f))
+            .find(|p| p.exists())
+            .unwrap_or_else(|| dir.join(STORE_FILE));
+        return Err(KmsError::MissingRootKey(evidence));
     }
     let root = RootKey::random()?;
     let hex = Zeroizing::new(to_hex(&*root.0));
@@ -439,6 +539,16 @@ fn data_dir_root_key(dir: &Path, store_exists: bool) -> Result<RootKey, KmsError
 }
 
 fn read_if_exists(path: &Path) -> Result<Option<String>, KmsError> {
+    // A FIFO or device where a key file should be is refused, not waited
+    // on (C2).
+    if let Ok(m) = fs::metadata(path)
+        && !m.is_file()
+    {
+        return Err(KmsError::CorruptStore {
+            path: path.to_owned(),
+            reason: "it is not a regular file".to_owned(),
+        });
+    }
     match fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),

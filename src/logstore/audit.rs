@@ -17,8 +17,11 @@
 //! and careless edits; the README's Security section says what it does not.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use super::commit::Appender;
+use super::positional::read_exact_at;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -53,22 +56,10 @@ pub enum AuditError {
     },
 }
 
-/// An audit log opened for appending.
+/// An audit log opened for appending by many threads.
 #[derive(Debug)]
 pub struct AuditLog {
-    path: PathBuf,
-    file: File,
-    next_seq: u64,
-    last_hash: String,
-    durable: bool,
-}
-
-#[derive(Serialize)]
-struct Body<'a, E: Serialize> {
-    seq: u64,
-    time: &'a str,
-    prev: &'a str,
-    event: &'a E,
+    appender: Appender,
 }
 
 fn hash(prev: &str, body: &str) -> String {
@@ -145,126 +136,282 @@ fn check_line(line: &str, prev: &str, expected_seq: u64) -> Result<Record, Strin
     })
 }
 
+/// The longest audit record ramgate reads back (a bound on what a damaged
+/// file can make it allocate).
+pub const MAX_RECORD: usize = 64 << 20;
+
 /// Reads and checks every record of an audit log; the first record that
 /// breaks the chain is named with its line.
 pub fn verify(path: &Path) -> Result<Vec<Record>, AuditError> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io(path, e)),
-    };
-    // A last line without its newline is a write that never completed (and
-    // was never acknowledged): not a record, as `AuditLog::open` agrees.
-    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let mut records = Vec::new();
-    let mut prev = GENESIS.to_string();
-    let Some(body) = bytes[..complete].strip_suffix(b"\n") else {
-        return Ok(records);
-    };
-    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
-        let broken = |reason: String| AuditError::Broken {
-            path: path.display().to_string(),
-            line: i as u64 + 1,
-            reason,
-        };
-        let text =
-            std::str::from_utf8(line).map_err(|_| broken("the record is not UTF-8".to_string()))?;
-        let record = check_line(text, &prev, i as u64).map_err(broken)?;
-        prev = record.hash.clone();
-        records.push(record);
-    }
+    verify_each(path, |r| records.push(r))?;
     Ok(records)
 }
 
-impl AuditLog {
-    /// Opens an audit log for appending. A last line without its newline is
-    /// a write that never completed and is dropped. Only the last record is
-    /// read (its own hash checked), so opening costs the same however long
-    /// the log is; [`verify`] checks the whole chain.
-    pub fn open(path: &Path, durable: bool) -> Result<AuditLog, AuditError> {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(io(path, e)),
+/// Streams every record of an audit log through `each`, checking the chain
+/// as it goes (memory: one record at a time); returns how many there are.
+/// A last line without its newline is a write that never completed (and
+/// was never acknowledged): not a record, as `AuditLog::open` agrees. The
+/// file is read up to its last complete record, so a writer appending at
+/// the same time does not disturb the answer.
+pub fn verify_each(path: &Path, mut each: impl FnMut(Record)) -> Result<u64, AuditError> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io(path, e)),
+    };
+    if !file.metadata().map_err(|e| io(path, e))?.is_file() {
+        return Err(io(path, "not a regular file"));
+    }
+    let mut reader = BufReader::new(file);
+    let mut prev = GENESIS.to_string();
+    let mut line = Vec::new();
+    let mut n = 0u64;
+    loop {
+        line.clear();
+        let read = (&mut reader)
+            .take(MAX_RECORD as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| io(path, e))?;
+        let broken = |reason: String| AuditError::Broken {
+            path: path.display().to_string(),
+            line: n + 1,
+            reason,
         };
-        let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        if complete < bytes.len() {
-            let f = OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(|e| io(path, e))?;
-            f.set_len(complete as u64).map_err(|e| io(path, e))?;
-            f.sync_all().map_err(|e| io(path, e))?;
+        if read == 0 || line.last() != Some(&b'\n') {
+            if line.len() > MAX_RECORD {
+                return Err(broken(format!(
+                    "the record is longer than {MAX_RECORD} bytes"
+                )));
+            }
+            return Ok(n);
         }
-        let lines = &bytes[..complete];
-        let (next_seq, last_hash) = match lines.strip_suffix(b"\n") {
+        line.pop();
+        let text = std::str::from_utf8(&line)
+            .map_err(|_| broken("the record is not UTF-8".to_string()))?;
+        let record = check_line(text, &prev, n).map_err(broken)?;
+        prev = record.hash.clone();
+        each(record);
+        n += 1;
+    }
+}
+
+/// The last complete line of `file` (of `size` bytes) and the offset just
+/// after it, read backwards from the end in chunks: opening costs the
+/// same however long the log is (C1).
+fn last_line(file: &File, size: u64, path: &Path) -> Result<(Option<String>, u64), AuditError> {
+    const CHUNK: u64 = 64 << 10;
+    let mut tail: Vec<u8> = Vec::new();
+    let mut start = size;
+    // First find the end of the last complete line.
+    let mut complete: Option<u64> = None;
+    while start > 0 {
+        let from = start.saturating_sub(CHUNK);
+        let mut chunk = vec![0u8; (start - from) as usize];
+        read_exact_at(file, &mut chunk, from).map_err(|e| io(path, e))?;
+        chunk.extend_from_slice(&tail);
+        tail = chunk;
+        start = from;
+        if complete.is_none()
+            && let Some(i) = tail.iter().rposition(|&b| b == b'\n')
+        {
+            complete = Some(start + i as u64 + 1);
+            tail.truncate(i);
+        }
+        if let Some(end) = complete {
+            if let Some(j) = tail.iter().rposition(|&b| b == b'\n') {
+                let line = tail.split_off(j + 1);
+                return utf8(line, path).map(|l| (Some(l), end));
+            }
+            if start == 0 {
+                return utf8(tail, path).map(|l| (Some(l), end));
+            }
+        }
+        if tail.len() > MAX_RECORD + 1 {
+            return Err(AuditError::Broken {
+                path: path.display().to_string(),
+                line: 0,
+                reason: format!("the last record is longer than {MAX_RECORD} bytes"),
+            });
+        }
+    }
+    Ok((None, 0))
+}
+
+fn utf8(bytes: Vec<u8>, path: &Path) -> Result<String, AuditError> {
+    String::from_utf8(bytes).map_err(|_| AuditError::Broken {
+        path: path.display().to_string(),
+        line: 0,
+        reason: "the last record is not UTF-8".to_string(),
+    })
+}
+
+impl AuditLog {
+    /// Opens an audit log for appending (by the directory's owner). A last
+    /// line without its newline is a write that never completed and is
+    /// dropped. Only the last record is read (its own hash checked), so
+    /// opening costs the same however long the log is; [`verify`] checks
+    /// the whole chain.
+    pub fn open(path: &Path, durable: bool) -> Result<AuditLog, AuditError> {
+        if let Ok(m) = std::fs::symlink_metadata(path)
+            && !m.is_file()
+        {
+            return Err(io(path, "not a regular file"));
+        }
+        let existed = path.symlink_metadata().is_ok();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| io(path, e))?;
+        if !existed
+            && durable
+            && let Some(parent) = path.parent()
+        {
+            // The new log's name is durable before its first record (D9).
+            crate::durable::sync_dir(parent).map_err(|e| io(parent, e))?;
+        }
+        let size = file.metadata().map_err(|e| io(path, e))?.len();
+        let (last, complete) = last_line(&file, size, path)?;
+        if complete < size {
+            file.set_len(complete).map_err(|e| io(path, e))?;
+            crate::durable::sync_file(&file, path).map_err(|e| io(path, e))?;
+        }
+        let (next_seq, last_hash) = match last {
             None => (0, GENESIS.to_string()),
-            Some(body) => {
-                let start = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-                let line_no = body.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+            Some(text) => {
+                // Records are one per line, so an intact log's last record
+                // is on line seq + 1.
+                let seq_hint = split_line(&text)
+                    .ok()
+                    .and_then(|l| l.value["seq"].as_u64())
+                    .map_or(0, |s| s + 1);
                 let broken = |reason: String| AuditError::Broken {
                     path: path.display().to_string(),
-                    line: line_no,
-                    reason,
+                    line: seq_hint,
+                    reason: format!("the last record: {reason}"),
                 };
-                let text = std::str::from_utf8(&body[start..])
-                    .map_err(|_| broken("the record is not UTF-8".into()))?;
-                let prev = split_line(text).map_err(&broken)?.value["prev"]
+                let value = split_line(&text).map_err(&broken)?.value;
+                let prev = value["prev"]
                     .as_str()
-                    .map(str::to_string)
                     .ok_or_else(|| broken("the record has no `prev`".into()))?;
-                let record = check_line(text, &prev, line_no - 1).map_err(broken)?;
+                let seq = value["seq"]
+                    .as_u64()
+                    .ok_or_else(|| broken("the record has no `seq`".into()))?;
+                let record = check_line(&text, prev, seq).map_err(broken)?;
                 (record.seq + 1, record.hash)
             }
         };
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| io(path, e))?;
         Ok(AuditLog {
-            path: path.to_path_buf(),
-            file,
-            next_seq,
-            last_hash,
-            durable,
+            appender: Appender::new(path, file, durable, None, next_seq, complete, last_hash),
         })
+    }
+
+    /// Writes a record (not yet durable) and returns its sequence number;
+    /// [`AuditLog::commit`] makes it durable. The record's number and link
+    /// are taken under the appender's mutex, so concurrent appends chain in
+    /// the order they are numbered.
+    pub fn write(&self, time: &str, event: &impl Serialize) -> Result<u64, AuditError> {
+        let path = self.appender.path().to_path_buf();
+        let event = serde_json::to_string(event).map_err(|e| io(&path, e))?;
+        let time = serde_json::to_string(time).map_err(|e| io(&path, e))?;
+        let (slot, line) = self
+            .appender
+            .reserve_bytes(|seq, prev| {
+                let body = format!(
+                    "{{\"seq\":{seq},\"time\":{time},\"prev\":\"{prev}\",\"event\":{event}}}"
+                );
+                let h = hash(prev, &body);
+                let open = body.strip_suffix('}').unwrap_or(&body);
+                Ok((format!("{open},\"hash\":\"{h}\"}}\n").into_bytes(), h))
+            })
+            .map_err(|e| io(&path, e))?;
+        self.appender.write(slot, &line).map_err(|e| io(&path, e))?;
+        Ok(slot.index)
+    }
+
+    /// Waits until record `seq` is durable (group commit).
+    pub fn commit(&self, seq: u64) -> Result<(), AuditError> {
+        self.appender
+            .commit(seq)
+            .map_err(|e| io(self.appender.path(), e))
     }
 
     /// Appends a record and returns its sequence number once it is written
     /// (and synced, when durable).
-    pub fn append(&mut self, time: &str, event: &impl Serialize) -> Result<u64, AuditError> {
-        let body = serde_json::to_string(&Body {
-            seq: self.next_seq,
-            time,
-            prev: &self.last_hash,
-            event,
-        })
-        .map_err(|e| io(&self.path, e))?;
-        let h = hash(&self.last_hash, &body);
-        let open = body.strip_suffix('}').unwrap_or(&body);
-        let line = format!("{open},\"hash\":\"{h}\"}}\n");
-        self.file
-            .write_all(line.as_bytes())
-            .map_err(|e| io(&self.path, e))?;
-        if self.durable {
-            self.file.sync_data().map_err(|e| io(&self.path, e))?;
-        }
-        self.last_hash = h;
-        self.next_seq += 1;
-        Ok(self.next_seq - 1)
+    pub fn append(&self, time: &str, event: &impl Serialize) -> Result<u64, AuditError> {
+        let seq = self.write(time, event)?;
+        self.commit(seq)?;
+        Ok(seq)
     }
+}
+
+/// What `audit repair` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repair {
+    /// Where the old log went, every record kept for inspection.
+    pub kept: std::path::PathBuf,
+    /// The 1-based line of the first record that broke the chain.
+    pub broken_line: u64,
+    /// The hash of the last record that verified (the genesis value when
+    /// the first one broke).
+    pub last_good_hash: String,
+}
+
+/// Starts a new chain after a break (fail closed until then: appends stop
+/// at a broken last record): the old log is renamed to
+/// `audit.broken-<n>.jsonl`, nothing in it changed, and the new log's first
+/// record names the break — the old file, the first bad line, the last good
+/// hash — so the two chains stay joined for whoever reads them. `Ok(None)`
+/// when the chain is intact. The caller holds the directory's lock.
+pub fn repair(path: &Path, time: &str) -> Result<Option<Repair>, AuditError> {
+    let mut last_good = GENESIS.to_string();
+    let broken_line = match verify_each(path, |r| last_good = r.hash) {
+        Ok(_) => return Ok(None),
+        Err(AuditError::Broken { line, .. }) => line,
+        Err(e) => return Err(e),
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let kept = (1u32..)
+        .map(|n| dir.join(format!("audit.broken-{n}.jsonl")))
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| dir.join("audit.broken.jsonl"));
+    std::fs::rename(path, &kept).map_err(|e| io(path, e))?;
+    crate::durable::sync_dir(dir).map_err(|e| io(dir, e))?;
+    let log = AuditLog::open(path, true)?;
+    let file = kept
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    log.append(
+        time,
+        &serde_json::json!({
+            "op": "audit_repair",
+            "outcome": "allowed",
+            "target": {"file": file, "line": broken_line},
+            "detail": {"broken_file": file, "broken_line": broken_line, "last_good_hash": last_good},
+            "chain": [],
+        }),
+    )?;
+    Ok(Some(Repair {
+        kept,
+        broken_line,
+        last_good_hash: last_good,
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::path::PathBuf;
 
     fn log_with(n: usize) -> (tempfile::TempDir, PathBuf) {
         let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let path = d.path().join("audit.jsonl");
-        let mut log = AuditLog::open(&path, true).unwrap_or_else(|e| panic!("{e}"));
+        let log = AuditLog::open(&path, true).unwrap_or_else(|e| panic!("{e}"));
         for i in 0..n {
             log.append("2026-11-29T00:00:00Z", &json!({"op": "seal", "block": i}))
                 .unwrap_or_else(|e| panic!("{e}"));
@@ -278,7 +425,7 @@ mod tests {
         let records = verify(&path).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(records.len(), 3);
         assert_eq!(records[2].event["block"], 2);
-        let mut log = AuditLog::open(&path, true).unwrap_or_else(|e| panic!("{e}"));
+        let log = AuditLog::open(&path, true).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(log.append("t", &json!({})).ok(), Some(3));
         assert_eq!(verify(&path).map(|r| r.len()).ok(), Some(4));
     }
@@ -357,8 +504,35 @@ mod tests {
         let mut bytes = std::fs::read(&path).unwrap_or_default();
         bytes.extend_from_slice(b"{\"seq\":2,\"ti");
         std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{e}"));
-        let mut log = AuditLog::open(&path, true).unwrap_or_else(|e| panic!("{e}"));
+        let log = AuditLog::open(&path, true).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(log.append("t", &json!({"again": true})).ok(), Some(2));
         assert_eq!(verify(&path).map(|r| r.len()).ok(), Some(3));
+    }
+
+    #[test]
+    fn u2_repair_starts_a_new_chain_naming_the_break_and_keeps_the_old_log() {
+        let (d, path) = log_with(3);
+        assert_eq!(repair(&path, "t").ok(), Some(None), "nothing to repair");
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let edited = text.replacen("\"block\":1", "\"block\":7", 1);
+        std::fs::write(&path, &edited).unwrap_or_else(|e| panic!("{e}"));
+        let good = verify(&path).err().map(|_| ());
+        assert!(good.is_some());
+        let done = repair(&path, "t")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("a repair"));
+        assert_eq!(done.broken_line, 2);
+        assert_eq!(std::fs::read_to_string(&done.kept).ok(), Some(edited));
+        let first = verify(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].event["detail"]["broken_line"], 2);
+        assert_eq!(
+            first[0].event["detail"]["last_good_hash"],
+            done.last_good_hash
+        );
+        // Appends continue on the new chain.
+        let log = AuditLog::open(&path, true).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(log.append("t", &json!({})).ok(), Some(1));
+        drop(d);
     }
 }

@@ -148,6 +148,17 @@ fn digest(header: &[u8], loc: &Location<'_>, payload: &[u8]) -> [u8; DIGEST_LEN]
     h.finalize().into()
 }
 
+/// The length of the block [`seal`] makes from a `buf_len`-byte buffer
+/// (header included): known before sealing, so a writer can reserve its
+/// place in the segment first.
+pub fn sealed_len(buf_len: usize, protection: &Protection<'_>) -> usize {
+    buf_len
+        + match protection {
+            Protection::Plaintext => DIGEST_LEN,
+            Protection::Sealed { .. } => TAG_LEN,
+        }
+}
+
 /// Seals (or checksums) the payload that follows the reserved header in
 /// `buf` (made by [`buffer`]), in place, and returns the finished block.
 pub fn seal(

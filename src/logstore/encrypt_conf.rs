@@ -213,7 +213,7 @@ mod tests {
     fn the_sdk_shapes_parse_and_echo_back_as_sent() {
         let wire = json!({"enable": true, "encrypt_type": "m4", "user_cmk_info": {"cmk_key_id": "k", "arn": "acs:ram::1:role/r", "region_id": "cn-hangzhou"}});
         let conf = EncryptConf::from_value(&wire).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(conf.encrypt_type(), Ok(EncryptType::Sm4Gcm));
+        assert_eq!(conf.encrypt_type().ok(), Some(EncryptType::Sm4Gcm));
         assert!(conf.is_byok());
         assert_eq!(serde_json::to_value(&conf).ok(), Some(wire));
         let service = json!({"enable": false, "encrypt_type": "default"});
@@ -265,8 +265,8 @@ mod tests {
             }),
         };
         assert_eq!(
-            EncryptConf::check_update(&byok(true, "k1"), &byok(false, "k1")),
-            Ok(())
+            EncryptConf::check_update(&byok(true, "k1"), &byok(false, "k1")).ok(),
+            Some(())
         );
         let e = EncryptConf::check_update(&byok(true, "k1"), &byok(true, "k2"))
             .err()

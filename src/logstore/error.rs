@@ -1,8 +1,16 @@
 //! Errors of the Log Service emulation, with Log Service's own codes and
 //! HTTP statuses (`{"errorCode", "errorMessage"}` on the wire).
+//!
+//! Three kinds of failure are kept apart for whoever acts on them
+//! ([`LogError::kind`]): a refusal (the service said no), bad input, damaged
+//! data (a file or block failed a check: never served, never erased), and a
+//! busy data directory (another process owns it).
+
+use std::path::Path;
+use std::sync::Arc;
 
 /// What went wrong with a Log Service call.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum LogError {
     /// A Logstore definition or `encrypt_conf` that is not valid
@@ -56,9 +64,60 @@ pub enum LogError {
         /// Which block or file.
         what: String,
     },
+    /// Stored state that does not read (a metadata file that does not
+    /// parse, a broken audit chain, a key store the root key does not
+    /// open): `InternalServerError`, 500, and exit status 3. The message
+    /// names the file and what to do.
+    #[error("damaged data: {what}")]
+    Damaged {
+        /// The file (and line or record), and what is wrong with it.
+        what: String,
+        /// What the operator can do about it.
+        hint: String,
+    },
+    /// A file of the data directory could not be read or written
+    /// (`InternalServerError`, 500): the file, the step, and the system's
+    /// own error, kept as the source.
+    #[error("cannot {action} `{path}`: {source}")]
+    Io {
+        /// The file or directory.
+        path: String,
+        /// What was being done (`open`, `write`, `sync`, …).
+        action: &'static str,
+        /// What the system said.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// Another process owns the data directory (exit status 4): its pid
+    /// and command, as it recorded them in the lock file.
+    #[error("the data directory is busy: `{lock}` is held by {holder}; waited {waited} s")]
+    Busy {
+        /// The lock file.
+        lock: String,
+        /// `pid <n> (`<command>`)`.
+        holder: String,
+        /// How long this process waited, in seconds.
+        waited: u64,
+    },
     /// The data directory could not be read or written (500).
     #[error("storage error: {0}")]
     Storage(String),
+}
+
+/// What kind of failure an error is, for whoever has to act on it (the
+/// CLI's exit status).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The service understood and said no (exit 1).
+    Refused,
+    /// Bad input: unknown names, invalid values (exit 2).
+    BadInput,
+    /// Stored data failed a check (exit 3).
+    Damaged,
+    /// Another process owns the data directory (exit 4).
+    Busy,
+    /// The system failed (a disk error): reported as bad input's status 2.
+    System,
 }
 
 impl LogError {
@@ -74,7 +133,42 @@ impl LogError {
             LogError::ShardNotExist(_) => "ShardNotExist",
             LogError::Unauthorized { .. } => "Unauthorized",
             LogError::KeyUnavailable { .. } => "KMSKeyUnavailable",
-            LogError::Integrity { .. } | LogError::Storage(_) => "InternalServerError",
+            LogError::Integrity { .. }
+            | LogError::Damaged { .. }
+            | LogError::Io { .. }
+            | LogError::Storage(_) => "InternalServerError",
+            LogError::Busy { .. } => "DataDirectoryBusy",
+        }
+    }
+
+    /// An I/O failure on `path` while doing `action`, keeping the cause.
+    pub fn io(path: &Path, action: &'static str, source: std::io::Error) -> LogError {
+        LogError::Io {
+            path: path.display().to_string(),
+            action,
+            source: Arc::new(source),
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            LogError::Unauthorized { .. } | LogError::KeyUnavailable { .. } => ErrorKind::Refused,
+            LogError::Integrity { .. } | LogError::Damaged { .. } => ErrorKind::Damaged,
+            LogError::Busy { .. } => ErrorKind::Busy,
+            LogError::Io { .. } | LogError::Storage(_) => ErrorKind::System,
+            _ => ErrorKind::BadInput,
+        }
+    }
+
+    /// What to do about it, when ramgate knows.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            LogError::Damaged { hint, .. } => Some(hint),
+            LogError::Busy { .. } => {
+                Some("wait for that command to finish, or pass `--wait SECONDS` to wait longer")
+            }
+            _ => None,
         }
     }
 
@@ -90,7 +184,11 @@ impl LogError {
             LogError::ProjectNotExist(_)
             | LogError::LogStoreNotExist(_)
             | LogError::ShardNotExist(_) => 404,
-            LogError::Integrity { .. } | LogError::Storage(_) => 500,
+            LogError::Integrity { .. }
+            | LogError::Damaged { .. }
+            | LogError::Io { .. }
+            | LogError::Storage(_) => 500,
+            LogError::Busy { .. } => 503,
         }
     }
 }

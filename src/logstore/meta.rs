@@ -9,14 +9,19 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::durable::write_atomically;
+use crate::kms::Kms;
 use crate::kms::cipher::Algorithm;
 
+use super::datadir::read_regular;
 use super::encrypt_conf::EncryptConf;
 use super::error::LogError;
 
 /// The file name in the data directory.
 pub const META_FILE: &str = "logstores.json";
-const FORMAT: u32 = 1;
+/// The layout version; 2 added the MAC (S5).
+const FORMAT: u32 = 2;
+/// Binds the file's MAC to its purpose.
+const MAC_LABEL: &[u8] = b"logstores.json mac v1\0";
 
 /// Everything `logstores.json` holds.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -26,6 +31,11 @@ pub struct Meta {
     pub format: u32,
     /// Projects by name.
     pub projects: BTreeMap<String, ProjectMeta>,
+    /// Hex of AES-256-GCM `nonce || tag` under the root key over the
+    /// compact JSON of the rest of the file: an edit made without the root
+    /// key (a key record, `encrypt_conf`, a seal reservation) is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
 }
 
 /// A project.
@@ -49,6 +59,11 @@ pub struct LogstoreMeta {
     /// old keys stay so old blocks still open.
     #[serde(default)]
     pub keys: Vec<KeyRecord>,
+    /// Random hex naming this Logstore's data folder, so one made again
+    /// under the same name never sees a deleted one's blocks (D8). Absent
+    /// for Logstores made before incarnations existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incarnation: Option<String>,
 }
 
 /// Whose key it is.
@@ -78,43 +93,77 @@ pub struct KeyRecord {
 }
 
 impl Meta {
-    /// Reads `logstores.json` from `dir` (empty when absent).
+    /// Reads `logstores.json` from `dir` (empty when absent). A file that
+    /// does not parse, or of another format version, is damaged data, named
+    /// with both versions: never misread.
     pub fn load(dir: &Path) -> Result<Meta, LogError> {
         let path = dir.join(META_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let meta: Meta = serde_json::from_str(&text).map_err(|e| {
-                    LogError::Storage(format!(
-                        "`{}`:{}:{}: {e}",
-                        path.display(),
-                        e.line(),
-                        e.column()
-                    ))
-                })?;
-                if meta.format != FORMAT {
-                    return Err(LogError::Storage(format!(
-                        "`{}` has format {}, this build reads {FORMAT}",
-                        path.display(),
-                        meta.format
-                    )));
-                }
-                Ok(meta)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Meta {
+        let Some(bytes) = read_regular(&path)? else {
+            return Ok(Meta {
                 format: FORMAT,
                 ..Meta::default()
-            }),
-            Err(e) => Err(LogError::Storage(format!("`{}`: {e}", path.display()))),
+            });
+        };
+        let damaged = |what: String| LogError::Damaged {
+            what,
+            hint: "restore `logstores.json` from a backup".to_string(),
+        };
+        let meta: Meta = serde_json::from_slice(&bytes).map_err(|e| {
+            damaged(format!(
+                "`{}`:{}:{}: {e}",
+                path.display(),
+                e.line(),
+                e.column()
+            ))
+        })?;
+        if meta.format != FORMAT {
+            return Err(LogError::Damaged {
+                what: format!(
+                    "`{}` has format version {}, and this build reads version {FORMAT}",
+                    path.display(),
+                    meta.format
+                ),
+                hint: "open it with the ramgate that wrote it".to_string(),
+            });
         }
+        Ok(meta)
     }
 
-    /// Replaces `logstores.json` atomically.
-    pub fn save(&self, dir: &Path) -> Result<(), LogError> {
+    /// Reads `logstores.json` and checks its MAC under the root key (the
+    /// owner's open; [`Meta::load`] alone is the unauthenticated read-only
+    /// view).
+    pub fn load_verified(dir: &Path, kms: &Kms) -> Result<Meta, LogError> {
+        let mut meta = Meta::load(dir)?;
+        let Some(mac) = meta.mac.take() else {
+            if meta.projects.is_empty() {
+                return Ok(meta); // nothing written yet
+            }
+            return Err(not_authentic(dir));
+        };
+        let wrapped = from_hex(&mac).ok_or_else(|| not_authentic(dir))?;
+        kms.unwrap_local(&meta.mac_label()?, &wrapped)
+            .map_err(|_| not_authentic(dir))?;
+        Ok(meta)
+    }
+
+    fn mac_label(&self) -> Result<Vec<u8>, LogError> {
+        let body = serde_json::to_vec(self).map_err(|e| LogError::Storage(e.to_string()))?;
+        Ok([MAC_LABEL, &body].concat())
+    }
+
+    /// Replaces `logstores.json` atomically, with its MAC under the root key.
+    pub fn save(&self, dir: &Path, kms: &Kms) -> Result<(), LogError> {
+        let mut sealed = self.clone();
+        sealed.mac = None;
+        let wrapped = kms
+            .wrap_local(&sealed.mac_label()?, &[])
+            .map_err(|e| LogError::Storage(e.to_string()))?;
+        sealed.mac = Some(to_hex(&wrapped));
         let mut json =
-            serde_json::to_vec_pretty(self).map_err(|e| LogError::Storage(e.to_string()))?;
+            serde_json::to_vec_pretty(&sealed).map_err(|e| LogError::Storage(e.to_string()))?;
         json.push(b'\n');
         write_atomically(dir, META_FILE, &json)
-            .map_err(|e| LogError::Storage(format!("`{}`: {e}", dir.join(META_FILE).display())))
+            .map_err(|e| LogError::io(&dir.join(META_FILE), "write", e))
     }
 
     /// A Logstore, or the error that names what is missing.
@@ -142,6 +191,16 @@ impl Meta {
     }
 }
 
+fn not_authentic(dir: &Path) -> LogError {
+    LogError::Damaged {
+        what: format!(
+            "`{}`: its MAC does not verify under the root key: it was edited outside ramgate",
+            dir.join(META_FILE).display()
+        ),
+        hint: "restore `logstores.json` from a backup".to_string(),
+    }
+}
+
 /// Lower-case hex.
 pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -165,6 +224,14 @@ mod tests {
     #[test]
     fn metadata_round_trips_through_its_file() {
         let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let kms = Kms::open_with_root_key(
+            d.path().join("kms"),
+            "cn-hangzhou",
+            "1234567890123456",
+            std::sync::Arc::new(crate::clock::SystemClock),
+            crate::kms::RootKeySource::hex("11".repeat(32)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let mut meta = Meta::load(d.path()).unwrap_or_else(|e| panic!("{e}"));
         assert!(meta.projects.is_empty());
         meta.projects
@@ -186,10 +253,19 @@ mod tests {
                         wrapped: "00ff".into(),
                         reserved: 65536,
                     }],
+                    incarnation: None,
                 },
             );
-        meta.save(d.path()).unwrap_or_else(|e| panic!("{e}"));
-        let again = Meta::load(d.path()).unwrap_or_else(|e| panic!("{e}"));
+        meta.save(d.path(), &kms).unwrap_or_else(|e| panic!("{e}"));
+        let again = Meta::load_verified(d.path(), &kms).unwrap_or_else(|e| panic!("{e}"));
+        // S5: an edit made without the root key is refused.
+        let path = d.path().join(META_FILE);
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        std::fs::write(&path, text.replace("65536", "65537")).unwrap_or_else(|e| panic!("{e}"));
+        let edited = Meta::load_verified(d.path(), &kms)
+            .err()
+            .map(|e| e.to_string());
+        assert!(edited.is_some_and(|e| e.contains("edited outside ramgate")));
         let l = again.logstore("p1", "l1").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(l.keys[0].algorithm, Algorithm::Sm4Gcm);
         assert_eq!(

@@ -1,6 +1,8 @@
 //! Log Service Logstores with encryption at rest, gated by RAM decisions.
 
-mod audit;
+// Storage internals are crate-private: the API is what this module
+// re-exports below.
+pub(crate) mod audit;
 // The block format is internal; the `internals` feature (unstable, not part
 // of the API) opens it to ramgate's own crypto bench and fuzz target.
 #[cfg(not(feature = "internals"))]
@@ -8,20 +10,36 @@ mod block;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod block;
+mod catalog;
+mod commit;
+mod datadir;
 pub mod encrypt_conf;
 pub mod error;
+mod gate;
+mod keyring;
+mod lock;
 pub(crate) mod meta;
 pub mod model;
+mod op;
+mod ops_logs;
+mod ops_logstore;
+mod positional;
+mod ramstore;
 mod segment;
 mod service;
+mod shards;
 mod strict_json;
 
 pub use audit::{AUDIT_FILE, AuditError, Record as AuditRecord, verify as verify_audit_log};
+pub use lock::DirLock;
 
+pub use datadir::ReadOnlyDir;
 pub use encrypt_conf::{EncryptConf, EncryptType, UserCmkInfo};
-pub use error::LogError;
+pub use error::{ErrorKind, LogError};
 pub use model::{Log, LogGroup};
+pub use ramstore::RamSnapshot;
 pub use service::{
     LOG_SERVICE, LogService, LogstoreConfig, LogstoreInfo, Options, Pulled, Receipt, StoredGroup,
+    Traced,
 };
 pub use strict_json::JsonInputError;

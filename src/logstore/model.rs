@@ -252,7 +252,7 @@ mod tests {
         let mut out = Vec::new();
         g.encode_into(&mut out);
         assert_eq!(out.len(), g.encoded_len());
-        assert_eq!(LogGroup::decode(&out), Ok(g));
+        assert_eq!(LogGroup::decode(&out).ok(), Some(g));
     }
 
     #[test]

@@ -15,20 +15,29 @@
 //! binding), so no cryptographic hash is spent here — SHA-256 over every
 //! frame cost twice the AEAD itself.
 //!
-//! Recovery when a segment is opened: frames are read from the start; a
-//! frame that runs past the end of the file is the torn tail of a write that
-//! was never acknowledged (acknowledgement waits for `fsync`), and the file
-//! is cut back to the last whole frame. Anything else that does not read —
-//! a bad magic, a check that fails on a complete frame — is damage, not a
-//! torn write: the segment keeps it, every read at or after it fails with an
-//! integrity error, and appends are refused, so nothing is lost silently and
-//! nothing corrupt is served.
+//! Recovery when a segment is opened (by the directory's owner only, so
+//! no reader can be cut short, D2): frame headers are read from the start,
+//! each one's length skipping its body, so opening keeps 8 bytes per block
+//! and never the blocks (C1); the last frame is checked whole. A frame
+//! that runs past the end of the file is the torn tail of a write that was
+//! never acknowledged (acknowledgement waits for `fsync`), and the file is
+//! cut back to the last whole frame. Anything else that does not read — a
+//! bad magic, a header or last frame whose check fails — is damage, not a
+//! torn write: the segment keeps it, every read at or after it fails with
+//! an integrity error, and appends are refused, so nothing is lost
+//! silently and nothing corrupt is served. Damage inside an earlier body is
+//! found when that block is read (its frame check is verified on every
+//! read).
+//!
+//! Appends go through an [`Appender`]: many writers, one `fsync` per group.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use super::commit::{Appender, Slot};
 use super::error::LogError;
+use super::positional::read_exact_at;
 
 const MAGIC: &[u8; 4] = b"RGS1";
 const HEADER: usize = 12;
@@ -38,24 +47,14 @@ const CHECK: usize = 4;
 /// Log Service; this bounds what a damaged length field can make us read).
 pub const MAX_BLOCK: usize = 64 << 20;
 
-/// One shard's segment file, opened for appending and reading.
+/// One shard's segment file: appended by many writers, read by sequence
+/// number below what is durable.
 #[derive(Debug)]
 pub struct Segment {
     path: PathBuf,
-    file: File,
-    /// Byte offset of each whole frame.
-    offsets: Vec<u64>,
-    /// End of the last whole frame.
-    end: u64,
+    appender: Appender,
     /// Offset of the first damaged frame, if any.
     damaged_at: Option<u64>,
-    /// Whether appends wait for `fsync` (off only for benchmarks of the
-    /// in-memory cost; a write is acknowledged as durable only when on).
-    durable: bool,
-}
-
-fn storage(path: &Path, e: std::io::Error) -> LogError {
-    LogError::Storage(format!("`{}`: {e}", path.display()))
 }
 
 fn header_check(len: &[u8]) -> [u8; 4] {
@@ -85,57 +84,139 @@ fn check(len: &[u8], body: &[u8]) -> [u8; CHECK] {
     h.finalize().to_le_bytes()
 }
 
+/// The bytes a frame of a `body_len`-byte block takes.
+pub fn frame_len(body_len: usize) -> u64 {
+    (HEADER + body_len + CHECK) as u64
+}
+
+fn frame(body: &[u8]) -> Vec<u8> {
+    let len = (body.len() as u32).to_le_bytes();
+    let mut frame = Vec::with_capacity(HEADER + body.len() + CHECK);
+    frame.extend_from_slice(MAGIC);
+    frame.extend_from_slice(&len);
+    frame.extend_from_slice(&header_check(&len));
+    frame.extend_from_slice(body);
+    frame.extend_from_slice(&check(&len, body));
+    frame
+}
+
+/// What a scan of the headers found.
+struct Scan {
+    offsets: Vec<u64>,
+    end: u64,
+    damaged_at: Option<u64>,
+}
+
+/// Reads every frame header, skipping bodies; checks the last frame whole.
+fn scan(file: &File, path: &Path) -> Result<Scan, LogError> {
+    let io = |e| LogError::io(path, "read", e);
+    let size = file.metadata().map_err(io)?.len();
+    let mut reader = BufReader::with_capacity(64 << 10, file);
+    reader.seek(SeekFrom::Start(0)).map_err(io)?;
+    let mut offsets = Vec::new();
+    let mut pos = 0u64;
+    let mut damaged_at = None;
+    while size - pos >= HEADER as u64 {
+        let mut header = [0u8; HEADER];
+        reader.read_exact(&mut header).map_err(io)?;
+        let Some(len) = header_len(&header) else {
+            damaged_at = Some(pos);
+            break;
+        };
+        let whole = frame_len(len);
+        if size - pos < whole {
+            break; // torn body: the write never completed
+        }
+        offsets.push(pos);
+        pos += whole;
+        reader.seek(SeekFrom::Start(pos)).map_err(io)?;
+    }
+    // The last frame is the one a crash could have left half-written with
+    // its length already extended: check it whole.
+    if damaged_at.is_none()
+        && let Some(&last) = offsets.last()
+        && read_frame(file, last).is_err()
+    {
+        damaged_at = Some(last);
+    }
+    Ok(Scan {
+        offsets,
+        end: pos,
+        damaged_at,
+    })
+}
+
+/// The body of the frame at `offset`, its checks verified.
+fn read_frame(file: &File, offset: u64) -> Result<Vec<u8>, &'static str> {
+    let mut header = [0u8; HEADER];
+    read_exact_at(file, &mut header, offset).map_err(|_| "the frame header is gone")?;
+    let len = header_len(&header).ok_or("the frame header is altered")?;
+    let mut rest = vec![0u8; len + CHECK];
+    read_exact_at(file, &mut rest, offset + HEADER as u64).map_err(|_| "the frame is cut short")?;
+    if rest[len..] != check(&header[4..8], &rest[..len]) {
+        return Err("the frame check fails");
+    }
+    rest.truncate(len);
+    Ok(rest)
+}
+
 impl Segment {
-    /// Opens (creating if needed) a segment and recovers it.
-    pub fn open(path: &Path, durable: bool) -> Result<Segment, LogError> {
-        let mut file = OpenOptions::new()
+    /// Opens a segment and recovers it; `None` when it does not exist and
+    /// `create` is false (reads make no files).
+    pub fn open(path: &Path, durable: bool, create: bool) -> Result<Option<Segment>, LogError> {
+        match std::fs::symlink_metadata(path) {
+            Ok(m) if !m.is_file() => {
+                return Err(LogError::Damaged {
+                    what: format!("`{}` is not a regular file", path.display()),
+                    hint: "move it aside; ramgate makes segments itself".to_string(),
+                });
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !create => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(LogError::io(path, "open", e)),
+        }
+        let file = OpenOptions::new()
             .read(true)
-            .append(true)
-            .create(true)
+            .write(true)
+            .create(create)
+            .truncate(false)
             .open(path)
-            .map_err(|e| storage(path, e))?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(|e| storage(path, e))?;
-        let mut offsets = Vec::new();
-        let mut pos = 0usize;
-        let mut damaged_at = None;
-        while pos < bytes.len() {
-            let rest = &bytes[pos..];
-            if rest.len() < HEADER {
-                break; // torn header
-            }
-            let Some(len) = header_len(rest) else {
-                damaged_at = Some(pos as u64);
-                break;
-            };
-            let Some(frame) = rest.get(..HEADER + len + CHECK) else {
-                break; // torn body: the write never completed
-            };
-            if frame[HEADER + len..] != check(&frame[4..8], &frame[HEADER..HEADER + len]) {
-                damaged_at = Some(pos as u64);
-                break;
-            }
-            offsets.push(pos as u64);
-            pos += frame.len();
+            .map_err(|e| LogError::io(path, "open", e))?;
+        let scan = scan(&file, path)?;
+        let size = file
+            .metadata()
+            .map_err(|e| LogError::io(path, "read", e))?
+            .len();
+        if scan.damaged_at.is_none() && scan.end < size {
+            file.set_len(scan.end)
+                .map_err(|e| LogError::io(path, "truncate", e))?;
+            crate::durable::sync_file(&file, path).map_err(|e| LogError::io(path, "sync", e))?;
         }
-        let end = pos as u64;
-        if damaged_at.is_none() && end < bytes.len() as u64 {
-            file.set_len(end).map_err(|e| storage(path, e))?;
-            file.sync_all().map_err(|e| storage(path, e))?;
-        }
-        Ok(Segment {
+        let count = scan.offsets.len() as u64;
+        Ok(Some(Segment {
             path: path.to_path_buf(),
-            file,
-            offsets,
-            end,
-            damaged_at,
-            durable,
-        })
+            appender: Appender::new(
+                path,
+                file,
+                durable,
+                Some(scan.offsets),
+                count,
+                scan.end,
+                String::new(),
+            ),
+            damaged_at: scan.damaged_at,
+        }))
     }
 
-    /// How many whole blocks the segment holds (the next sequence number).
+    /// How many blocks are durable (and readable).
     pub fn len(&self) -> u64 {
-        self.offsets.len() as u64
+        self.appender.durable_len()
+    }
+
+    /// Whether the segment holds no durable block.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Whether damage was found when the segment was opened.
@@ -143,8 +224,8 @@ impl Segment {
         self.damaged_at.is_some()
     }
 
-    /// Appends a block and returns its sequence number once it is durable.
-    pub fn append(&mut self, body: &[u8]) -> Result<u64, LogError> {
+    /// Reserves the next sequence number for a block of `body_len` bytes.
+    pub fn reserve(&self, body_len: usize) -> Result<Slot, LogError> {
         if let Some(at) = self.damaged_at {
             return Err(LogError::Integrity {
                 what: format!(
@@ -153,64 +234,57 @@ impl Segment {
                 ),
             });
         }
-        if body.len() > MAX_BLOCK {
+        if body_len > MAX_BLOCK {
             return Err(LogError::ParameterInvalid(format!(
-                "a block of {} bytes is over {MAX_BLOCK}",
-                body.len()
+                "a block of {body_len} bytes is over {MAX_BLOCK}"
             )));
         }
-        let len = (body.len() as u32).to_le_bytes();
-        let mut frame = Vec::with_capacity(HEADER + body.len() + CHECK);
-        frame.extend_from_slice(MAGIC);
-        frame.extend_from_slice(&len);
-        frame.extend_from_slice(&header_check(&len));
-        frame.extend_from_slice(body);
-        frame.extend_from_slice(&check(&len, body));
-        self.file
-            .write_all(&frame)
-            .map_err(|e| storage(&self.path, e))?;
-        if self.durable {
-            self.file.sync_data().map_err(|e| storage(&self.path, e))?;
-        }
-        let seq = self.offsets.len() as u64;
-        self.offsets.push(self.end);
-        self.end += frame.len() as u64;
-        Ok(seq)
+        self.appender.reserve(frame_len(body_len))
     }
 
-    /// Reads block `seq`. Re-reads the frame from disk and checks it again,
-    /// so damage done after opening is found too.
-    pub fn read(&mut self, seq: u64) -> Result<Vec<u8>, LogError> {
-        let damaged = |what: String| LogError::Integrity {
+    /// Writes the block of a reserved slot (not yet durable).
+    pub fn write(&self, slot: Slot, body: &[u8]) -> Result<(), LogError> {
+        self.appender.write(slot, &frame(body))
+    }
+
+    /// Gives a reserved slot up (its block could not be made).
+    pub fn abandon(&self, slot: Slot, why: &str) {
+        self.appender.abandon(slot, why);
+    }
+
+    /// Waits until block `seq` is durable (group commit).
+    pub fn commit(&self, seq: u64) -> Result<(), LogError> {
+        self.appender.commit(seq)
+    }
+
+    /// Appends a block and returns its sequence number once durable (the
+    /// engine reserves, writes and commits in separate steps; tests use
+    /// this in one).
+    #[cfg(test)]
+    pub fn append(&self, body: &[u8]) -> Result<u64, LogError> {
+        let slot = self.reserve(body.len())?;
+        self.write(slot, body)?;
+        self.commit(slot.index)?;
+        Ok(slot.index)
+    }
+
+    /// Reads durable block `seq`. Re-reads the frame from disk and checks
+    /// it again, so damage done after opening is found too.
+    pub fn read(&self, seq: u64) -> Result<Vec<u8>, LogError> {
+        let damaged = |what: &str| LogError::Integrity {
             what: format!("`{}` block {seq}: {what}", self.path.display()),
         };
-        let Some(&offset) = self.offsets.get(seq as usize) else {
+        let Some(offset) = self.appender.offset(seq) else {
             return Err(match self.damaged_at {
-                Some(at) => damaged(format!("unreadable, the segment is damaged from byte {at}")),
+                Some(at) => damaged(&format!(
+                    "unreadable, the segment is damaged from byte {at}"
+                )),
                 None => {
                     LogError::ParameterInvalid(format!("cursor {seq} is past the end of the shard"))
                 }
             });
         };
-        let mut header = [0u8; HEADER];
-        self.file
-            .seek(SeekFrom::Start(offset))
-            .map_err(|e| storage(&self.path, e))?;
-        self.file
-            .read_exact(&mut header)
-            .map_err(|_| damaged("the frame header is gone".to_string()))?;
-        let Some(len) = header_len(&header) else {
-            return Err(damaged("the frame header is altered".to_string()));
-        };
-        let mut rest = vec![0u8; len + CHECK];
-        self.file
-            .read_exact(&mut rest)
-            .map_err(|_| damaged("the frame is cut short".to_string()))?;
-        if rest[len..] != check(&header[4..8], &rest[..len]) {
-            return Err(damaged("the frame check fails".to_string()));
-        }
-        rest.truncate(len);
-        Ok(rest)
+        read_frame(self.appender.file(), offset).map_err(damaged)
     }
 }
 
@@ -226,12 +300,18 @@ mod tests {
     fn blocks_append_and_read_back_after_reopening() {
         let d = dir();
         let path = d.path().join("shard-0.seg");
-        let mut s = Segment::open(&path, true).unwrap_or_else(|e| panic!("{e}"));
+        let s = Segment::open(&path, true, true)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("opens"));
         assert_eq!(s.append(b"one").ok(), Some(0));
         assert_eq!(s.append(b"").ok(), Some(1));
         assert_eq!(s.append(b"three").ok(), Some(2));
         drop(s);
-        let mut s = Segment::open(&path, true).unwrap_or_else(|e| panic!("{e}"));
+        let s = Segment::open(&path, true, true)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("opens"));
         assert_eq!(s.len(), 3);
         assert_eq!(s.read(2).ok(), Some(b"three".to_vec()));
         assert_eq!(s.read(1).ok(), Some(Vec::new()));
@@ -242,7 +322,10 @@ mod tests {
     fn a_torn_tail_is_cut_back_and_appends_continue() {
         let d = dir();
         let path = d.path().join("s.seg");
-        let mut s = Segment::open(&path, true).unwrap_or_else(|e| panic!("{e}"));
+        let s = Segment::open(&path, true, true)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("opens"));
         s.append(b"kept").unwrap_or_else(|e| panic!("{e}"));
         s.append(b"torn away").unwrap_or_else(|e| panic!("{e}"));
         drop(s);
@@ -250,12 +333,18 @@ mod tests {
         // Every cut inside the second frame: its header, its body, its check.
         for cut in 21..original.len() {
             std::fs::write(&path, &original[..cut]).unwrap_or_else(|e| panic!("{e}"));
-            let mut s = Segment::open(&path, true).unwrap_or_else(|e| panic!("{e}"));
+            let s = Segment::open(&path, true, true)
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| panic!("opens"));
             assert_eq!(s.len(), 1, "cut at {cut}");
             assert!(!s.is_damaged());
             assert_eq!(s.read(0).ok(), Some(b"kept".to_vec()));
         }
-        let mut s = Segment::open(&path, true).unwrap_or_else(|e| panic!("{e}"));
+        let s = Segment::open(&path, true, true)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("opens"));
         assert_eq!(s.append(b"again").ok(), Some(1));
         assert_eq!(s.read(1).ok(), Some(b"again".to_vec()));
     }
@@ -264,7 +353,10 @@ mod tests {
     fn damage_is_never_served_nor_truncated_away() {
         let d = dir();
         let path = d.path().join("s.seg");
-        let mut s = Segment::open(&path, true).unwrap_or_else(|e| panic!("{e}"));
+        let s = Segment::open(&path, true, true)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("opens"));
         s.append(b"first").unwrap_or_else(|e| panic!("{e}"));
         s.append(b"second").unwrap_or_else(|e| panic!("{e}"));
         drop(s);
@@ -273,13 +365,18 @@ mod tests {
             let mut bytes = original.clone();
             bytes[i] ^= 0x01;
             std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{e}"));
-            let mut s = Segment::open(&path, true).unwrap_or_else(|e| panic!("{e}"));
+            let s = Segment::open(&path, true, true)
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| panic!("opens"));
             let first = s.read(0);
             let second = s.read(1);
             // The byte belongs to one of the two frames: that one fails,
             // with an integrity error, and the other still reads intact.
             let failed = [&first, &second].iter().filter(|r| r.is_err()).count();
-            assert_eq!(failed, if i < 21 { 2 } else { 1 }, "byte {i}");
+            // A header flipped in the first frame hides both; otherwise
+            // only the frame flipped fails.
+            assert_eq!(failed, if i < 12 { 2 } else { 1 }, "byte {i}");
             for r in [&first, &second] {
                 match r {
                     Ok(b) => assert!(b == b"first" || b == b"second"),
@@ -291,10 +388,14 @@ mod tests {
                 Some(original.len() as u64),
                 "nothing cut"
             );
-            assert!(
-                s.append(b"x").is_err(),
-                "appends refused on a damaged segment"
-            );
+            // Damage a scan at open sees (a header, the last frame) stops
+            // appends; damage inside an earlier body is found by its read.
+            if !(12..21).contains(&i) {
+                assert!(
+                    s.append(b"x").is_err(),
+                    "appends refused on a damaged segment"
+                );
+            }
         }
     }
 }

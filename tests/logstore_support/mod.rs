@@ -50,8 +50,7 @@ impl Env {
     pub fn new() -> Env {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(datetime!(2026-11-29 08:00 UTC)));
-        let mut svc =
-            LogService::init(dir.path(), ACCOUNT, REGION, clock.clone(), options()).unwrap();
+        let svc = LogService::init(dir.path(), ACCOUNT, REGION, clock.clone(), options()).unwrap();
         svc.edit_directory(|a| {
             a.create_role("sls-byok", LOG_TRUST)?;
             for p in ["AliyunKMSReadOnlyAccess", "AliyunKMSCryptoUserAccess"] {
@@ -78,16 +77,15 @@ impl Env {
             Ok(())
         })
         .unwrap();
-        let account = root();
-        let caller = svc.kms_caller(&account);
         let cmk = svc
-            .kms()
-            .create_key(
-                &caller,
-                KeySpec::AliyunAes256,
-                KeyUsage::EncryptDecrypt,
-                "sls byok",
-            )
+            .with_kms_caller(&root(), |kms, caller| {
+                kms.create_key(
+                    caller,
+                    KeySpec::AliyunAes256,
+                    KeyUsage::EncryptDecrypt,
+                    "sls byok",
+                )
+            })
             .unwrap();
         let cmk = cmk.key_id.to_string();
         svc.create_project(&root(), "app").unwrap();
@@ -135,14 +133,13 @@ impl Env {
         &self,
         f: impl FnOnce(&ramgate::kms::Kms, &ramgate::kms::Caller<'_>) -> T,
     ) -> T {
-        let account = root();
-        let caller = self.svc.kms_caller(&account);
-        f(self.svc.kms(), &caller)
+        self.svc.with_kms_caller(&root(), f)
     }
 
     pub fn reopen(&mut self) {
-        let svc = LogService::open(self.dir.path(), self.clock.clone(), options()).unwrap();
-        self.svc = svc;
+        // The restart keeps the directory's lock (a second open would be
+        // refused as busy while this process owns it).
+        self.svc = self.svc.reopen(options()).unwrap();
     }
 
     /// Reopens without fsync: for tests that reopen hundreds of times and
@@ -152,7 +149,7 @@ impl Env {
             durable: false,
             ..options()
         };
-        self.svc = LogService::open(self.dir.path(), self.clock.clone(), options).unwrap();
+        self.svc = self.svc.reopen(options).unwrap();
     }
 }
 

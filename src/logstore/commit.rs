@@ -1,0 +1,394 @@
+//! Group commit: the one place where appended records become durable.
+//!
+//! An [`Appender`] is an append-only file written by many threads at once
+//! (a shard's segment, the audit log). A writer
+//!
+//! 1. reserves a slot — its index (the record's sequence number) and byte
+//!    offset — under the appender's mutex, which holds nothing but numbers
+//!    (for the audit log, the closure that formats the record and its hash
+//!    link also runs there: memory only);
+//! 2. writes its bytes at that offset with no lock held (`pwrite`);
+//! 3. waits in [`Appender::commit`] until a sync covers its index. The
+//!    first waiter that finds no sync running becomes the leader: it takes
+//!    the highest index below which everything is written, releases the
+//!    mutex, calls [`sync_file`] once, and wakes every waiter that sync
+//!    covered (RocksDB's write groups, on one file).
+//!
+//! No lock is held across a write or an `fsync`. A failed write or sync
+//! poisons the appender: every record not yet durable is refused, the file
+//! is cut back to the first record in doubt once in-flight writers are done
+//! (so no hole is left before later records), and appends stay refused
+//! until the directory is reopened. Nothing acknowledged is ever lost.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+
+use crate::durable;
+
+use super::error::LogError;
+use super::positional::write_all_at;
+
+/// Makes a file's contents durable: every appended record (segments and
+/// the audit log) becomes durable here, through [`durable::sync_file`].
+fn sync_file(file: &File, path: &Path) -> Result<(), LogError> {
+    durable::sync_file(file, path).map_err(|e| LogError::io(path, "sync", e))
+}
+
+/// A reserved place in the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot {
+    /// The record's index (its sequence number).
+    pub index: u64,
+    /// Where its bytes go.
+    pub offset: u64,
+    /// How many bytes.
+    pub len: u64,
+}
+
+#[derive(Debug)]
+struct State {
+    /// The next index and byte offset to hand out.
+    next: u64,
+    end: u64,
+    /// Offsets of every reserved record (segments keep them to read by
+    /// sequence number; the audit log keeps none).
+    offsets: Option<Vec<u64>>,
+    /// Indices written beyond `contiguous`, not yet contiguous.
+    written: std::collections::BTreeSet<u64>,
+    /// Every index below this is written.
+    contiguous: u64,
+    /// Every index below this is durable (acknowledgeable, readable).
+    durable: u64,
+    syncing: bool,
+    in_flight: u64,
+    /// The first index in doubt after a failure, and its offset.
+    failed: Option<(u64, u64, String)>,
+    truncated: bool,
+    /// The audit log's hash link of the last reserved record.
+    link: String,
+}
+
+/// An append-only file shared by many writers (module docs).
+#[derive(Debug)]
+pub struct Appender {
+    path: PathBuf,
+    file: File,
+    durable: bool,
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Appender {
+    /// An appender over `file`, whose first `count` records end at `end`;
+    /// `offsets` are theirs when the caller reads by index.
+    pub fn new(
+        path: &Path,
+        file: File,
+        durable: bool,
+        offsets: Option<Vec<u64>>,
+        count: u64,
+        end: u64,
+        link: String,
+    ) -> Appender {
+        Appender {
+            path: path.to_path_buf(),
+            file,
+            durable,
+            state: Mutex::new(State {
+                next: count,
+                end,
+                offsets,
+                written: Default::default(),
+                contiguous: count,
+                durable: count,
+                syncing: false,
+                in_flight: 0,
+                failed: None,
+                truncated: false,
+                link,
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // Every change to the state is whole before the guard drops.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file, for positional reads of durable records.
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// How many records are durable.
+    pub fn durable_len(&self) -> u64 {
+        self.state().durable
+    }
+
+    /// The offset of durable record `index`.
+    pub fn offset(&self, index: u64) -> Option<u64> {
+        let st = self.state();
+        if index >= st.durable {
+            return None;
+        }
+        st.offsets
+            .as_ref()?
+            .get(usize::try_from(index).ok()?)
+            .copied()
+    }
+
+    fn refuse(&self, st: &State) -> Result<(), LogError> {
+        match &st.failed {
+            Some((index, _, why)) => Err(LogError::Storage(format!(
+                "`{}`: an earlier write at record {index} failed ({why}); appends stop until \
+                 the data directory is reopened",
+                self.path.display()
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Reserves `len` bytes for the next record.
+    pub fn reserve(&self, len: u64) -> Result<Slot, LogError> {
+        self.reserve_with(|_, _| Ok((len, None::<((), String)>)))
+            .map(|(slot, _)| slot)
+    }
+
+    /// Reserves the next record, whose bytes `build(index, link)` makes
+    /// under the mutex (memory only), returning them with its new link.
+    pub fn reserve_bytes(
+        &self,
+        build: impl FnOnce(u64, &str) -> Result<(Vec<u8>, String), LogError>,
+    ) -> Result<(Slot, Vec<u8>), LogError> {
+        let (slot, bytes) = self.reserve_with(|index, link| {
+            let (bytes, next) = build(index, link)?;
+            Ok((bytes.len() as u64, Some((bytes, next))))
+        })?;
+        Ok((slot, bytes.map(|(b, _)| b).unwrap_or_default()))
+    }
+
+    fn reserve_with<T>(
+        &self,
+        build: impl FnOnce(u64, &str) -> Result<(u64, Option<(T, String)>), LogError>,
+    ) -> Result<(Slot, Option<(T, String)>), LogError> {
+        let mut st = self.state();
+        self.refuse(&st)?;
+        let (len, made) = build(st.next, &st.link)?;
+        if let Some((_, link)) = &made {
+            st.link = link.clone();
+        }
+        let slot = Slot {
+            index: st.next,
+            offset: st.end,
+            len,
+        };
+        if let Some(offsets) = st.offsets.as_mut() {
+            offsets.push(slot.offset);
+        }
+        st.next += 1;
+        st.end += len;
+        st.in_flight += 1;
+        Ok((slot, made))
+    }
+
+    /// Writes a reserved record's bytes (no lock held during the write).
+    pub fn write(&self, slot: Slot, bytes: &[u8]) -> Result<(), LogError> {
+        let written = if bytes.len() as u64 == slot.len {
+            write_all_at(&self.file, bytes, slot.offset)
+                .map_err(|e| LogError::io(&self.path, "write", e))
+        } else {
+            Err(LogError::Storage(format!(
+                "`{}`: record {} was reserved {} bytes and is {}",
+                self.path.display(),
+                slot.index,
+                slot.len,
+                bytes.len()
+            )))
+        };
+        let mut st = self.state();
+        match &written {
+            Ok(()) => {
+                st.written.insert(slot.index);
+                loop {
+                    let next = st.contiguous;
+                    if !st.written.remove(&next) {
+                        break;
+                    }
+                    st.contiguous += 1;
+                }
+            }
+            Err(e) => self.fail(&mut st, slot.index, slot.offset, e.to_string()),
+        }
+        self.finish_one(&mut st);
+        self.changed.notify_all();
+        written
+    }
+
+    /// Gives a reservation up without writing it (its record could not be
+    /// made): the appender is poisoned from that record on.
+    pub fn abandon(&self, slot: Slot, why: &str) {
+        let mut st = self.state();
+        self.fail(&mut st, slot.index, slot.offset, why.to_string());
+        self.finish_one(&mut st);
+        self.changed.notify_all();
+    }
+
+    fn fail(&self, st: &mut State, index: u64, offset: u64, why: String) {
+        let earlier = st.failed.as_ref().is_none_or(|(i, _, _)| index < *i);
+        if earlier {
+            st.failed = Some((index, offset, why));
+        }
+    }
+
+    /// One in-flight writer is done; the last one after a failure cuts the
+    /// file back to the first record in doubt (a failure path: the only
+    /// I/O under this mutex).
+    fn finish_one(&self, st: &mut State) {
+        st.in_flight = st.in_flight.saturating_sub(1);
+        if st.in_flight == 0
+            && !st.truncated
+            && let Some((index, offset, _)) = st.failed.clone()
+        {
+            st.truncated = true;
+            if index >= st.durable {
+                let _ = self.file.set_len(offset);
+            }
+        }
+    }
+
+    /// Waits until record `index` is durable (module docs): one `fsync`
+    /// acknowledges every writer waiting when it starts.
+    pub fn commit(&self, index: u64) -> Result<(), LogError> {
+        let mut st = self.state();
+        loop {
+            if st.durable > index {
+                return Ok(());
+            }
+            if let Some((failed, _, _)) = &st.failed
+                && index >= *failed
+            {
+                return self.refuse(&st);
+            }
+            if st.syncing || st.contiguous <= index {
+                st = self
+                    .changed
+                    .wait(st)
+                    .unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            st.syncing = true;
+            let target = st.contiguous;
+            drop(st);
+            let synced = if self.durable {
+                sync_file(&self.file, &self.path)
+            } else {
+                Ok(())
+            };
+            st = self.state();
+            st.syncing = false;
+            match synced {
+                Ok(()) => st.durable = st.durable.max(target),
+                Err(e) => {
+                    // Everything written since the last good sync is in doubt.
+                    let index = st.durable;
+                    let offset = st
+                        .offsets
+                        .as_ref()
+                        .and_then(|o| o.get(usize::try_from(index).ok()?).copied())
+                        .unwrap_or(st.end);
+                    self.fail(&mut st, index, offset, e.to_string());
+                    if st.in_flight == 0 && !st.truncated {
+                        st.truncated = true;
+                        let _ = self.file.set_len(offset);
+                    }
+                }
+            }
+            self.changed.notify_all();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::durable::fault;
+    use std::sync::Arc;
+
+    fn appender(d: &tempfile::TempDir, name: &str) -> Arc<Appender> {
+        let path = d.path().join(name);
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("{e}"));
+        Arc::new(Appender::new(
+            &path,
+            file,
+            true,
+            Some(Vec::new()),
+            0,
+            0,
+            String::new(),
+        ))
+    }
+
+    #[test]
+    fn many_writers_get_unique_indices_and_every_commit_is_durable() {
+        let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let a = appender(&d, "f");
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let a = a.clone();
+                std::thread::spawn(move || {
+                    (0..50)
+                        .map(|i| {
+                            let bytes = format!("{t:02}{i:03}\n").into_bytes();
+                            let slot = a
+                                .reserve(bytes.len() as u64)
+                                .unwrap_or_else(|e| panic!("{e}"));
+                            a.write(slot, &bytes).unwrap_or_else(|e| panic!("{e}"));
+                            a.commit(slot.index).unwrap_or_else(|e| panic!("{e}"));
+                            slot.index
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all: Vec<u64> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap_or_default())
+            .collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..400).collect::<Vec<_>>());
+        assert_eq!(a.durable_len(), 400);
+        let text = std::fs::read_to_string(a.path()).unwrap_or_default();
+        assert_eq!(text.lines().count(), 400);
+    }
+
+    #[test]
+    fn a_failed_sync_refuses_what_it_covered_and_cuts_it_away() {
+        let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let a = appender(&d, "doomed-sync");
+        let slot = a.reserve(3).unwrap_or_else(|e| panic!("{e}"));
+        a.write(slot, b"one").unwrap_or_else(|e| panic!("{e}"));
+        a.commit(slot.index).unwrap_or_else(|e| panic!("{e}"));
+        fault::arm("doomed-sync");
+        let slot = a.reserve(3).unwrap_or_else(|e| panic!("{e}"));
+        a.write(slot, b"two").unwrap_or_else(|e| panic!("{e}"));
+        let refused = a.commit(slot.index);
+        fault::disarm("doomed-sync");
+        assert!(refused.is_err());
+        assert!(a.reserve(1).is_err(), "appends stop");
+        assert_eq!(a.durable_len(), 1);
+        assert_eq!(std::fs::read(a.path()).ok(), Some(b"one".to_vec()));
+    }
+}

@@ -1,0 +1,136 @@
+//! One audited operation: the state it decides on (a RAM snapshot, and the
+//! KMS key-state version its KMS calls saw), the chain it builds, and the
+//! audit record that ends it — durable before the operation answers.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+
+use crate::kms::Caller;
+use crate::ram::{DecisionChain, Identity, Ram};
+
+use super::error::LogError;
+use super::ramstore::RamSnapshot;
+use super::segment::Segment;
+use super::service::{Shared, Traced, audit_error};
+
+/// An operation in flight.
+pub(crate) struct Op {
+    /// Every step decided so far.
+    pub(crate) chain: DecisionChain,
+    /// The RAM directory that decides every step of this operation.
+    pub(crate) ram: Arc<RamSnapshot>,
+    /// The KMS key-state version the last KMS call saw.
+    pub(crate) kms_version: Option<u64>,
+}
+
+impl Op {
+    /// An operation deciding on `ram`.
+    fn new(ram: Arc<RamSnapshot>) -> Op {
+        Op {
+            chain: DecisionChain::new(),
+            ram,
+            kms_version: None,
+        }
+    }
+
+    /// Runs a KMS call as `identity`, authorized by this operation's RAM
+    /// snapshot; its steps join the chain and its key-state version is kept.
+    pub(crate) fn kms_call<T>(
+        &mut self,
+        shared: &Shared,
+        identity: &Identity,
+        call: impl FnOnce(&Caller<'_>) -> T,
+    ) -> T {
+        let caller = Caller::new(Ram::new(&self.ram, &*shared.clock), identity);
+        let out = call(&caller);
+        self.chain.extend(caller.take_chain().steps);
+        if let Some(v) = caller.key_state_version() {
+            self.kms_version = Some(v);
+        }
+        out
+    }
+}
+
+/// A block written but not yet durable: committed after the audit record
+/// is written, before the operation answers.
+pub(crate) struct Pending {
+    pub(crate) segment: Arc<Segment>,
+    pub(crate) seq: u64,
+}
+
+/// What an operation's body answers: its value, the audit detail, and a
+/// block to make durable.
+pub(crate) type Done<T> = (T, Value, Option<Pending>);
+
+impl Shared {
+    fn now(&self) -> String {
+        self.clock.now().format(&Rfc3339).unwrap_or_default()
+    }
+
+    /// Runs `body` as one audited operation: the chain starts empty, the
+    /// outcome is recorded whether it succeeds or not, and the record (and
+    /// the block, for a write) is durable before the answer.
+    pub(crate) fn audited<T>(
+        &self,
+        op: &str,
+        caller: &Identity,
+        target: Value,
+        body: impl FnOnce(&Shared, &mut Op) -> Result<Done<T>, LogError>,
+    ) -> Traced<T> {
+        let mut state = Op::new(self.ram.snapshot());
+        let result = body(self, &mut state);
+        let (outcome, detail) = match &result {
+            Ok((_, detail, _)) => ("allowed", detail.clone()),
+            Err(e) => (
+                "refused",
+                json!({"code": e.code(), "message": e.to_string()}),
+            ),
+        };
+        let event = json!({
+            "op": op,
+            "caller": caller.to_string(),
+            "target": target,
+            "outcome": outcome,
+            "detail": detail,
+            "versions": {"ram": state.ram.version, "kms": state.kms_version},
+            "chain": state.chain.steps,
+        });
+        let outcome = self.finish(&event, result);
+        Traced {
+            outcome,
+            chain: state.chain,
+        }
+    }
+
+    /// Runs `body` with its own chain and no audit record (a read of
+    /// settings: `GetLogStore`, `ListLogStores`).
+    pub(crate) fn unaudited<T>(
+        &self,
+        body: impl FnOnce(&Shared, &mut Op) -> Result<T, LogError>,
+    ) -> Traced<T> {
+        let mut state = Op::new(self.ram.snapshot());
+        let outcome = body(self, &mut state);
+        Traced {
+            outcome,
+            chain: state.chain,
+        }
+    }
+
+    /// Writes the audit record, then makes the block and the record
+    /// durable (group commit), then answers.
+    fn finish<T>(&self, event: &Value, result: Result<Done<T>, LogError>) -> Result<T, LogError> {
+        let record = self.audit.write(&self.now(), event).map_err(audit_error);
+        let pending = match &result {
+            Ok((_, _, Some(p))) => Some((p.segment.clone(), p.seq)),
+            _ => None,
+        };
+        let record = record?;
+        if let Some((segment, seq)) = pending {
+            segment.commit(seq)?;
+        }
+        self.audit.commit(record).map_err(audit_error)?;
+        result.map(|(value, _, _)| value)
+    }
+}
