@@ -19,10 +19,20 @@ use std::path::{Path, PathBuf};
 /// Temp files start with this, so a crash's leftovers are recognised.
 pub const TEMP_PREFIX: &str = ".tmp-";
 
-/// Replaces `dir/name` with `bytes` atomically.
+/// Replaces `dir/name` with `bytes` atomically. A symbolic link there is
+/// refused, never silently replaced by a regular file (U8).
 pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
-    let tmp = write_temp(dir, name, bytes)?;
     let path = dir.join(name);
+    if path
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        return Err(io::Error::other(format!(
+            "`{}` is a symbolic link; ramgate replaces only regular files in a data directory",
+            path.display()
+        )));
+    }
+    let tmp = write_temp(dir, name, bytes)?;
     if let Err(e) = fs::rename(&tmp, &path) {
         let _ = fs::remove_file(&tmp);
         return Err(e);
@@ -121,15 +131,45 @@ pub mod fault {
     }
 }
 
-/// Creates a new file readable and writable by its owner only.
+/// Creates a new file readable and writable by its owner only (S9): mode
+/// 0600 set explicitly, whatever the umask.
 #[cfg(unix)]
 pub fn create_private_file(path: &Path) -> io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    OpenOptions::new()
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path)
+        .open(path)?;
+    file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    Ok(file)
+}
+
+/// Opens a data file for reading and appending, creating it private (mode
+/// 0600 whatever the umask, S9) when `create` is set and it is missing.
+pub fn open_private_file(path: &Path, create: bool) -> io::Result<File> {
+    let existed = path.symlink_metadata().is_ok();
+    let mut options = OpenOptions::new();
+    options
+        .read(true)
+        .write(true)
+        .create(create)
+        .truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        if !existed {
+            file.set_permissions(fs::Permissions::from_mode(0o600))?;
+        }
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = existed;
+        options.open(path)
+    }
 }
 
 /// Creates a new file (no permission bits to set on this platform).
@@ -138,14 +178,34 @@ pub fn create_private_file(path: &Path) -> io::Result<File> {
     OpenOptions::new().write(true).create_new(true).open(path)
 }
 
-/// Creates a directory (and its parents) that only its owner can enter.
+/// Creates a directory (and its parents) that only its owner can enter:
+/// every directory it makes is mode 0700, whatever the umask (S9).
 #[cfg(unix)]
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let made: Vec<&Path> = dir.ancestors().take_while(|d| !d.exists()).collect();
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
-        .create(dir)
+        .create(dir)?;
+    for d in made {
+        fs::set_permissions(d, fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Makes an existing directory private to its owner (mode 0700): `init`
+/// does this to a data directory that existed before, whatever its mode.
+#[cfg(unix)]
+pub fn make_dir_private(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+}
+
+/// No permission bits to set on this platform.
+#[cfg(not(unix))]
+pub fn make_dir_private(_: &Path) -> io::Result<()> {
+    Ok(())
 }
 
 /// Creates a directory and its parents.

@@ -96,3 +96,100 @@ fn s7_fmt_keeps_the_file_mode() {
     let mode = std::fs::metadata(&policy).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+/// Every file under `dir` and its mode, and every directory and its mode.
+fn modes(dir: &Path, out: &mut Vec<(String, u32, bool)>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let meta = std::fs::symlink_metadata(entry.path()).unwrap();
+        let name = entry.path().display().to_string();
+        out.push((name, meta.permissions().mode() & 0o777, meta.is_dir()));
+        if meta.is_dir() {
+            modes(&entry.path(), out);
+        }
+    }
+}
+
+#[test]
+fn s9_data_directory_files_are_0600_and_directories_0700_whatever_the_umask() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    // A directory that existed before, world-readable.
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = env!("CARGO_BIN_EXE_ramgate");
+    let d = data.display().to_string();
+    let group = r#"{"topic": "t", "logs": [{"time": 1700000000, "contents": [["k", "v"]]}]}"#;
+    let script = format!(
+        "umask 000 && '{bin}' init --data-dir '{d}' --account 1234567890123456 --region cn-hangzhou \
+         && '{bin}' log create-project app --data-dir '{d}' \
+         && '{bin}' log create-logstore app logs --data-dir '{d}' \
+         && '{bin}' log put-logs app logs --data-dir '{d}' --group '{group}' \
+         && '{bin}' kms create-key --data-dir '{d}'"
+    );
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .env_remove("RAMGATE_ROOT_KEY")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut all = vec![(
+        d.clone(),
+        std::fs::metadata(&data).unwrap().permissions().mode() & 0o777,
+        true,
+    )];
+    modes(&data, &mut all);
+    assert!(all.iter().any(|(n, _, _)| n.ends_with(".seg")), "{all:?}");
+    for (name, mode, is_dir) in &all {
+        let want = if *is_dir { 0o700 } else { 0o600 };
+        assert_eq!(*mode, want, "{name} is {mode:o}");
+    }
+}
+
+#[test]
+fn u8_a_symlink_in_place_of_a_metadata_file_is_refused_not_replaced() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let bin = env!("CARGO_BIN_EXE_ramgate");
+    let run = |args: &[&str]| {
+        Command::new(bin)
+            .args(args)
+            .env("RAMGATE_DATA_DIR", &data)
+            .env_remove("RAMGATE_ROOT_KEY")
+            .output()
+            .unwrap()
+    };
+    assert!(
+        run(&[
+            "init",
+            "--account",
+            "1234567890123456",
+            "--region",
+            "cn-hangzhou"
+        ])
+        .status
+        .success()
+    );
+    let ram = data.join("ram.json");
+    let real = home.path().join("ram-elsewhere.json");
+    std::fs::rename(&ram, &real).unwrap();
+    symlink(&real, &ram).unwrap();
+    let out = run(&["ram", "create-user", "alice"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is a symbolic link"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The link is still a link.
+    assert!(
+        std::fs::symlink_metadata(&ram)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}

@@ -16,7 +16,7 @@
 //! hash after an edit, and can drop records from the end. It finds accidents
 //! and careless edits; the README's Security section says what it does not.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -259,13 +259,7 @@ impl AuditLog {
             return Err(io(path, "not a regular file"));
         }
         let existed = path.symlink_metadata().is_ok();
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| io(path, e))?;
+        let file = crate::durable::open_private_file(path, true).map_err(|e| io(path, e))?;
         if !existed
             && durable
             && let Some(parent) = path.parent()

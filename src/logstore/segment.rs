@@ -31,7 +31,7 @@
 //!
 //! Appends go through an [`Appender`]: many writers, one `fsync` per group.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -176,12 +176,7 @@ impl Segment {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(LogError::io(path, "open", e)),
         }
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(create)
-            .truncate(false)
-            .open(path)
+        let file = crate::durable::open_private_file(path, create)
             .map_err(|e| LogError::io(path, "open", e))?;
         let scan = scan(&file, path)?;
         let size = file

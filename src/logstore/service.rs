@@ -272,6 +272,8 @@ impl LogService {
                 present.join(", ")
             )));
         }
+        // S9: a data directory that existed before becomes private too.
+        crate::durable::make_dir_private(dir).map_err(|e| LogError::io(dir, "chmod", e))?;
         let mut directory = Directory::new();
         directory
             .add_account(account)
