@@ -183,7 +183,12 @@ pub fn create_private_file(path: &Path) -> io::Result<File> {
 #[cfg(unix)]
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    let made: Vec<&Path> = dir.ancestors().take_while(|d| !d.exists()).collect();
+    // The directories this call makes (a relative path ends in "", which
+    // is no directory).
+    let made: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .collect();
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -217,6 +222,28 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn s9_made_directories_are_private_relative_paths_included() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let deep = d.path().join("a/b/c");
+        create_private_dir(&deep).unwrap_or_else(|e| panic!("{e}"));
+        for p in [d.path().join("a"), d.path().join("a/b"), deep] {
+            let mode = fs::metadata(&p)
+                .map(|m| m.permissions().mode() & 0o777)
+                .ok();
+            assert_eq!(mode, Some(0o700), "{}", p.display());
+        }
+        // A relative path whose first component is new: its last ancestor
+        // is "", which is no directory to make private (a regression: init
+        // of `.ramgate` failed on it).
+        let rel = Path::new("ramgate-s9-relative-test/inner");
+        let made = create_private_dir(rel);
+        let _ = fs::remove_dir_all("ramgate-s9-relative-test");
+        assert!(made.is_ok(), "{made:?}");
+    }
 
     #[test]
     fn atomic_writes_replace_whole_files_and_leave_no_temp() {

@@ -213,24 +213,74 @@ fn revoking_the_roles_trust_or_key_permission_stops_the_next_call() {
     );
 }
 
+/// Role `ops`, trusted by the account, with the KMS system policies; user
+/// `carol`, allowed `sts:AssumeRole` on it. Returns (session ARN, carol).
+fn ops_role(cli: &Cli) -> (String, String) {
+    let trust = cli.file(
+        "ops-trust.json",
+        r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"RAM": ["acs:ram::1234567890123456:root"]}}]}"#,
+    );
+    cli.ok(&["ram", "create-role", "ops", "--trust-policy", &trust]);
+    for p in [
+        "system/AliyunKMSReadOnlyAccess",
+        "system/AliyunKMSCryptoUserAccess",
+    ] {
+        cli.ok(&["ram", "attach-policy", "--role", "ops", p]);
+    }
+    let assume = cli.file(
+        "assume-ops.json",
+        r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "acs:ram::1234567890123456:role/ops"}]}"#,
+    );
+    cli.ok(&["ram", "create-policy", "AssumeOps", &assume]);
+    cli.ok(&["ram", "create-user", "carol"]);
+    cli.ok(&[
+        "ram",
+        "attach-policy",
+        "--user",
+        "carol",
+        "policy/AssumeOps",
+    ]);
+    (
+        "acs:ram::1234567890123456:role/ops/ops-session".to_string(),
+        "acs:ram::1234567890123456:user/carol".to_string(),
+    )
+}
+
 #[test]
 fn as_names_users_and_role_sessions() {
     let cli = Cli::init();
     let cmk = cli.seed();
-    let session = "acs:ram::1234567890123456:role/sls-byok/ops";
+    // A role the account trusts, with the KMS system policies, and a user
+    // allowed to assume it: the session is earned through STS (S4).
+    let (session, via) = ops_role(&cli);
+    let session = session.as_str();
     // The role's KMS system policies let its session describe the key…
-    let line = cli.ok(&["kms", "describe-key", &cmk, "--as", session]);
+    let line = cli.ok(&["kms", "describe-key", &cmk, "--as", session, "--via", &via]);
     assert!(
         line.starts_with(&format!("{cmk} Enabled Aliyun_AES_256 acs:kms:")),
         "{line}"
     );
     // …but not disable it, nor use Log Service.
-    let e = cli.fails(1, &["kms", "disable-key", &cmk, "--as", session]);
+    let e = cli.fails(
+        1,
+        &["kms", "disable-key", &cmk, "--as", session, "--via", &via],
+    );
     assert!(
         e.starts_with("error: Forbidden.NoPermission (403): `kms:DisableKey`"),
         "{e}"
     );
-    let e = cli.fails(1, &["log", "list-logstores", "app", "--as", session]);
+    let e = cli.fails(
+        1,
+        &[
+            "log",
+            "list-logstores",
+            "app",
+            "--as",
+            session,
+            "--via",
+            &via,
+        ],
+    );
     assert!(e.starts_with("error: Unauthorized (401): the caller is not authorized at step `authorize`: `log:ListLogStores`"), "{e}");
     // A user RAM does not know is refused, not an input error.
     let e = cli.fails(

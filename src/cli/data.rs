@@ -55,11 +55,17 @@ pub(crate) struct FormatArg {
 #[derive(Debug, Args)]
 pub(crate) struct ActingArgs {
     /// Who acts: `acs:ram::<uid>:root` (the account itself, the default),
-    /// `acs:ram::<uid>:user/<name>`, or a session of a role
-    /// `acs:ram::<uid>:role/<role>/<session>` (no session policy, valid for
-    /// the default AssumeRole duration of 3600 seconds).
+    /// `acs:ram::<uid>:user/<name>`, a service `<name>.aliyuncs.com`, or a
+    /// session of a role `acs:ram::<uid>:role/<role>/<session>`, which is
+    /// assumed through STS as `--via` (no session policy, the default
+    /// AssumeRole duration of 3600 seconds).
     #[arg(long = "as", value_name = "WHO", global = true)]
     pub as_identity: Option<String>,
+    /// Who assumes the role of a role session `--as` names: a RAM user (the
+    /// account root cannot assume roles). Repeat it to chain roles: each
+    /// later `--via` is a role session the one before it assumes.
+    #[arg(long, value_name = "WHO", global = true)]
+    pub via: Vec<String>,
     /// Print the decision chain of every call on standard error (standard
     /// output stays data): one line per step — what was asked, of whom, the
     /// decision — and the statements that decided it as
@@ -132,13 +138,76 @@ pub(crate) fn open_read_only(dir: &DataDirArg) -> Result<ReadOnlyDir, DataError>
 
 impl ActingArgs {
     /// The identity `--as` names, by default the account itself.
+    ///
+    /// A role session is earned, never declared (S4): it is assumed through
+    /// STS by the `--via` chain, each AssumeRole decided, audited and shown
+    /// (with `--trace`) before the call itself.
     pub(crate) fn identity(&self, svc: &LogService) -> Result<Identity, DataError> {
-        match &self.as_identity {
-            None => Ok(Identity::Account {
+        let Some(text) = &self.as_identity else {
+            if !self.via.is_empty() {
+                return Err(DataError::invalid(
+                    "InvalidParameter",
+                    "`--via` names who assumes the role of an `--as` role session; give `--as` too",
+                ));
+            }
+            return Ok(Identity::Account {
                 uid: svc.account().to_string(),
-            }),
-            Some(text) => Ok(parse_identity(text, svc.clock())?),
+            });
+        };
+        let target = parse_identity(text, svc.clock())?;
+        let Identity::RoleSession(wanted) = &target else {
+            if !self.via.is_empty() {
+                return Err(DataError::invalid(
+                    "InvalidParameter",
+                    format!(
+                        "`--via` is only for role sessions; `{}` acts as itself",
+                        crate::terminal::clip(text)
+                    ),
+                ));
+            }
+            return Ok(target);
+        };
+        let Some((first, hops)) = self.via.split_first() else {
+            return Err(DataError::invalid(
+                "InvalidParameter",
+                format!(
+                    "`{}` is a role session, which is assumed, not declared: name the RAM user who assumes it with `--via acs:ram::<uid>:user/<name>` (the account root cannot assume roles)",
+                    crate::terminal::clip(text)
+                ),
+            ));
+        };
+        let mut caller = parse_identity(first, svc.clock())?;
+        if !matches!(caller, Identity::User { .. }) {
+            return Err(DataError::invalid(
+                "InvalidParameter",
+                format!(
+                    "the first `--via` must be a RAM user `acs:ram::<uid>:user/<name>`, not `{}`",
+                    crate::terminal::clip(first)
+                ),
+            ));
         }
+        let mut sessions = Vec::new();
+        for hop in hops {
+            match parse_identity(hop, svc.clock())? {
+                Identity::RoleSession(s) => sessions.push(s),
+                _ => {
+                    return Err(DataError::invalid(
+                        "InvalidParameter",
+                        format!(
+                            "a later `--via` must be a role session `acs:ram::<uid>:role/<role>/<session>`, not `{}`",
+                            crate::terminal::clip(hop)
+                        ),
+                    ));
+                }
+            }
+        }
+        sessions.push(wanted.clone());
+        for session in sessions {
+            let traced = svc.assume_role_traced(&caller, &session.role_arn(), session.name());
+            self.show_chain(&traced.chain);
+            caller = traced.outcome?;
+        }
+        Ok(caller)
     }
 
     /// The output format.

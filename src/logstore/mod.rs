@@ -23,6 +23,7 @@ pub mod model;
 mod op;
 mod ops_logs;
 mod ops_logstore;
+mod ops_sts;
 mod positional;
 mod ramstore;
 mod segment;

@@ -10,7 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::kms::Caller;
 use crate::ram::{DecisionChain, Identity, Ram};
 
-use super::error::LogError;
+use super::error::{ErrorKind, LogError};
 use super::ramstore::RamSnapshot;
 use super::segment::Segment;
 use super::service::{Shared, Traced, audit_error};
@@ -81,10 +81,16 @@ impl Shared {
     ) -> Traced<T> {
         let mut state = Op::new(self.ram.snapshot());
         let result = body(self, &mut state);
+        // A refusal is the service saying no; a failure is ramgate not
+        // managing to answer (a disk error, damaged data): the audit log
+        // keeps the two apart (U8).
         let (outcome, detail) = match &result {
             Ok((_, detail, _)) => ("allowed", detail.clone()),
             Err(e) => (
-                "refused",
+                match e.kind() {
+                    ErrorKind::System | ErrorKind::Damaged => "failed",
+                    _ => "refused",
+                },
                 json!({"code": e.code(), "message": e.to_string()}),
             ),
         };
