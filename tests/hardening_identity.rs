@@ -142,3 +142,62 @@ fn s4_an_earned_session_acts_and_its_chain_starts_with_the_assume_role_steps() {
         "{trace}"
     );
 }
+
+#[test]
+fn s3_switching_encryption_off_is_a_security_event_and_get_logstore_says_since_when() {
+    let cli = Cli::init();
+    let cmk = cli.seed();
+    cli.ok(&[
+        "log",
+        "create-logstore",
+        "app",
+        "byok",
+        "--encrypt-conf",
+        &Cli::byok(&cmk, "m4"),
+    ]);
+    let before = cli.ok(&["log", "get-logstore", "app", "byok"]);
+    assert!(!before.contains("encryption off since"), "{before}");
+    // bob has only log:* — Log Service lets him switch encryption off.
+    let off = Cli::byok(&cmk, "m4").replace("\"enable\": true", "\"enable\": false");
+    cli.ok(&[
+        "log",
+        "update-logstore",
+        "app",
+        "byok",
+        "--encrypt-conf",
+        &off,
+        "--as",
+        "acs:ram::1234567890123456:user/bob",
+    ]);
+    let after = cli.ok(&["log", "get-logstore", "app", "byok"]);
+    assert!(after.contains(" encryption off since 20"), "{after}");
+    let json: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["log", "get-logstore", "app", "byok", "--format", "json"]))
+            .unwrap();
+    assert!(json["encryptionOffSince"].is_string(), "{json}");
+    // Audited with its chain, marked as a security event.
+    let audit = cli.ok(&["audit", "show", "--last", "1"]);
+    assert!(
+        audit.contains("update_logstore acs:ram::1234567890123456:user/bob"),
+        "{audit}"
+    );
+    assert!(
+        audit.contains("SECURITY-EVENT encryption-disabled"),
+        "{audit}"
+    );
+    assert!(
+        audit.contains("authorize: Allow log:UpdateLogStore"),
+        "{audit}"
+    );
+    // Switching it back on clears it.
+    cli.ok(&[
+        "log",
+        "update-logstore",
+        "app",
+        "byok",
+        "--encrypt-conf",
+        &Cli::byok(&cmk, "m4"),
+    ]);
+    let again = cli.ok(&["log", "get-logstore", "app", "byok"]);
+    assert!(!again.contains("encryption off since"), "{again}");
+}

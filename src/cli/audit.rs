@@ -173,10 +173,14 @@ pub(crate) fn record_text(r: &Record) -> String {
         }
         other => escape(&other.to_string()).into_owned(),
     };
-    let code = e["detail"]["code"]
+    let mut code = e["detail"]["code"]
         .as_str()
         .map(|c| format!(" {}", escape(c)))
         .unwrap_or_default();
+    // Security events stand out in the listing (S3).
+    if let Some(event) = e["detail"]["security_event"].as_str() {
+        code.push_str(&format!(" SECURITY-EVENT {}", escape(event)));
+    }
     let mut out = format!(
         "#{} {} {} {} {target} {}{code}\n",
         r.seq,

@@ -177,8 +177,13 @@ fn log(args: &LogArgs) -> Result<(), DataError> {
                         .and_then(|c| serde_json::to_string(c).ok())
                         .map(|c| format!(" encrypt_conf {c}"))
                         .unwrap_or_default();
+                    let off = info
+                        .encryption_off_since
+                        .as_ref()
+                        .map(|t| format!(" encryption off since {t}"))
+                        .unwrap_or_default();
                     emit(&format!(
-                        "{} shards {}{conf}\n",
+                        "{} shards {}{conf}{off}\n",
                         info.name, info.shard_count
                     ))
                 }

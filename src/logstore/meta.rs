@@ -64,6 +64,10 @@ pub struct LogstoreMeta {
     /// for Logstores made before incarnations existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incarnation: Option<String>,
+    /// When `enable` was last switched from true to false (RFC 3339), while
+    /// it stays false: new logs are stored in plaintext since then (S3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption_off_since: Option<String>,
 }
 
 /// Whose key it is.

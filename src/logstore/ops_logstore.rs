@@ -90,6 +90,7 @@ impl LogService {
                     encrypt_conf: None,
                     keys: Vec::new(),
                     incarnation: Some(new_incarnation()?),
+                    encryption_off_since: None,
                 };
                 if let Some(conf) = &config.encrypt_conf {
                     s.configure(op, caller, project, &config.name, &mut logstore, conf)?;
@@ -162,6 +163,13 @@ impl LogService {
                     }
                 }
             }
+            // S3: anyone allowed `log:UpdateLogStore` may switch encryption
+            // off (Log Service's rule), so it is recorded as a security
+            // event and `GetLogStore` says since when.
+            let was_on = current.encrypt_conf.as_ref().is_some_and(|c| c.enable);
+            let is_on = encrypt_conf.map_or(was_on, |c| c.enable);
+            let switched_off = was_on && !is_on;
+            let now = s.clock.now().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
             s.catalog.update(&s.kms, |m| {
                 // Only the settings change; keys made meanwhile stay.
                 let l = m.logstore_mut(project, logstore)?;
@@ -172,9 +180,18 @@ impl LogService {
                     l.keys = current.keys;
                 }
                 l.encrypt_conf = encrypt_conf.cloned().or(current.encrypt_conf);
+                if switched_off {
+                    l.encryption_off_since = Some(now.clone());
+                } else if is_on {
+                    l.encryption_off_since = None;
+                }
                 Ok(())
             })?;
-            Ok(((), json!({"encrypt_conf": encrypt_conf}), None))
+            let mut detail = json!({"encrypt_conf": encrypt_conf});
+            if switched_off {
+                detail["security_event"] = json!("encryption-disabled");
+            }
+            Ok(((), detail, None))
         })
     }
 
@@ -208,6 +225,7 @@ impl LogService {
                 name: logstore.to_string(),
                 shard_count: l.shard_count,
                 encrypt_conf: l.encrypt_conf.clone(),
+                encryption_off_since: l.encryption_off_since.clone(),
             })
         })
     }

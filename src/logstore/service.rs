@@ -114,6 +114,10 @@ pub struct LogstoreInfo {
     /// The encryption settings, echoed exactly as sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encrypt_conf: Option<EncryptConf>,
+    /// Since when encryption has been switched off (RFC 3339), while it is
+    /// (S3): every log written since is stored in plaintext.
+    #[serde(rename = "encryptionOffSince", skip_serializing_if = "Option::is_none")]
+    pub encryption_off_since: Option<String>,
 }
 
 /// Where `put_logs` stored a log group.
