@@ -137,3 +137,89 @@ fn u8_eval_refuses_an_action_that_is_not_service_colon_action() {
     ]);
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn u8_a_cursor_past_the_end_is_invalid_cursor() {
+    let cli = Cli::init();
+    cli.ok(&["log", "create-project", "app"]);
+    cli.ok(&["log", "create-logstore", "app", "logs"]);
+    cli.ok(&[
+        "log", "put-logs", "app", "logs", "--shard", "0", "--group", GROUP,
+    ]);
+    // The end cursor itself is fine: nothing more to read.
+    cli.ok(&[
+        "log",
+        "pull-logs",
+        "app",
+        "logs",
+        "--shard",
+        "0",
+        "--cursor",
+        "1",
+    ]);
+    let e = cli.fails(
+        2,
+        &[
+            "log",
+            "pull-logs",
+            "app",
+            "logs",
+            "--shard",
+            "0",
+            "--cursor",
+            "5",
+        ],
+    );
+    assert!(
+        e.starts_with("error: InvalidCursor (400): cursor 5 is past the end of shard 0"),
+        "{e}"
+    );
+}
+
+#[test]
+fn u8_a_log_group_over_the_put_logs_limits_is_refused_before_sealing() {
+    let cli = Cli::init();
+    cli.ok(&["log", "create-project", "app"]);
+    cli.ok(&[
+        "log",
+        "create-logstore",
+        "app",
+        "logs",
+        "--encrypt-conf",
+        r#"{"enable": true, "encrypt_type": "default"}"#,
+    ]);
+    let logs: Vec<String> = (0..4097)
+        .map(|i| format!(r#"{{"time": 1700000000, "contents": [["n", "{i}"]]}}"#))
+        .collect();
+    let group = format!(r#"{{"topic": "t", "logs": [{}]}}"#, logs.join(","));
+    let file = cli.file("big.json", &group);
+    let e = cli.fails(
+        2,
+        &[
+            "log",
+            "put-logs",
+            "app",
+            "logs",
+            "--group",
+            &format!("@{file}"),
+        ],
+    );
+    assert!(e.starts_with("error: PostBodyTooLarge (400): Logs must be less than or equal to 3 MB and 4096 entries"), "{e}");
+    // Nothing was sealed or stored.
+    assert_eq!(cli.ok(&["log", "get-logs", "app", "logs"]), "");
+}
+
+#[test]
+fn u8_a_key_description_keeps_only_printable_characters() {
+    let cli = Cli::init();
+    let made = cli.ok(&[
+        "kms",
+        "create-key",
+        "--description",
+        "ops\u{1b}[2J key\u{202e}",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&made).unwrap();
+    assert_eq!(v["Description"], "ops[2J key");
+}

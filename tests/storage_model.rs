@@ -231,6 +231,16 @@ fn run(steps: &[Step]) -> Result<(), TestCaseError> {
                     continue;
                 };
                 let blocks = &ls.shards[shard as usize];
+                // A cursor past the end is Log Service's InvalidCursor.
+                if cursor > blocks.len() as u64 {
+                    prop_assert!(
+                        matches!(got, Err(LogError::InvalidCursor { .. })),
+                        "{}: {:?}",
+                        at,
+                        got
+                    );
+                    continue;
+                }
                 let end = (cursor + u64::from(count)).min(blocks.len() as u64);
                 let range = blocks
                     .get(cursor as usize..end as usize)

@@ -76,10 +76,16 @@ fn kms(args: &KmsArgs) -> Result<(), DataError> {
     match &args.command {
         KmsCommand::CreateKey { spec, description } => {
             let spec: KeySpec = spec.parse()?;
+            // Only printable characters are kept (U8): a description is
+            // shown by every key listing.
+            let description: String = description
+                .chars()
+                .filter(|c| !crate::terminal::is_unsafe(*c))
+                .collect();
             let made = shown(
                 acting,
                 &caller,
-                kms.create_key(&caller, spec, KeyUsage::EncryptDecrypt, description),
+                kms.create_key(&caller, spec, KeyUsage::EncryptDecrypt, &description),
             )?;
             metadata(&made, format)
         }

@@ -36,6 +36,26 @@ pub enum LogError {
     /// `ShardNotExist`, 404.
     #[error("shard {0} does not exist")]
     ShardNotExist(u32),
+    /// `InvalidCursor`, 400: a cursor past the end of the shard.
+    #[error("cursor {cursor} is past the end of shard {shard}, which holds {len} log groups")]
+    InvalidCursor {
+        /// The shard.
+        shard: u32,
+        /// The cursor given.
+        cursor: u64,
+        /// How many groups the shard holds (the end cursor).
+        len: u64,
+    },
+    /// `PostBodyTooLarge`, 400: over PutLogs' limits of 3 MB and 4096 logs.
+    #[error(
+        "Logs must be less than or equal to 3 MB and 4096 entries: this log group has {bytes} bytes and {logs} logs"
+    )]
+    PostBodyTooLarge {
+        /// The group's encoded size.
+        bytes: usize,
+        /// Its number of logs.
+        logs: usize,
+    },
     /// The caller may not do this (`Unauthorized`, 401): the step of the
     /// decision chain that refused is named, with RAM's reason.
     #[error("the caller is not authorized at step `{step}`: {reason}")]
@@ -131,6 +151,8 @@ impl LogError {
             LogError::LogStoreNotExist(_) => "LogStoreNotExist",
             LogError::LogStoreAlreadyExist(_) => "LogStoreAlreadyExist",
             LogError::ShardNotExist(_) => "ShardNotExist",
+            LogError::InvalidCursor { .. } => "InvalidCursor",
+            LogError::PostBodyTooLarge { .. } => "PostBodyTooLarge",
             LogError::Unauthorized { .. } => "Unauthorized",
             LogError::KeyUnavailable { .. } => "KMSKeyUnavailable",
             LogError::Integrity { .. }
@@ -178,7 +200,9 @@ impl LogError {
             LogError::LogStoreInfoInvalid(_)
             | LogError::ParameterInvalid(_)
             | LogError::ProjectAlreadyExist(_)
-            | LogError::LogStoreAlreadyExist(_) => 400,
+            | LogError::LogStoreAlreadyExist(_)
+            | LogError::InvalidCursor { .. }
+            | LogError::PostBodyTooLarge { .. } => 400,
             LogError::Unauthorized { .. } => 401,
             LogError::KeyUnavailable { .. } => 403,
             LogError::ProjectNotExist(_)

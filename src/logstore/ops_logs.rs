@@ -33,6 +33,12 @@ fn shard_key(project: &str, logstore: &str, l: &LogstoreMeta, shard: u32) -> Sha
     }
 }
 
+/// PutLogs takes at most 3 MB of log group (Log Service's limit).
+pub(crate) const MAX_GROUP_BYTES: usize = 3 * 1024 * 1024;
+
+/// PutLogs takes at most 4096 logs in one request.
+pub(crate) const MAX_GROUP_LOGS: usize = 4096;
+
 impl LogService {
     /// `PutLogs`: one log group, stored as one block in `shard` (or the
     /// least-filled shard). Acknowledged once the block and its audit
@@ -73,6 +79,13 @@ impl LogService {
                 Some(n) => return Err(LogError::ShardNotExist(n)),
                 None => s.emptiest_shard(project, logstore, l)?,
             };
+            // PutLogs' limits, checked before anything is sealed (U8).
+            if group.encoded_len() > MAX_GROUP_BYTES || group.logs.len() > MAX_GROUP_LOGS {
+                return Err(LogError::PostBodyTooLarge {
+                    bytes: group.encoded_len(),
+                    logs: group.logs.len(),
+                });
+            }
             let mut buf = block::buffer(group.encoded_len());
             group.encode_into(&mut buf);
             let key = match l.encrypt_conf.as_ref().filter(|c| c.enable) {
@@ -160,6 +173,11 @@ impl LogService {
                 return Err(LogError::ShardNotExist(shard));
             }
             let segment = s.segment(project, logstore, l, shard, false)?;
+            // A cursor past the end names nothing ever written (U8).
+            let len = segment.as_ref().map_or(0, |seg| seg.len());
+            if cursor > len {
+                return Err(LogError::InvalidCursor { shard, cursor, len });
+            }
             let end = readable_end(segment.as_ref(), cursor.saturating_add(u64::from(count)));
             let groups = match &segment {
                 Some(seg) => s.read_blocks(op, project, logstore, l, shard, seg, cursor..end)?,
