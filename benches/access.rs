@@ -195,6 +195,20 @@ fn bench(c: &mut Criterion) {
             )
         })
     });
+    // The same question on an analyzer already loaded (its per-principal
+    // policy sets built, as `access check` and `access logstore` reuse them
+    // across questions): the cost of the question alone.
+    g.bench_function("who-can one action and resource, analyzer loaded", |b| {
+        let an = Analyzer::new(&snapshot);
+        let _ = who_can(&an, ACTION, RESOURCE, &Context::new());
+        b.iter(|| {
+            black_box(
+                who_can(&an, ACTION, RESOURCE, &Context::new())
+                    .unwrap()
+                    .len(),
+            )
+        })
+    });
     g.bench_function("escalation over the whole account", |b| {
         b.iter(|| {
             let an = Analyzer::new(&snapshot);

@@ -258,6 +258,7 @@ mod tests {
                         reserved: 65536,
                     }],
                     incarnation: None,
+                    encryption_off_since: None,
                 },
             );
         meta.save(d.path(), &kms).unwrap_or_else(|e| panic!("{e}"));
