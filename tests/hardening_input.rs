@@ -223,3 +223,46 @@ fn u8_a_key_description_keeps_only_printable_characters() {
     let v: serde_json::Value = serde_json::from_str(&made).unwrap();
     assert_eq!(v["Description"], "ops[2J key");
 }
+
+/// The one `.seg` file under `dir`.
+fn find_segment(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(found) = find_segment(&path) {
+                return Some(found);
+            }
+        } else if path.extension().is_some_and(|e| e == "seg") {
+            return Some(path);
+        }
+    }
+    None
+}
+
+#[test]
+fn u8_an_internal_failure_is_audited_as_failed_not_refused() {
+    let cli = Cli::init();
+    cli.ok(&["log", "create-project", "app"]);
+    cli.ok(&[
+        "log",
+        "create-logstore",
+        "app",
+        "logs",
+        "--encrypt-conf",
+        r#"{"enable": true, "encrypt_type": "default"}"#,
+    ]);
+    cli.ok(&[
+        "log", "put-logs", "app", "logs", "--shard", "0", "--group", GROUP,
+    ]);
+    let seg = find_segment(&cli.data_dir().join("data")).unwrap();
+    let mut bytes = std::fs::read(&seg).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&seg, bytes).unwrap();
+    // Damaged data: exit 3, and the audit record says the read failed.
+    cli.fails(3, &["log", "pull-logs", "app", "logs", "--shard", "0"]);
+    let audit = cli.ok(&["audit", "show", "--last", "1"]);
+    assert!(audit.contains("pull_logs"), "{audit}");
+    assert!(audit.contains(" failed"), "{audit}");
+    assert!(!audit.contains(" refused"), "{audit}");
+}
