@@ -213,33 +213,18 @@ fn revoking_the_roles_trust_or_key_permission_stops_the_next_call() {
     );
 }
 
-/// Role `ops`, trusted by the account, with the KMS system policies; user
-/// `carol`, allowed `sts:AssumeRole` on it. Returns (session ARN, carol).
+/// Role `ops` with the KMS system policies, which user `carol` may
+/// assume. Returns (session ARN, carol).
 fn ops_role(cli: &Cli) -> (String, String) {
-    let trust = cli.file(
-        "ops-trust.json",
-        r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"RAM": ["acs:ram::1234567890123456:root"]}}]}"#,
-    );
-    cli.ok(&["ram", "create-role", "ops", "--trust-policy", &trust]);
-    for p in [
-        "system/AliyunKMSReadOnlyAccess",
-        "system/AliyunKMSCryptoUserAccess",
-    ] {
-        cli.ok(&["ram", "attach-policy", "--role", "ops", p]);
-    }
-    let assume = cli.file(
-        "assume-ops.json",
-        r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "acs:ram::1234567890123456:role/ops"}]}"#,
-    );
-    cli.ok(&["ram", "create-policy", "AssumeOps", &assume]);
     cli.ok(&["ram", "create-user", "carol"]);
-    cli.ok(&[
-        "ram",
-        "attach-policy",
-        "--user",
+    cli.assumable_role(
+        "ops",
         "carol",
-        "policy/AssumeOps",
-    ]);
+        &[
+            "system/AliyunKMSReadOnlyAccess",
+            "system/AliyunKMSCryptoUserAccess",
+        ],
+    );
     (
         "acs:ram::1234567890123456:role/ops/ops-session".to_string(),
         "acs:ram::1234567890123456:user/carol".to_string(),

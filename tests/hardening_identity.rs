@@ -78,31 +78,8 @@ fn s4_a_role_session_without_via_is_bad_input_naming_the_forms() {
 #[test]
 fn s4_an_earned_session_acts_and_its_chain_starts_with_the_assume_role_steps() {
     let cli = Cli::init();
-    let cmk = cli.seed();
-    let trust = cli.file(
-        "writer-trust.json",
-        r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"RAM": ["acs:ram::1234567890123456:root"]}}]}"#,
-    );
-    cli.ok(&["ram", "create-role", "writer", "--trust-policy", &trust]);
-    cli.ok(&[
-        "ram",
-        "attach-policy",
-        "--role",
-        "writer",
-        "system/AliyunLogFullAccess",
-    ]);
-    let assume = cli.file(
-        "assume.json",
-        r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "acs:ram::1234567890123456:role/writer"}]}"#,
-    );
-    cli.ok(&["ram", "create-policy", "AssumeWriter", &assume]);
-    cli.ok(&[
-        "ram",
-        "attach-policy",
-        "--user",
-        "bob",
-        "policy/AssumeWriter",
-    ]);
+    cli.seed();
+    cli.assumable_role("writer", "bob", &["system/AliyunLogFullAccess"]);
     cli.ok(&[
         "log",
         "create-logstore",
@@ -111,7 +88,6 @@ fn s4_an_earned_session_acts_and_its_chain_starts_with_the_assume_role_steps() {
         "--encrypt-conf",
         r#"{"enable": true, "encrypt_type": "default"}"#,
     ]);
-    let _ = cmk;
     let out = cli.run(&[
         "log",
         "put-logs",

@@ -160,6 +160,37 @@ impl Cli {
         key.split(' ').next().unwrap().to_string()
     }
 
+    /// A role the account trusts (`{"RAM": [root]}`) with `policies`
+    /// attached, and `sts:AssumeRole` on it for the existing user `user`:
+    /// a session `user` can earn with `--via` (S4).
+    pub fn assumable_role(&self, role: &str, user: &str, policies: &[&str]) {
+        let trust = self.file(
+            &format!("{role}-trust.json"),
+            &format!(
+                r#"{{"Version": "1", "Statement": [{{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {{"RAM": ["acs:ram::{ACCOUNT}:root"]}}}}]}}"#
+            ),
+        );
+        self.ok(&["ram", "create-role", role, "--trust-policy", &trust]);
+        for p in policies {
+            self.ok(&["ram", "attach-policy", "--role", role, p]);
+        }
+        let assume = self.file(
+            &format!("assume-{role}.json"),
+            &format!(
+                r#"{{"Version": "1", "Statement": [{{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "acs:ram::{ACCOUNT}:role/{role}"}}]}}"#
+            ),
+        );
+        let name = format!("Assume-{role}");
+        self.ok(&["ram", "create-policy", &name, &assume]);
+        self.ok(&[
+            "ram",
+            "attach-policy",
+            "--user",
+            user,
+            &format!("policy/{name}"),
+        ]);
+    }
+
     /// The BYOK `encrypt_conf` for `cmk`.
     pub fn byok(cmk: &str, encrypt_type: &str) -> String {
         format!(
