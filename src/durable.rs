@@ -147,6 +147,7 @@ pub fn create_private_file(path: &Path) -> io::Result<File> {
 
 /// Opens a data file for reading and appending, creating it private (mode
 /// 0600 whatever the umask, S9) when `create` is set and it is missing.
+#[cfg(feature = "logstore")]
 pub fn open_private_file(path: &Path, create: bool) -> io::Result<File> {
     let existed = path.symlink_metadata().is_ok();
     let mut options = OpenOptions::new();
@@ -201,14 +202,14 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 
 /// Makes an existing directory private to its owner (mode 0700): `init`
 /// does this to a data directory that existed before, whatever its mode.
-#[cfg(unix)]
+#[cfg(all(unix, feature = "logstore"))]
 pub fn make_dir_private(dir: &Path) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
 }
 
 /// No permission bits to set on this platform.
-#[cfg(not(unix))]
+#[cfg(all(not(unix), feature = "logstore"))]
 pub fn make_dir_private(_: &Path) -> io::Result<()> {
     Ok(())
 }

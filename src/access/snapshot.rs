@@ -125,7 +125,7 @@ pub fn logstore_arn(region: &str, account: &str, project: &str, logstore: &str) 
 
 /// Reads a data directory without a lock and without writing: `cloud.json`
 /// (account, region), `ram.json` through [`Directory::load`],
-/// `logstores.json` through [`Meta::load`], and the CMKs' metadata from
+/// `logstores.json` through `Meta::load`, and the CMKs' metadata from
 /// `kms/keys.json` (the public [`KeyMetadata`] of each key; the sealed
 /// material is not looked at and the root key is not needed).
 pub fn read_data_dir(dir: &Path) -> Result<Snapshot, AccessError> {

@@ -10,7 +10,10 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::logstore::audit::{AUDIT_FILE, AuditError, Record, repair as repair_log, verify_each};
+use crate::logstore::{
+    AUDIT_FILE, AuditError, AuditRecord as Record, repair_audit_log as repair_log,
+    verify_audit_log_each as verify_each,
+};
 use crate::logstore::{DirLock, LogError};
 use crate::ram::DecisionChain;
 use crate::terminal::{escape, escape_lines};

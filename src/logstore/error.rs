@@ -114,7 +114,7 @@ pub enum LogError {
     Busy {
         /// The lock file.
         lock: String,
-        /// `pid <n> (`<command>`)`.
+        /// The holder as its lock file records it: `pid <n>` and its command.
         holder: String,
         /// How long this process waited, in seconds.
         waited: u64,

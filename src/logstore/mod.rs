@@ -31,7 +31,10 @@ mod service;
 mod shards;
 mod strict_json;
 
-pub use audit::{AUDIT_FILE, AuditError, Record as AuditRecord, verify as verify_audit_log};
+pub use audit::{
+    AUDIT_FILE, AuditError, Record as AuditRecord, Repair as AuditRepair,
+    repair as repair_audit_log, verify as verify_audit_log, verify_each as verify_audit_log_each,
+};
 pub use lock::DirLock;
 
 pub use datadir::ReadOnlyDir;
