@@ -266,3 +266,29 @@ fn u8_an_internal_failure_is_audited_as_failed_not_refused() {
     assert!(audit.contains(" failed"), "{audit}");
     assert!(!audit.contains(" refused"), "{audit}");
 }
+
+#[test]
+fn s6_log_contents_with_escape_sequences_reach_the_terminal_escaped() {
+    let cli = Cli::init();
+    cli.ok(&["log", "create-project", "app"]);
+    cli.ok(&["log", "create-logstore", "app", "logs"]);
+    let group = r#"{"topic": "t", "logs": [{"time": 1700000000, "contents": [["msg", "\u001b[2J\u009b\u202eforged\nline"]]}]}"#;
+    cli.ok(&[
+        "log", "put-logs", "app", "logs", "--shard", "0", "--group", group,
+    ]);
+    let shown = cli.ok(&["log", "get-logs", "app", "logs"]);
+    assert!(
+        !shown
+            .chars()
+            .any(|c| c != '\n' && ramgate::terminal::is_unsafe(c)),
+        "{shown:?}"
+    );
+    assert_eq!(shown.lines().count(), 1, "{shown:?}");
+    // The audit listing of that write is safe too.
+    let audit = cli.ok(&["audit", "show"]);
+    assert!(
+        !audit
+            .chars()
+            .any(|c| c != '\n' && ramgate::terminal::is_unsafe(c))
+    );
+}
