@@ -12,12 +12,16 @@
 //!   size is checked against the limits before anything is allocated.
 //! - [`sls`]: Log Service cursors and the GetLogs query subset.
 //! - [`reply`]: error bodies as each SDK reads them, request ids.
+//! - [`credentials`]: access keys resolved to a secret and an identity.
+//! - [`pop`]: the KMS, STS and RAM APIs, one function per action.
 //!
 //! Nothing here does I/O or holds state: the HTTP front and its handlers
 //! (`ramgate serve`) sit on top, and every handler is one library call.
 
 pub mod auth;
 pub mod body;
+pub mod credentials;
+pub mod pop;
 pub mod proto;
 pub mod reply;
 pub mod sls;
