@@ -102,8 +102,11 @@ pub trait Credentials: Send + Sync {
 /// own. Never persisted.
 #[derive(Default)]
 pub struct StaticCredentials {
-    keys: RwLock<BTreeMap<String, (Zeroizing<Vec<u8>>, Identity, bool)>>,
+    keys: RwLock<BTreeMap<String, StaticKey>>,
 }
+
+/// One in-memory key: its secret, whose it is, and whether it is active.
+type StaticKey = (Zeroizing<Vec<u8>>, Identity, bool);
 
 impl fmt::Debug for StaticCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
