@@ -56,6 +56,21 @@ impl Clock for ManualClock {
     }
 }
 
+/// The system clock moved by a fixed offset (`ramgate serve
+/// --clock-offset`): lets tests of clock skew and STS expiry use SDKs that
+/// sign with the real time.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OffsetClock {
+    /// Added to the system's time.
+    pub offset: Duration,
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc().saturating_add(self.offset)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@ mod kms;
 mod lint;
 mod log;
 mod ram;
+mod serve;
 #[cfg(test)]
 mod terminal_tests;
 
@@ -49,6 +50,7 @@ enum Command {
     Kms(kms::KmsArgs),
     Log(log::LogArgs),
     Audit(audit::AuditArgs),
+    Serve(serve::ServeArgs),
 }
 
 /// The outcome of a command, mapped to the exit status.
@@ -106,6 +108,7 @@ where
         Command::Kms(args) => kms::run(args),
         Command::Log(args) => log::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,

@@ -41,8 +41,14 @@ impl Shared {
         resource: &str,
     ) -> Result<(), LogError> {
         let ram = Ram::new(&op.ram, &*self.clock);
+        let mut access = Access::new(action, resource);
+        if let Some(context) = &op.context {
+            for (key, values) in context.iter() {
+                access.context.insert(key, values.iter().cloned());
+            }
+        }
         let step = ram
-            .authorize(caller, &Access::new(action, resource), None)
+            .authorize(caller, &access, None)
             .map_err(|e| LogError::Unauthorized {
                 step: "authorize".into(),
                 reason: format!("{} ({})", e, e.code()),

@@ -21,8 +21,10 @@ mod lock;
 pub(crate) mod meta;
 pub mod model;
 mod op;
+mod ops_cursor;
 mod ops_logs;
 mod ops_logstore;
+mod ops_project;
 mod ops_sts;
 mod positional;
 mod ramstore;
@@ -36,6 +38,7 @@ pub use audit::{
     repair as repair_audit_log, verify as verify_audit_log, verify_each as verify_audit_log_each,
 };
 pub use lock::DirLock;
+pub use ops_cursor::CursorFrom;
 
 pub use datadir::ReadOnlyDir;
 pub use encrypt_conf::{EncryptConf, EncryptType, UserCmkInfo};
@@ -43,7 +46,7 @@ pub use error::{ErrorKind, LogError};
 pub use model::{Log, LogGroup};
 pub use ramstore::RamSnapshot;
 pub use service::{
-    LOG_SERVICE, LogService, LogstoreConfig, LogstoreInfo, Options, Pulled, Receipt, StoredGroup,
-    Traced,
+    LOG_SERVICE, LogService, LogstoreConfig, LogstoreInfo, Options, Pulled, Receipt, RequestScope,
+    StoredGroup, Traced,
 };
 pub use strict_json::JsonInputError;

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 
+use crate::authz::Context;
 use crate::kms::Caller;
 use crate::ram::{DecisionChain, Identity, Ram};
 
 use super::error::{ErrorKind, LogError};
 use super::ramstore::RamSnapshot;
 use super::segment::Segment;
-use super::service::{Shared, Traced, audit_error};
+use super::service::{RequestScope, Shared, Traced, audit_error};
 
 /// An operation in flight.
 pub(crate) struct Op {
@@ -23,15 +24,18 @@ pub(crate) struct Op {
     pub(crate) ram: Arc<RamSnapshot>,
     /// The KMS key-state version the last KMS call saw.
     pub(crate) kms_version: Option<u64>,
+    /// The request's condition keys, for the caller's decisions.
+    pub(crate) context: Option<Context>,
 }
 
 impl Op {
     /// An operation deciding on `ram`.
-    fn new(ram: Arc<RamSnapshot>) -> Op {
+    fn new(ram: Arc<RamSnapshot>, request: Option<&RequestScope>) -> Op {
         Op {
             chain: DecisionChain::new(),
             ram,
             kms_version: None,
+            context: request.map(|r| r.context.clone()),
         }
     }
 
@@ -74,12 +78,13 @@ impl Shared {
     /// the block, for a write) is durable before the answer.
     pub(crate) fn audited<T>(
         &self,
+        request: Option<&RequestScope>,
         op: &str,
         caller: &Identity,
         target: Value,
         body: impl FnOnce(&Shared, &mut Op) -> Result<Done<T>, LogError>,
     ) -> Traced<T> {
-        let mut state = Op::new(self.ram.snapshot());
+        let mut state = Op::new(self.ram.snapshot(), request);
         let result = body(self, &mut state);
         // A refusal is the service saying no; a failure is ramgate not
         // managing to answer (a disk error, damaged data): the audit log
@@ -94,7 +99,7 @@ impl Shared {
                 json!({"code": e.code(), "message": e.to_string()}),
             ),
         };
-        let event = json!({
+        let mut event = json!({
             "op": op,
             "caller": caller.to_string(),
             "target": target,
@@ -103,6 +108,9 @@ impl Shared {
             "versions": {"ram": state.ram.version, "kms": state.kms_version},
             "chain": state.chain.steps,
         });
+        if let Some(r) = request {
+            event["request_id"] = json!(r.request_id);
+        }
         let outcome = self.finish(&event, result);
         Traced {
             outcome,
@@ -114,9 +122,10 @@ impl Shared {
     /// settings: `GetLogStore`, `ListLogStores`).
     pub(crate) fn unaudited<T>(
         &self,
+        request: Option<&RequestScope>,
         body: impl FnOnce(&Shared, &mut Op) -> Result<T, LogError>,
     ) -> Traced<T> {
-        let mut state = Op::new(self.ram.snapshot());
+        let mut state = Op::new(self.ram.snapshot(), request);
         let outcome = body(self, &mut state);
         Traced {
             outcome,

@@ -65,72 +65,75 @@ impl LogService {
         group: &LogGroup,
     ) -> Traced<Receipt> {
         let target = json!({"project": project, "logstore": logstore, "shard": shard});
-        self.shared.audited("put_logs", caller, target, |s, op| {
-            s.authorize(
-                op,
-                caller,
-                "log:PostLogStoreLogs",
-                &s.logstore_arn(project, logstore),
-            )?;
-            let meta = s.catalog.snapshot();
-            let l = meta.logstore(project, logstore)?;
-            let shard = match shard {
-                Some(n) if n < l.shard_count => n,
-                Some(n) => return Err(LogError::ShardNotExist(n)),
-                None => s.emptiest_shard(project, logstore, l)?,
-            };
-            // PutLogs' limits, checked before anything is sealed (U8).
-            if group.encoded_len() > MAX_GROUP_BYTES || group.logs.len() > MAX_GROUP_LOGS {
-                return Err(LogError::PostBodyTooLarge {
-                    bytes: group.encoded_len(),
-                    logs: group.logs.len(),
-                });
-            }
-            let mut buf = block::buffer(group.encoded_len());
-            group.encode_into(&mut buf);
-            let key = match l.encrypt_conf.as_ref().filter(|c| c.enable) {
-                None => None,
-                Some(conf) => Some(s.sealing_key(op, project, logstore, conf)?),
-            };
-            let protection = match &key {
-                None => Protection::Plaintext,
-                Some(k) => Protection::Sealed {
-                    algorithm: k.algorithm,
-                    key_ref: k.key_ref,
-                    key: &k.key,
-                },
-            };
-            let described = match &key {
-                None => "plaintext".to_string(),
-                Some(k) => format!("{} key {}", k.algorithm, k.key_ref),
-            };
-            let segment = s
-                .segment(project, logstore, l, shard, true)?
-                .ok_or_else(|| {
-                    LogError::Storage(format!("shard {shard} of `{project}/{logstore}` vanished"))
-                })?;
-            let slot = segment.reserve(block::sealed_len(buf.len(), &protection))?;
-            let loc = Location {
-                project,
-                logstore,
-                shard,
-                seq: slot.index,
-            };
-            let sealed = match block::seal(&loc, protection, buf) {
-                Ok(b) => b,
-                Err(e) => {
-                    segment.abandon(slot, &e.to_string());
-                    return Err(LogError::Storage(e.to_string()));
+        self.shared
+            .audited(self.request(), "put_logs", caller, target, |s, op| {
+                s.authorize(
+                    op,
+                    caller,
+                    "log:PostLogStoreLogs",
+                    &s.logstore_arn(project, logstore),
+                )?;
+                let meta = s.catalog.snapshot();
+                let l = meta.logstore(project, logstore)?;
+                let shard = match shard {
+                    Some(n) if n < l.shard_count => n,
+                    Some(n) => return Err(LogError::ShardNotExist(n)),
+                    None => s.emptiest_shard(project, logstore, l)?,
+                };
+                // PutLogs' limits, checked before anything is sealed (U8).
+                if group.encoded_len() > MAX_GROUP_BYTES || group.logs.len() > MAX_GROUP_LOGS {
+                    return Err(LogError::PostBodyTooLarge {
+                        bytes: group.encoded_len(),
+                        logs: group.logs.len(),
+                    });
                 }
-            };
-            segment.write(slot, &sealed)?;
-            let seq = slot.index;
-            Ok((
-                Receipt { shard, seq },
-                json!({"shard": shard, "seq": seq, "protection": described}),
-                Some(Pending { segment, seq }),
-            ))
-        })
+                let mut buf = block::buffer(group.encoded_len());
+                group.encode_into(&mut buf);
+                let key = match l.encrypt_conf.as_ref().filter(|c| c.enable) {
+                    None => None,
+                    Some(conf) => Some(s.sealing_key(op, project, logstore, conf)?),
+                };
+                let protection = match &key {
+                    None => Protection::Plaintext,
+                    Some(k) => Protection::Sealed {
+                        algorithm: k.algorithm,
+                        key_ref: k.key_ref,
+                        key: &k.key,
+                    },
+                };
+                let described = match &key {
+                    None => "plaintext".to_string(),
+                    Some(k) => format!("{} key {}", k.algorithm, k.key_ref),
+                };
+                let segment = s
+                    .segment(project, logstore, l, shard, true)?
+                    .ok_or_else(|| {
+                        LogError::Storage(format!(
+                            "shard {shard} of `{project}/{logstore}` vanished"
+                        ))
+                    })?;
+                let slot = segment.reserve(block::sealed_len(buf.len(), &protection))?;
+                let loc = Location {
+                    project,
+                    logstore,
+                    shard,
+                    seq: slot.index,
+                };
+                let sealed = match block::seal(&loc, protection, buf) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        segment.abandon(slot, &e.to_string());
+                        return Err(LogError::Storage(e.to_string()));
+                    }
+                };
+                segment.write(slot, &sealed)?;
+                let seq = slot.index;
+                Ok((
+                    Receipt { shard, seq },
+                    json!({"shard": shard, "seq": seq, "protection": described}),
+                    Some(Pending { segment, seq }),
+                ))
+            })
     }
 
     /// `PullLogs` (`GetCursorOrData`): up to `count` log groups of `shard`
@@ -160,39 +163,42 @@ impl LogService {
     ) -> Traced<Pulled> {
         let target =
             json!({"project": project, "logstore": logstore, "shard": shard, "cursor": cursor});
-        self.shared.audited("pull_logs", caller, target, |s, op| {
-            s.authorize(
-                op,
-                caller,
-                "log:GetCursorOrData",
-                &s.logstore_arn(project, logstore),
-            )?;
-            let meta = s.catalog.snapshot();
-            let l = meta.logstore(project, logstore)?;
-            if shard >= l.shard_count {
-                return Err(LogError::ShardNotExist(shard));
-            }
-            let segment = s.segment(project, logstore, l, shard, false)?;
-            // A cursor past the end names nothing ever written (U8).
-            let len = segment.as_ref().map_or(0, |seg| seg.len());
-            if cursor > len {
-                return Err(LogError::InvalidCursor { shard, cursor, len });
-            }
-            let end = readable_end(segment.as_ref(), cursor.saturating_add(u64::from(count)));
-            let groups = match &segment {
-                Some(seg) => s.read_blocks(op, project, logstore, l, shard, seg, cursor..end)?,
-                None => Vec::new(),
-            };
-            let detail = json!({"opened": groups.len(), "from": cursor, "to": end});
-            Ok((
-                Pulled {
-                    groups,
-                    next_cursor: end.max(cursor),
-                },
-                detail,
-                None,
-            ))
-        })
+        self.shared
+            .audited(self.request(), "pull_logs", caller, target, |s, op| {
+                s.authorize(
+                    op,
+                    caller,
+                    "log:GetCursorOrData",
+                    &s.logstore_arn(project, logstore),
+                )?;
+                let meta = s.catalog.snapshot();
+                let l = meta.logstore(project, logstore)?;
+                if shard >= l.shard_count {
+                    return Err(LogError::ShardNotExist(shard));
+                }
+                let segment = s.segment(project, logstore, l, shard, false)?;
+                // A cursor past the end names nothing ever written (U8).
+                let len = segment.as_ref().map_or(0, |seg| seg.len());
+                if cursor > len {
+                    return Err(LogError::InvalidCursor { shard, cursor, len });
+                }
+                let end = readable_end(segment.as_ref(), cursor.saturating_add(u64::from(count)));
+                let groups = match &segment {
+                    Some(seg) => {
+                        s.read_blocks(op, project, logstore, l, shard, seg, cursor..end)?
+                    }
+                    None => Vec::new(),
+                };
+                let detail = json!({"opened": groups.len(), "from": cursor, "to": end});
+                Ok((
+                    Pulled {
+                        groups,
+                        next_cursor: end.max(cursor),
+                    },
+                    detail,
+                    None,
+                ))
+            })
     }
 
     /// `GetLogs`: every log group of every shard with a log in
@@ -219,38 +225,39 @@ impl LogService {
         to: u32,
     ) -> Traced<Vec<StoredGroup>> {
         let target = json!({"project": project, "logstore": logstore, "from": from, "to": to});
-        self.shared.audited("get_logs", caller, target, |s, op| {
-            s.authorize(
-                op,
-                caller,
-                "log:GetLogStoreLogs",
-                &s.logstore_arn(project, logstore),
-            )?;
-            let meta = s.catalog.snapshot();
-            let l = meta.logstore(project, logstore)?;
-            let mut out = Vec::new();
-            for shard in 0..l.shard_count {
-                let Some(seg) = s.segment(project, logstore, l, shard, false)? else {
-                    continue;
-                };
-                let end = readable_end(Some(&seg), u64::MAX);
-                for mut g in s.read_blocks(op, project, logstore, l, shard, &seg, 0..end)? {
-                    g.group.logs.retain(|log| (from..to).contains(&log.time));
-                    if !g.group.logs.is_empty() {
-                        out.push(g);
+        self.shared
+            .audited(self.request(), "get_logs", caller, target, |s, op| {
+                s.authorize(
+                    op,
+                    caller,
+                    "log:GetLogStoreLogs",
+                    &s.logstore_arn(project, logstore),
+                )?;
+                let meta = s.catalog.snapshot();
+                let l = meta.logstore(project, logstore)?;
+                let mut out = Vec::new();
+                for shard in 0..l.shard_count {
+                    let Some(seg) = s.segment(project, logstore, l, shard, false)? else {
+                        continue;
+                    };
+                    let end = readable_end(Some(&seg), u64::MAX);
+                    for mut g in s.read_blocks(op, project, logstore, l, shard, &seg, 0..end)? {
+                        g.group.logs.retain(|log| (from..to).contains(&log.time));
+                        if !g.group.logs.is_empty() {
+                            out.push(g);
+                        }
                     }
                 }
-            }
-            let detail = json!({"groups": out.len()});
-            Ok((out, detail, None))
-        })
+                let detail = json!({"groups": out.len()});
+                Ok((out, detail, None))
+            })
     }
 }
 
 /// Where a read of a shard up to `wanted` stops: at the last durable block,
 /// or — when the segment is damaged — one past it, so the read reaches the
 /// damage and fails instead of quietly returning less.
-fn readable_end(segment: Option<&Arc<Segment>>, wanted: u64) -> u64 {
+pub(super) fn readable_end(segment: Option<&Arc<Segment>>, wanted: u64) -> u64 {
     let end = match segment {
         None => 0,
         Some(s) if s.is_damaged() => s.len() + 1,
@@ -260,7 +267,7 @@ fn readable_end(segment: Option<&Arc<Segment>>, wanted: u64) -> u64 {
 }
 
 impl Shared {
-    fn segment(
+    pub(super) fn segment(
         &self,
         project: &str,
         logstore: &str,

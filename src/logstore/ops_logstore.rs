@@ -31,7 +31,7 @@ impl LogService {
     pub fn create_project_traced(&self, caller: &Identity, project: &str) -> Traced<()> {
         let target = json!({"project": project});
         self.shared
-            .audited("create_project", caller, target, |s, op| {
+            .audited(self.request(), "create_project", caller, target, |s, op| {
                 check_project_name(project)?;
                 s.authorize(op, caller, "log:CreateProject", &s.project_arn(project))?;
                 s.catalog.update(&s.kms, |m| {
@@ -64,8 +64,12 @@ impl LogService {
         config: &LogstoreConfig,
     ) -> Traced<()> {
         let target = json!({"project": project, "logstore": config.name});
-        self.shared
-            .audited("create_logstore", caller, target, |s, op| {
+        self.shared.audited(
+            self.request(),
+            "create_logstore",
+            caller,
+            target,
+            |s, op| {
                 check_logstore_name(&config.name)?;
                 check_shard_count(config.shard_count)?;
                 if let Some(conf) = &config.encrypt_conf {
@@ -103,7 +107,8 @@ impl LogService {
                     Ok(())
                 })?;
                 Ok(((), json!({"encrypt_conf": config.encrypt_conf}), None))
-            })
+            },
+        )
     }
 
     /// `UpdateLogStore`. An encrypted Logstore's update must carry its
@@ -132,7 +137,7 @@ impl LogService {
         encrypt_conf: Option<&EncryptConf>,
     ) -> Traced<()> {
         let target = json!({"project": project, "logstore": logstore});
-        self.shared.audited("update_logstore", caller, target, |s, op| {
+        self.shared.audited(self.request(), "update_logstore", caller, target, |s, op| {
             s.authorize(op, caller, "log:UpdateLogStore", &s.logstore_arn(project, logstore))?;
             let mut current = s.catalog.snapshot().logstore(project, logstore)?.clone();
             if shard_count.is_some_and(|n| n != current.shard_count) {
@@ -212,7 +217,7 @@ impl LogService {
         project: &str,
         logstore: &str,
     ) -> Traced<LogstoreInfo> {
-        self.shared.unaudited(|s, op| {
+        self.shared.unaudited(self.request(), |s, op| {
             s.authorize(
                 op,
                 caller,
@@ -241,7 +246,7 @@ impl LogService {
 
     /// `ListLogStores`, with its chain.
     pub fn list_logstores_traced(&self, caller: &Identity, project: &str) -> Traced<Vec<String>> {
-        self.shared.unaudited(|s, op| {
+        self.shared.unaudited(self.request(), |s, op| {
             s.authorize(
                 op,
                 caller,
@@ -280,7 +285,7 @@ impl LogService {
         logstore: &str,
     ) -> Traced<Option<String>> {
         let target = json!({"project": project, "logstore": logstore});
-        self.shared.audited("delete_logstore", caller, target, |s, op| {
+        self.shared.audited(self.request(), "delete_logstore", caller, target, |s, op| {
             s.authorize(op, caller, "log:DeleteLogStore", &s.logstore_arn(project, logstore))?;
             let gone = s.catalog.update(&s.kms, |m| {
                 m.logstore(project, logstore)?;

@@ -26,38 +26,39 @@ impl LogService {
         session_name: &str,
     ) -> Traced<Identity> {
         let target = json!({"role": role_arn, "session": session_name});
-        self.shared.audited("assume_role", caller, target, |s, op| {
-            let ram = Ram::new(&op.ram, &*s.clock);
-            match ram.assume_role(caller, &AssumeRoleRequest::new(role_arn, session_name)) {
-                Ok(assumed) => {
-                    op.chain.extend(assumed.steps);
-                    Ok((Identity::RoleSession(assumed.session), json!({}), None))
+        self.shared
+            .audited(self.request(), "assume_role", caller, target, |s, op| {
+                let ram = Ram::new(&op.ram, &*s.clock);
+                match ram.assume_role(caller, &AssumeRoleRequest::new(role_arn, session_name)) {
+                    Ok(assumed) => {
+                        op.chain.extend(assumed.steps);
+                        Ok((Identity::RoleSession(assumed.session), json!({}), None))
+                    }
+                    Err(RamError::NoPermission(denied)) => {
+                        let refused = |kind: StepKind| {
+                            denied
+                                .steps
+                                .iter()
+                                .any(|st| st.step == kind && !st.is_allowed())
+                        };
+                        let step = if refused(StepKind::AssumeRoleTrust) {
+                            StepKind::AssumeRoleTrust
+                        } else {
+                            StepKind::AssumeRoleIdentity
+                        };
+                        let reason = denied.to_string();
+                        op.chain.extend(denied.steps);
+                        Err(LogError::Unauthorized {
+                            step: step.as_str().to_string(),
+                            reason,
+                        })
+                    }
+                    Err(e @ RamError::RootCannotAssumeRole(_)) => Err(LogError::Unauthorized {
+                        step: StepKind::AssumeRoleIdentity.as_str().to_string(),
+                        reason: format!("{e} ({})", e.code()),
+                    }),
+                    Err(e) => Err(LogError::ParameterInvalid(format!("{e} ({})", e.code()))),
                 }
-                Err(RamError::NoPermission(denied)) => {
-                    let refused = |kind: StepKind| {
-                        denied
-                            .steps
-                            .iter()
-                            .any(|st| st.step == kind && !st.is_allowed())
-                    };
-                    let step = if refused(StepKind::AssumeRoleTrust) {
-                        StepKind::AssumeRoleTrust
-                    } else {
-                        StepKind::AssumeRoleIdentity
-                    };
-                    let reason = denied.to_string();
-                    op.chain.extend(denied.steps);
-                    Err(LogError::Unauthorized {
-                        step: step.as_str().to_string(),
-                        reason,
-                    })
-                }
-                Err(e @ RamError::RootCannotAssumeRole(_)) => Err(LogError::Unauthorized {
-                    step: StepKind::AssumeRoleIdentity.as_str().to_string(),
-                    reason: format!("{e} ({})", e.code()),
-                }),
-                Err(e) => Err(LogError::ParameterInvalid(format!("{e} ({})", e.code()))),
-            }
-        })
+            })
     }
 }

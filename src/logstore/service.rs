@@ -37,6 +37,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
+use crate::authz::Context;
 use crate::clock::Clock;
 use crate::durable::{create_private_dir, remove_stale_temp_files, write_atomically};
 use crate::kms::{Caller, Kms, KmsError, RootKeySource};
@@ -165,6 +166,19 @@ pub struct Traced<T> {
 #[derive(Clone)]
 pub struct LogService {
     pub(crate) shared: Arc<Shared>,
+    /// The request this handle acts for ([`LogService::with_request`]).
+    pub(crate) request: Option<Arc<RequestScope>>,
+}
+
+/// What one request carries into every operation a handle runs for it:
+/// the condition keys of the connection, merged into each RAM decision
+/// made for the caller, and the request id each audit record names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestScope {
+    /// `acs:SourceIp`, `acs:SecureTransport`, `acs:UserAgent`, …
+    pub context: Context,
+    /// The id the answer carries (`x-log-requestid` / `RequestId`).
+    pub request_id: String,
 }
 
 /// A Logstore key: (project, Logstore, incarnation, key reference).
@@ -341,6 +355,7 @@ impl LogService {
         let meta = Meta::load_verified(dir, &kms)?;
         let audit = AuditLog::open(&dir.join(AUDIT_FILE), options.durable).map_err(audit_error)?;
         Ok(LogService {
+            request: None,
             shared: Arc::new(Shared {
                 lock,
                 ram: DirectoryStore::new(dir, &cloud.account, directory),
@@ -356,6 +371,26 @@ impl LogService {
                 options,
             }),
         })
+    }
+
+    /// A handle for one request: every operation it runs merges
+    /// `context` into the caller's RAM decisions (the steps Log Service
+    /// itself takes for BYOK, as `log.aliyuncs.com`, do not see the
+    /// client's connection) and records `request_id` in its audit record.
+    /// Cheap: a reference count and the scope.
+    pub fn with_request(&self, context: Context, request_id: &str) -> LogService {
+        LogService {
+            shared: self.shared.clone(),
+            request: Some(Arc::new(RequestScope {
+                context,
+                request_id: request_id.to_string(),
+            })),
+        }
+    }
+
+    /// The request this handle acts for, if any.
+    pub fn request(&self) -> Option<&RequestScope> {
+        self.request.as_deref()
     }
 
     /// The account this directory emulates.
@@ -394,6 +429,11 @@ impl LogService {
         let ram = self.directory();
         let caller = Caller::new(Ram::new(&ram, self.clock()), identity);
         f(self.kms(), &caller)
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.shared.dir
     }
 
     /// The audit log's file.

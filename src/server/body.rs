@@ -26,12 +26,18 @@ pub enum BodyError {
         /// The size, claimed or real.
         size: usize,
     },
-    /// A compression type other than `lz4` or none.
-    #[error("`x-log-compresstype` `{0}` is not supported: send `lz4` or an uncompressed body")]
+    /// A compression type other than `lz4`, `zstd`, `deflate` or none.
+    #[error(
+        "`x-log-compresstype` `{0}` is not supported: send `lz4`, `zstd`, `deflate` or an uncompressed body"
+    )]
     UnsupportedCompression(String),
-    /// The block does not decode to the claimed size.
-    #[error("the lz4 body does not decompress to the {claimed} bytes `x-log-bodyrawsize` claims")]
+    /// The body does not decode to the claimed size.
+    #[error(
+        "the {kind} body does not decompress to the {claimed} bytes `x-log-bodyrawsize` claims"
+    )]
     Uncompress {
+        /// `lz4`, `zstd` or `deflate`.
+        kind: &'static str,
         /// The size the header claimed.
         claimed: usize,
     },
@@ -68,7 +74,7 @@ pub fn decode(
             }
             Ok(body.to_vec())
         }
-        Some("lz4") => {
+        Some(kind @ ("lz4" | "zstd" | "deflate")) => {
             let text = raw_size.unwrap_or_default().trim();
             let claimed: usize = text
                 .parse()
@@ -76,10 +82,24 @@ pub fn decode(
             if claimed > MAX_RAW_BODY {
                 return Err(BodyError::TooLarge { size: claimed });
             }
-            let raw = lz4_flex::block::decompress(body, claimed)
-                .map_err(|_| BodyError::Uncompress { claimed })?;
+            let kind: &'static str = match kind {
+                "lz4" => "lz4",
+                "zstd" => "zstd",
+                _ => "deflate",
+            };
+            let bad = || BodyError::Uncompress { kind, claimed };
+            let raw = match kind {
+                "lz4" => lz4_flex::block::decompress(body, claimed).map_err(|_| bad())?,
+                "zstd" => {
+                    let decoder =
+                        ruzstd::decoding::StreamingDecoder::new(body).map_err(|_| bad())?;
+                    read_at_most(decoder, claimed).ok_or_else(bad)?
+                }
+                // The SDKs' `deflate` is zlib's format (`zlib.compress`).
+                _ => read_at_most(flate2::read::ZlibDecoder::new(body), claimed).ok_or_else(bad)?,
+            };
             if raw.len() != claimed {
-                return Err(BodyError::Uncompress { claimed });
+                return Err(bad());
             }
             Ok(raw)
         }
@@ -87,6 +107,17 @@ pub fn decode(
             crate::terminal::clip(other).into_owned(),
         )),
     }
+}
+
+/// Reads a decoder to its end, but never more than one byte past `claimed`
+/// (so a body that inflates beyond its claim is refused without being
+/// inflated): `None` when it does not decode.
+fn read_at_most(reader: impl std::io::Read, claimed: usize) -> Option<Vec<u8>> {
+    use std::io::Read as _;
+    let mut out = Vec::with_capacity(claimed);
+    let limit = u64::try_from(claimed).unwrap_or(u64::MAX).saturating_add(1);
+    reader.take(limit).read_to_end(&mut out).ok()?;
+    Some(out)
 }
 
 /// Compresses a response body as an LZ4 raw block (`x-log-compresstype:
@@ -118,12 +149,40 @@ mod tests {
         assert_eq!((e.code(), e.http_status()), ("PostBodyTooLarge", 400));
         let e = decode(b"\x00", Some("lz4"), Some("-1")).unwrap_err();
         assert_eq!(e.code(), "InvalidBodyRawSize");
-        let e = decode(b"", Some("zstd"), Some("0")).unwrap_err();
+        let e = decode(b"", Some("snappy"), Some("0")).unwrap_err();
         assert_eq!(e.code(), "InvalidCompressType");
         let big = vec![0u8; MAX_RAW_BODY + 1];
         assert_eq!(
             decode(&big, None, None).map_err(|e| e.code()),
             Err("PostBodyTooLarge")
+        );
+    }
+
+    #[test]
+    fn zstd_and_deflate_bodies_decode_at_their_claimed_size_only() {
+        use std::io::Write as _;
+        let raw = b"zstd and zlib bodies, zstd and zlib bodies".repeat(40);
+        let n = raw.len().to_string();
+        let zstd = ruzstd::encoding::compress_to_vec(
+            &raw[..],
+            ruzstd::encoding::CompressionLevel::Fastest,
+        );
+        assert_eq!(decode(&zstd, Some("zstd"), Some(&n)), Ok(raw.clone()));
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(&raw).unwrap();
+        let deflate = z.finish().unwrap();
+        assert_eq!(decode(&deflate, Some("deflate"), Some(&n)), Ok(raw.clone()));
+        // A body inflating past its claim is refused, not inflated whole.
+        let short = (raw.len() - 1).to_string();
+        for (body, kind) in [(&zstd, "zstd"), (&deflate, "deflate")] {
+            assert_eq!(
+                decode(body, Some(kind), Some(&short)).map_err(|e| e.code()),
+                Err("PostBodyUncompressError")
+            );
+        }
+        assert_eq!(
+            decode(b"not zlib", Some("deflate"), Some("3")).map_err(|e| e.code()),
+            Err("PostBodyUncompressError")
         );
     }
 }

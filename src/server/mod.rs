@@ -15,12 +15,16 @@
 //! - [`credentials`]: access keys resolved to a secret and an identity.
 //! - [`pop`]: the KMS, STS and RAM APIs, one function per action.
 //!
-//! Nothing here does I/O or holds state: the HTTP front and its handlers
-//! (`ramgate serve`) sit on top, and every handler is one library call.
+//! - [`http`]: the HTTP front of `ramgate serve` (tokio + hyper): routing,
+//!   authentication, the request context, one line per request.
+//!
+//! Only [`http`] does I/O or holds state; every handler under it is one
+//! library call.
 
 pub mod auth;
 pub mod body;
 pub mod credentials;
+pub mod http;
 pub mod pop;
 pub mod proto;
 pub mod reply;
