@@ -28,10 +28,18 @@ fn hash_range(i: u32, n: u32) -> (String, String) {
         if k >= n {
             return "f".repeat(32);
         }
-        let step = u128::MAX / u128::from(n.max(1));
-        format!("{:032x}", step * u128::from(k))
+        format!("{:032x}", boundary(k, n))
     };
     (bound(i), bound(i + 1))
+}
+
+/// `floor(k * 2^128 / n)` for `k < n`, without overflow: with `2^128 = n·q
+/// + r + 1`, it is `k·q + k·(r + 1) / n` (both terms fit).
+fn boundary(k: u32, n: u32) -> u128 {
+    let n = u128::from(n.max(1));
+    let (q, r) = (u128::MAX / n, u128::MAX % n);
+    let k = u128::from(k);
+    k * q + k * (r + 1) / n
 }
 
 /// Which shard of `n` a `/shards/route?key=<32 hex>` hash key falls in.
@@ -50,10 +58,11 @@ pub fn shard_of_key(key: &str, n: u32) -> Result<u32, Failure> {
     }
     let padded = format!("{key:0<32}");
     let value = u128::from_str_radix(&padded, 16).map_err(|_| bad())?;
-    let step = u128::MAX / u128::from(n.max(1));
-    Ok(u32::try_from(value / step)
-        .unwrap_or(u32::MAX)
-        .min(n.saturating_sub(1)))
+    // At most 256 shards: the last one whose range begins at or below.
+    Ok((0..n.max(1))
+        .rev()
+        .find(|&k| boundary(k, n) <= value)
+        .unwrap_or(0))
 }
 
 /// `GET /logstores/<name>/shards`: a JSON array, one object per shard.
@@ -203,5 +212,18 @@ mod tests {
         assert_eq!(begin, "0".repeat(32));
         assert_eq!(end.len(), 32);
         assert_eq!(hash_range(1, 2).1, "f".repeat(32));
+        assert_eq!(hash_range(1, 2).0, format!("8{}", "0".repeat(31)));
+        assert_eq!(
+            shard_of_key("80000000000000000000000000000000", 2).ok(),
+            Some(1)
+        );
+        assert_eq!(
+            shard_of_key("55555555555555555555555555555554", 3).ok(),
+            Some(0)
+        );
+        assert_eq!(
+            shard_of_key("55555555555555555555555555555555", 3).ok(),
+            Some(1)
+        );
     }
 }
