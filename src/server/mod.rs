@@ -13,14 +13,18 @@
 //! - [`sls`]: Log Service cursors and the GetLogs query subset.
 //! - [`reply`]: error bodies as each SDK reads them, request ids.
 //! - [`credentials`]: access keys resolved to a secret and an identity.
+//! - [`keystore`]: the persistent credential store of a data directory
+//!   (access keys sealed under the root key, STS tokens that carry their
+//!   session).
 //! - [`pop`]: the KMS, STS and RAM APIs, one function per action.
 //!
-//! Nothing here does I/O or holds state: the HTTP front and its handlers
+//! Apart from the credential store, nothing here does I/O or holds state: the HTTP front and its handlers
 //! (`ramgate serve`) sit on top, and every handler is one library call.
 
 pub mod auth;
 pub mod body;
 pub mod credentials;
+pub mod keystore;
 pub mod pop;
 pub mod proto;
 pub mod reply;
