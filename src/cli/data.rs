@@ -354,6 +354,25 @@ impl From<KmsError> for DataError {
     }
 }
 
+impl From<crate::server::credentials::CredentialError> for DataError {
+    fn from(e: crate::server::credentials::CredentialError) -> DataError {
+        use crate::server::credentials::CredentialError as E;
+        DataError {
+            code: e.code().to_string(),
+            status: e.http_status(),
+            // A store that does not open is damage; a limit or an unknown
+            // key is the caller's input.
+            kind: if matches!(e, E::Store(_)) {
+                ErrorKind::Damaged
+            } else {
+                ErrorKind::BadInput
+            },
+            message: e.to_string(),
+            help: None,
+        }
+    }
+}
+
 impl From<RamError> for DataError {
     fn from(e: RamError) -> DataError {
         let (message, help) = match &e {

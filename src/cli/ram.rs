@@ -9,8 +9,8 @@ use crate::policy::PolicyKind;
 use crate::ram::{PolicyDocument, PolicyRef, Target};
 
 use super::data::{
-    DataDirArg, DataError, Format, FormatArg, emit, emit_raw, finish, inline_or_file, open,
-    open_read_only,
+    DataDirArg, DataError, Format, FormatArg, emit, emit_json, emit_raw, finish, inline_or_file,
+    open, open_read_only,
 };
 use super::{Failure, Outcome};
 
@@ -75,6 +75,16 @@ enum RamCommand {
         /// `system/<Name>` or `policy/<Name>`.
         policy: String,
     },
+    /// Create an access key for a RAM user (`--user`) or the account itself
+    /// (`--root`), and print its id and secret: the secret is shown this
+    /// once, and stored only sealed under the data directory's root key.
+    /// JSON with `--format json`: `{"AccessKeyId": …, "AccessKeySecret": …}`.
+    CreateAccessKey {
+        #[command(flatten)]
+        owner: KeyOwnerArgs,
+        #[command(flatten)]
+        format: FormatArg,
+    },
     /// Show the account's users, groups, roles and custom policies (JSON:
     /// the directory file).
     Show {
@@ -95,6 +105,18 @@ struct TargetArgs {
     /// A role.
     #[arg(long, value_name = "NAME")]
     role: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+struct KeyOwnerArgs {
+    /// The RAM user the key signs as.
+    #[arg(long, value_name = "NAME")]
+    user: Option<String>,
+    /// The account itself (`acs:ram::<uid>:root`): every permission on its
+    /// own resources.
+    #[arg(long)]
+    root: bool,
 }
 
 impl TargetArgs {
@@ -162,9 +184,54 @@ fn ram(args: RamArgs) -> Result<(), DataError> {
             svc.edit_directory(|a| a.detach_policy(&target, &policy))?;
             format!("detached `{policy}` from {target}")
         }
+        RamCommand::CreateAccessKey { owner, format } => {
+            return create_access_key(&svc, &owner, format.format);
+        }
         RamCommand::Show { .. } => return Ok(()),
     };
     emit(&format!("{done}\n"))
+}
+
+/// `create-access-key`: the user must exist; the key goes to the data
+/// directory's credential store, which `ramgate serve` reads.
+fn create_access_key(
+    svc: &crate::logstore::LogService,
+    owner: &KeyOwnerArgs,
+    format: Format,
+) -> Result<(), DataError> {
+    use crate::server::credentials::{CredentialStore as _, KeyOwner};
+    let owner = match &owner.user {
+        Some(name) => {
+            let directory = svc.directory();
+            if directory
+                .account(svc.account())
+                .and_then(|a| a.user(name))
+                .is_none()
+            {
+                return Err(crate::ram::RamError::NotFound {
+                    entity: crate::ram::Entity::User,
+                    name: name.clone(),
+                }
+                .into());
+            }
+            KeyOwner::User(name.clone())
+        }
+        None => KeyOwner::Root,
+    };
+    let store = crate::server::keystore::KeyStore::open(svc)?;
+    let key = store.create_access_key(&owner)?;
+    match format {
+        Format::Json => emit_json(&serde_json::json!({
+            "AccessKeyId": key.info.id,
+            "AccessKeySecret": key.secret.as_str(),
+        })),
+        Format::Text => emit(&format!(
+            "created access key `{}` for {owner}\nAccessKeyId: {}\nAccessKeySecret: {}\n(the secret is shown only now)\n",
+            key.info.id,
+            key.info.id,
+            key.secret.as_str()
+        )),
+    }
 }
 
 /// Reads a policy file and checks it here, so that an error names the file

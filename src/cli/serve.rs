@@ -10,7 +10,8 @@ use time::Duration;
 
 use crate::clock::OffsetClock;
 use crate::logstore::LogService;
-use crate::server::credentials::{Credentials, StaticCredentials};
+use crate::server::credentials::Credentials;
+use crate::server::keystore::KeyStore;
 use crate::server::http::{Server, serve};
 
 use super::data::{DataDirArg, DataError, finish, owner_options};
@@ -50,7 +51,12 @@ pub(crate) fn run(args: ServeArgs) -> Result<Outcome, Failure> {
         Ok(service) => service,
         Err(e) => return finish(Err(DataError::from(e))),
     };
-    let credentials = credentials_of(&service);
+    // The access keys and STS sessions of the directory, sealed under its
+    // root key (`ramgate ram create-access-key` makes the first ones).
+    let credentials: Arc<dyn Credentials> = match KeyStore::open(&service) {
+        Ok(store) => Arc::new(store),
+        Err(e) => return finish(Err(DataError::from(e))),
+    };
     let server = Arc::new(Server::new(service, credentials));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -73,13 +79,6 @@ pub(crate) fn run(args: ServeArgs) -> Result<Outcome, Failure> {
     // tasks, once every request in flight has answered.
     drop(runtime);
     served.map(|()| Outcome::Yes)
-}
-
-/// The access keys the server accepts. The persistent, sealed store is
-/// another change; until it is merged no key resolves, and every signed
-/// request is refused with `InvalidAccessKeyId.NotFound`.
-fn credentials_of(_service: &LogService) -> Arc<dyn Credentials> {
-    Arc::new(StaticCredentials::new())
 }
 
 /// SIGINT or SIGTERM.

@@ -7,6 +7,7 @@
 
 use std::cell::{Cell, RefCell};
 
+use crate::authz::Context;
 use crate::ram::{Access, ChainStep, DecisionChain, Identity, Ram};
 
 use super::error::KmsError;
@@ -15,6 +16,7 @@ use super::error::KmsError;
 pub struct Caller<'a> {
     ram: Ram<'a>,
     identity: &'a Identity,
+    context: Context,
     steps: RefCell<Vec<ChainStep>>,
     state_version: Cell<Option<u64>>,
 }
@@ -25,9 +27,18 @@ impl<'a> Caller<'a> {
         Caller {
             ram,
             identity,
+            context: Context::new(),
             steps: RefCell::new(Vec::new()),
             state_version: Cell::new(None),
         }
+    }
+
+    /// The same caller, with the request's condition keys (`acs:SourceIp`,
+    /// `acs:SecureTransport`, …) for every authorization it asks: a call
+    /// over the wire carries its connection's context.
+    pub fn with_context(mut self, context: Context) -> Caller<'a> {
+        self.context = context;
+        self
     }
 
     /// The version of the KMS key state that decided this caller's last
@@ -60,7 +71,8 @@ impl<'a> Caller<'a> {
 
     /// Authorizes `action` on `resource`, recording the step either way.
     pub(crate) fn authorize(&self, action: &str, resource: String) -> Result<(), KmsError> {
-        let access = Access::new(action, resource.clone());
+        let mut access = Access::new(action, resource.clone());
+        access.context = self.context.clone();
         let step = self
             .ram
             .authorize(self.identity, &access, None)

@@ -44,7 +44,7 @@ pub use datadir::ReadOnlyDir;
 pub use encrypt_conf::{EncryptConf, EncryptType, UserCmkInfo};
 pub use error::{ErrorKind, LogError};
 pub use model::{Log, LogGroup};
-pub use ramstore::RamSnapshot;
+pub use ramstore::{EditRefused, RamSnapshot};
 pub use service::{
     LOG_SERVICE, LogService, LogstoreConfig, LogstoreInfo, Options, Pulled, Receipt, RequestScope,
     StoredGroup, Traced,

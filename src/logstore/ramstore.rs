@@ -12,10 +12,23 @@ use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
+use crate::clock::Clock;
 use crate::durable::write_atomically;
-use crate::ram::{Account, Directory, RamError};
+use crate::ram::{Access, Account, ChainStep, Directory, Identity, Ram, RamError};
 
 use super::datadir::RAM_FILE;
+
+/// Why an authorized edit of the RAM directory did not happen.
+#[derive(Debug)]
+pub enum EditRefused {
+    /// RAM refused the caller; the step says which statement decided (or
+    /// that none applied).
+    Denied(Box<ChainStep>),
+    /// The caller is allowed, and the edit failed with RAM's error (or the
+    /// caller could not be authorized at all: an unknown user, an expired
+    /// session).
+    Failed(RamError),
+}
 
 /// One version of the RAM directory.
 #[derive(Debug)]
@@ -70,7 +83,35 @@ impl DirectoryStore {
         edit: impl FnOnce(&mut Account) -> Result<T, RamError>,
     ) -> Result<T, RamError> {
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        self.edit_locked(self.snapshot(), edit)
+    }
+
+    /// Like [`DirectoryStore::edit`], once `identity` may do `access`:
+    /// decided on the directory the edit applies to (under the writer
+    /// mutex), so no other edit comes between the decision and the change.
+    pub(crate) fn edit_as<T>(
+        &self,
+        clock: &dyn Clock,
+        identity: &Identity,
+        access: &Access,
+        edit: impl FnOnce(&mut Account) -> Result<T, RamError>,
+    ) -> Result<T, EditRefused> {
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let snap = self.snapshot();
+        let step = Ram::new(&snap.directory, clock)
+            .authorize(identity, access, None)
+            .map_err(EditRefused::Failed)?;
+        if !step.is_allowed() {
+            return Err(EditRefused::Denied(Box::new(step)));
+        }
+        self.edit_locked(snap, edit).map_err(EditRefused::Failed)
+    }
+
+    fn edit_locked<T>(
+        &self,
+        snap: Arc<RamSnapshot>,
+        edit: impl FnOnce(&mut Account) -> Result<T, RamError>,
+    ) -> Result<T, RamError> {
         let mut copy = snap.directory.clone();
         let account = copy
             .account_mut(&self.account)

@@ -42,7 +42,7 @@ use crate::clock::Clock;
 use crate::durable::{create_private_dir, remove_stale_temp_files, write_atomically};
 use crate::kms::{Caller, Kms, KmsError, RootKeySource};
 use crate::policy::arn::{is_account_id, is_region};
-use crate::ram::{Account, DecisionChain, Directory, Identity, Ram, RamError};
+use crate::ram::{Access, Account, DecisionChain, Directory, Identity, Ram, RamError};
 
 use super::audit::{AUDIT_FILE, AuditError, AuditLog};
 use super::catalog::Catalog;
@@ -54,7 +54,7 @@ use super::error::LogError;
 use super::lock::DirLock;
 use super::meta::Meta;
 use super::model::LogGroup;
-use super::ramstore::{DirectoryStore, RamSnapshot};
+use super::ramstore::{DirectoryStore, EditRefused, RamSnapshot};
 use super::shards::Shards;
 
 /// The service principal that assumes BYOK roles.
@@ -431,7 +431,7 @@ impl LogService {
         f(self.kms(), &caller)
     }
 
-    /// The data directory.
+    /// The data directory this service owns.
     pub fn data_dir(&self) -> &Path {
         &self.shared.dir
     }
@@ -451,6 +451,21 @@ impl LogService {
         edit: impl FnOnce(&mut Account) -> Result<T, RamError>,
     ) -> Result<T, RamError> {
         self.shared.ram.edit(edit)
+    }
+
+    /// The RAM API's path: like [`LogService::edit_directory`], but only
+    /// once `caller` may do `access` (`ram:CreateRole` on the role's ARN,
+    /// with the request's context), decided on the very directory the edit
+    /// changes. The CLI, the operator's path, uses `edit_directory`.
+    pub fn edit_directory_as<T>(
+        &self,
+        caller: &Identity,
+        access: &Access,
+        edit: impl FnOnce(&mut Account) -> Result<T, RamError>,
+    ) -> Result<T, EditRefused> {
+        self.shared
+            .ram
+            .edit_as(&*self.shared.clock, caller, access, edit)
     }
 
     /// `acs:log:<region>:<uid>:project/<p>`.

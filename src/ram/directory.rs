@@ -277,6 +277,80 @@ impl Account {
         self.users.values()
     }
 
+    /// Deletes a RAM user that is in no group and has no policy attached
+    /// (RAM's rule: `DeleteConflict.User.Group`, `DeleteConflict.User.Policy`).
+    /// Access keys live outside the directory; whoever holds them checks
+    /// them first.
+    pub fn delete_user(&mut self, name: &str) -> Result<(), RamError> {
+        let user = self
+            .users
+            .get(name)
+            .ok_or_else(|| not_found(Entity::User, name))?;
+        let conflict = |what, reason: String| RamError::DeleteConflict {
+            entity: Entity::User,
+            name: name.to_string(),
+            what,
+            reason,
+        };
+        if let Some(g) = self.groups_of(name).next() {
+            return Err(conflict(
+                "Group",
+                format!("it is a member of group `{}`", g.name),
+            ));
+        }
+        if let Some(p) = user.policies.first() {
+            return Err(conflict(
+                "Policy",
+                format!("policy `{p}` is attached to it"),
+            ));
+        }
+        self.users.remove(name);
+        Ok(())
+    }
+
+    /// Deletes a group without members or policies
+    /// (`DeleteConflict.Group.User`, `DeleteConflict.Group.Policy`).
+    pub fn delete_group(&mut self, name: &str) -> Result<(), RamError> {
+        let group = self
+            .groups
+            .get(name)
+            .ok_or_else(|| not_found(Entity::Group, name))?;
+        let conflict = |what, reason: String| RamError::DeleteConflict {
+            entity: Entity::Group,
+            name: name.to_string(),
+            what,
+            reason,
+        };
+        if let Some(u) = group.members.first() {
+            return Err(conflict("User", format!("user `{u}` is a member")));
+        }
+        if let Some(p) = group.policies.first() {
+            return Err(conflict(
+                "Policy",
+                format!("policy `{p}` is attached to it"),
+            ));
+        }
+        self.groups.remove(name);
+        Ok(())
+    }
+
+    /// Deletes a role without policies (`DeleteConflict.Role.Policy`).
+    /// Sessions already issued stop working at their next request: the
+    /// role is gone (`EntityNotExist.Role`).
+    pub fn delete_role(&mut self, name: &str) -> Result<(), RamError> {
+        let role = self.role_mut(name)?;
+        if let Some(p) = role.policies.first() {
+            return Err(RamError::DeleteConflict {
+                entity: Entity::Role,
+                name: role.name.clone(),
+                what: "Policy",
+                reason: format!("policy `{p}` is attached to it"),
+            });
+        }
+        self.roles.remove(&name.to_ascii_lowercase());
+        Ok(())
+    }
+
     /// Creates a user group.
     pub fn create_group(&mut self, name: &str) -> Result<&Group, RamError> {
         names::check(NameKind::Group, name)?;

@@ -116,6 +116,22 @@ pub enum RamError {
         /// The policy name.
         policy: String,
     },
+    /// An entity that others still refer to cannot be deleted (RAM's
+    /// `DeleteConflict.<Entity>.<What>`: a user still in a group, with a
+    /// policy or an access key; a group with members or policies; a role
+    /// with policies).
+    #[error("{entity} `{name}` cannot be deleted: {reason}")]
+    DeleteConflict {
+        /// What was to be deleted.
+        entity: Entity,
+        /// Its name.
+        name: String,
+        /// What still refers to it, as RAM's code names it (`Group`,
+        /// `Policy`, `AccessKey`, `User`).
+        what: &'static str,
+        /// The same, in words.
+        reason: String,
+    },
     /// `MaxSessionDuration` outside 3,600–43,200 s.
     #[error(
         "MaxSessionDuration `{seconds}` of role `{role}` is outside the 3600 to 43200 seconds allowed"
@@ -347,6 +363,9 @@ impl RamError {
             E::PolicyVersionLimit(_) => "LimitExceeded.Policy.Version".to_string(),
             E::DeleteDefaultVersion { .. } => "DeleteConflict.Policy.Version.Default".to_string(),
             E::PolicyInUse { target, .. } => format!("DeleteConflict.Policy.{}", target.code()),
+            E::DeleteConflict { entity, what, .. } => {
+                format!("DeleteConflict.{}.{what}", entity.code())
+            }
             E::InvalidMaxSessionDuration { .. } => {
                 "InvalidParameter.MaxSessionDuration".to_string()
             }
@@ -370,7 +389,8 @@ impl RamError {
             | E::AlreadyMember { .. }
             | E::PolicyVersionLimit(_)
             | E::DeleteDefaultVersion { .. }
-            | E::PolicyInUse { .. } => 409,
+            | E::PolicyInUse { .. }
+            | E::DeleteConflict { .. } => 409,
             E::RootCannotAssumeRole(_) | E::NoPermission(_) => 403,
             _ => 400,
         }

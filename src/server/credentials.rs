@@ -15,7 +15,7 @@ use std::sync::RwLock;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::ram::Identity;
+use crate::ram::{Identity, RoleSession};
 
 /// What an access key resolves to.
 pub struct Resolved {
@@ -60,6 +60,22 @@ pub enum CredentialError {
     /// The store could not be read (a disk error, damaged data).
     #[error("the credential store cannot be read: {0}")]
     Store(String),
+    /// A management call named an access key its owner does not have.
+    #[error("{owner} has no access key `{id}`")]
+    AccessKeyNotFound {
+        /// The owner asked about.
+        owner: KeyOwner,
+        /// The access key id.
+        id: String,
+    },
+    /// The owner has as many access keys as it may.
+    #[error("{owner} already has {max} access keys, the most allowed")]
+    AccessKeyLimit {
+        /// The owner.
+        owner: KeyOwner,
+        /// The limit.
+        max: usize,
+    },
 }
 
 impl CredentialError {
@@ -71,6 +87,8 @@ impl CredentialError {
             CredentialError::TokenInvalid(_) => "InvalidSecurityToken.Mismatch",
             CredentialError::TokenExpired { .. } => "SecurityToken.Expired",
             CredentialError::Store(_) => "InternalError",
+            CredentialError::AccessKeyNotFound { .. } => "EntityNotExist.User.AccessKey",
+            CredentialError::AccessKeyLimit { .. } => "LimitExceeded.User.AccessKey",
         }
     }
 
@@ -81,9 +99,26 @@ impl CredentialError {
         match self {
             CredentialError::Store(_) => 500,
             CredentialError::NotFound(_) | CredentialError::Inactive(_) => 403,
+            CredentialError::AccessKeyNotFound { .. } => 404,
+            CredentialError::AccessKeyLimit { .. } => 409,
             _ => 400,
         }
     }
+}
+
+/// RFC 3339 in UTC to the second (`2026-12-01T08:00:00Z`), as POP writes
+/// dates.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// Resolves access keys. Shared by every request of a server, so `Sync`.
@@ -96,6 +131,138 @@ pub trait Credentials: Send + Sync {
         security_token: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<Resolved, CredentialError>;
+
+    /// The management side (access keys, STS sessions), for stores that
+    /// have one; the RAM access-key APIs and STS `AssumeRole` need it.
+    /// `None` (the default): those APIs answer `NotSupported`.
+    fn store(&self) -> Option<&dyn CredentialStore> {
+        None
+    }
+}
+
+/// Whose an access key is: the account itself or one of its RAM users.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyOwner {
+    /// The account (`acs:ram::<uid>:root`).
+    Root,
+    /// A RAM user of the account.
+    User(String),
+}
+
+impl fmt::Display for KeyOwner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyOwner::Root => f.write_str("the account"),
+            KeyOwner::User(name) => write!(f, "user `{name}`"),
+        }
+    }
+}
+
+/// `Active` or `Inactive`, as RAM writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum KeyStatus {
+    /// Signs requests.
+    Active,
+    /// Refused with `InvalidAccessKeyId.Inactive`.
+    Inactive,
+}
+
+impl KeyStatus {
+    /// `Active` / `Inactive`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "Active",
+            KeyStatus::Inactive => "Inactive",
+        }
+    }
+
+    /// Reads `Active` or `Inactive` (exactly, as RAM's API takes them).
+    pub fn parse(text: &str) -> Option<KeyStatus> {
+        match text {
+            "Active" => Some(KeyStatus::Active),
+            "Inactive" => Some(KeyStatus::Inactive),
+            _ => None,
+        }
+    }
+}
+
+/// An access key as listed: everything but its secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessKeyInfo {
+    /// `LTAI…`.
+    pub id: String,
+    /// Whose it is.
+    pub owner: KeyOwner,
+    /// Active or inactive.
+    pub status: KeyStatus,
+    /// When it was made.
+    pub create_date: OffsetDateTime,
+}
+
+/// A new access key with its secret: shown once, to whoever made it.
+pub struct NewAccessKey {
+    /// The key as listed.
+    pub info: AccessKeyInfo,
+    /// The secret (30 characters). Zeroized on drop; never in `Debug`.
+    pub secret: Zeroizing<String>,
+}
+
+impl fmt::Debug for NewAccessKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewAccessKey")
+            .field("info", &self.info)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// The credentials of a new STS session.
+pub struct SessionCredentials {
+    /// `STS.…`.
+    pub access_key_id: String,
+    /// The session's secret. Zeroized on drop; never in `Debug`.
+    pub secret: Zeroizing<String>,
+    /// The security token every request of the session carries.
+    pub security_token: Zeroizing<String>,
+    /// When the session ends.
+    pub expiration: OffsetDateTime,
+}
+
+impl fmt::Debug for SessionCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret", &"<redacted>")
+            .field("security_token", &"<redacted>")
+            .field("expiration", &self.expiration)
+            .finish()
+    }
+}
+
+/// Access keys and sessions made and changed over the API (RAM's
+/// access-key calls, STS `AssumeRole`), beside [`Credentials::resolve`].
+pub trait CredentialStore: Credentials {
+    /// A new `Active` key for `owner` (whose existence the caller checked).
+    fn create_access_key(&self, owner: &KeyOwner) -> Result<NewAccessKey, CredentialError>;
+    /// The keys of `owner`, oldest first.
+    fn list_access_keys(&self, owner: &KeyOwner) -> Result<Vec<AccessKeyInfo>, CredentialError>;
+    /// Makes `owner`'s key `id` active or inactive.
+    fn set_access_key_status(
+        &self,
+        owner: &KeyOwner,
+        id: &str,
+        status: KeyStatus,
+    ) -> Result<(), CredentialError>;
+    /// Deletes `owner`'s key `id`.
+    fn delete_access_key(&self, owner: &KeyOwner, id: &str) -> Result<(), CredentialError>;
+    /// Credentials for `session`, whose session policy text (as sent) is
+    /// `policy`.
+    fn issue_session(
+        &self,
+        session: &RoleSession,
+        policy: Option<&str>,
+    ) -> Result<SessionCredentials, CredentialError>;
 }
 
 /// Access keys held in memory: for tests and embedders that bring their

@@ -13,18 +13,22 @@
 //! - [`sls`]: Log Service cursors and the GetLogs query subset.
 //! - [`reply`]: error bodies as each SDK reads them, request ids.
 //! - [`credentials`]: access keys resolved to a secret and an identity.
+//! - [`keystore`]: the persistent credential store of a data directory
+//!   (access keys sealed under the root key, STS tokens that carry their
+//!   session).
 //! - [`pop`]: the KMS, STS and RAM APIs, one function per action.
 //!
 //! - [`http`]: the HTTP front of `ramgate serve` (tokio + hyper): routing,
 //!   authentication, the request context, one line per request.
 //!
-//! Only [`http`] does I/O or holds state; every handler under it is one
+//! Only [`http`] and the credential store do I/O or hold state; every handler under it is one
 //! library call.
 
 pub mod auth;
 pub mod body;
 pub mod credentials;
 pub mod http;
+pub mod keystore;
 pub mod pop;
 pub mod proto;
 pub mod reply;
