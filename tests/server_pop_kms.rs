@@ -53,6 +53,9 @@ fn create_describe_and_list_keys_answer_alibabas_keys() {
     assert_eq!(d["KeyMetadata"]["KeyId"], id);
     assert!(d["KeyMetadata"].get("DeletionProtection").is_some());
 
+    // ListKeys is oldest first: the second key is a second younger (keys
+    // made in the same second are ordered by id).
+    env.clock.advance(time::Duration::seconds(1));
     create_key(&env);
     let l = env.ok(Kms, "ListKeys", &[("PageSize", "1")], &root());
     assert_eq!(l["TotalCount"], 2);

@@ -7,7 +7,7 @@
 //! {"format": 1, "sealed": "<base64>"}
 //! ```
 //!
-//! `sealed` is [`Kms::wrap_local`] (AES-256-GCM under the data directory's
+//! `sealed` is [`crate::kms::Kms::wrap_local`] (AES-256-GCM under the data directory's
 //! root key, random nonce) of the JSON list of keys, bound to the label
 //! `ramgate access keys v1`: the whole list, secrets included, is
 //! encrypted and authenticated as one, so no secret is ever on disk in
