@@ -299,8 +299,12 @@ fn d2_a_reader_beside_a_writer_never_cuts_an_acknowledged_block() {
                     "svc",
                     "--shard",
                     "0",
+                    // The shard's start: a reader that runs before the
+                    // writer sees an empty shard (a cursor past the end
+                    // would be `InvalidCursor`, exit 2, whenever a reader
+                    // won the lock first).
                     "--cursor",
-                    "100",
+                    "0",
                     "--count",
                     "1",
                     "--wait",
