@@ -31,7 +31,7 @@
 //! | `kms` | `kms`: the local KMS | aes-gcm, sm4, zeroize, getrandom, sha2 |
 //! | `logstore` | `logstore`: the gated pipeline (implies `kms`) | crc32fast |
 //! | `access` | `access`: who can read, write or break a Logstore, with proofs; escalation paths (implies `lint`, `logstore`) | |
-//! | `server` | `server`: the local endpoint's protocol layer (signatures, protobuf, LZ4; implies `logstore`) | hmac, sha1, md-5, base64, percent-encoding, form_urlencoded, prost, lz4_flex |
+//! | `server` | `server`: the local endpoint (signatures, protobuf, LZ4/zstd/deflate bodies, the HTTP front of `ramgate serve`; implies `logstore`) | hmac, sha1, md-5, base64, percent-encoding, form_urlencoded, prost, lz4_flex, ruzstd, flate2, tokio, hyper, hyper-util, http-body-util |
 //! | `cli` | `cli`: the `ramgate` binary's commands (implies `access`, `lint`, `logstore`, `server`) | clap, tempfile |
 //! | `default` | `cli` | |
 //!

@@ -23,7 +23,7 @@ fn group(n: u32) -> LogGroup {
                 ("request".into(), format!("GET /item/{n}")),
                 (
                     "status".into(),
-                    if n % 2 == 0 { "200" } else { "404" }.into(),
+                    if n.is_multiple_of(2) { "200" } else { "404" }.into(),
                 ),
             ],
         }],

@@ -55,6 +55,11 @@ enum AuditCommand {
         /// Only the last N records.
         #[arg(long, value_name = "N")]
         last: Option<usize>,
+        /// Only the records of one request of `ramgate serve` (the
+        /// `x-log-requestid` / `RequestId` of its answer), each with its
+        /// full chain.
+        #[arg(long, value_name = "ID")]
+        request_id: Option<String>,
         #[command(flatten)]
         format: FormatArg,
     },
@@ -73,12 +78,19 @@ pub(crate) fn run(args: AuditArgs) -> Result<Outcome, Failure> {
             Ok(n) => format!("audit log intact: {n} records\n"),
             Err(e) => return broken(e),
         },
-        AuditCommand::Show { last, format } => {
+        AuditCommand::Show {
+            last,
+            request_id,
+            format,
+        } => {
             // Only the last N records are kept while the log streams by.
             let keep = last.unwrap_or(usize::MAX);
             let mut shown: VecDeque<Record> = VecDeque::new();
             let streamed = verify_each(&path, |r| {
-                if keep > 0 {
+                let wanted = request_id
+                    .as_deref()
+                    .is_none_or(|id| r.event.get("request_id").and_then(Value::as_str) == Some(id));
+                if keep > 0 && wanted {
                     if shown.len() == keep {
                         shown.pop_front();
                     }
