@@ -24,6 +24,7 @@ mod op;
 mod ops_logs;
 mod ops_logstore;
 mod ops_sts;
+mod plaintext;
 mod positional;
 mod ramstore;
 mod segment;

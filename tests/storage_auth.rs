@@ -1,0 +1,256 @@
+//! Authenticated state: nobody without the root key can forge or downgrade
+//! what ramgate returns (the adversarial report's S1), rewrite the audit
+//! log's tail consistently, or roll a state file back to an older authentic
+//! copy; and every file format carries a version that is checked.
+
+#![cfg(feature = "cli")]
+
+mod cli_data_support;
+
+use std::path::{Path, PathBuf};
+
+use cli_data_support::*;
+use sha2::{Digest, Sha256};
+
+const SVC: &str = r#"{"enable": true, "encrypt_type": "default"}"#;
+const SVC_OFF: &str = r#"{"enable": false, "encrypt_type": "default"}"#;
+
+fn group(text: &str) -> String {
+    format!(r#"{{"logs": [{{"time": 1700000000, "contents": [["m", "{text}"]]}}]}}"#)
+}
+
+/// `app/svc` (a service key, encrypted since creation) and `app/plain`
+/// (no encryption), each with `n` groups in shard 0.
+fn with_groups(n: usize) -> Cli {
+    let cli = Cli::init();
+    cli.ok(&["log", "create-project", "app"]);
+    cli.ok(&[
+        "log",
+        "create-logstore",
+        "app",
+        "svc",
+        "--encrypt-conf",
+        SVC,
+    ]);
+    cli.ok(&["log", "create-logstore", "app", "plain"]);
+    for store in ["svc", "plain"] {
+        cli.ok(&[
+            "log",
+            "put-logs",
+            "app",
+            store,
+            "--shard",
+            "0",
+            "--group",
+            &group("original"),
+            "--repeat",
+            &n.to_string(),
+        ]);
+    }
+    cli
+}
+
+fn segment(cli: &Cli, store: &str, shard: u32) -> PathBuf {
+    ramgate::logstore::ReadOnlyDir::open(&cli.data_dir())
+        .unwrap()
+        .segment_path("app", store, shard)
+        .unwrap()
+}
+
+/// The bodies of a segment's frames (`RGS1 | len | crc | body | crc`).
+fn bodies(path: &Path) -> Vec<Vec<u8>> {
+    let bytes = std::fs::read(path).unwrap();
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos + 12 <= bytes.len() {
+        let len = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().unwrap()) as usize;
+        out.push(bytes[pos + 12..pos + 12 + len].to_vec());
+        pos += 12 + len + 4;
+    }
+    out
+}
+
+/// Writes a segment of these bodies, every frame CRC right: only the block
+/// layer can tell what was changed.
+fn write_bodies(path: &Path, bodies: &[Vec<u8>]) {
+    let mut out = Vec::new();
+    for body in bodies {
+        let mut head = b"RGS1".to_vec();
+        head.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        let mut h = crc32fast::Hasher::new();
+        h.update(&head);
+        let head_crc = h.clone().finalize();
+        h.update(body);
+        out.extend_from_slice(&head);
+        out.extend_from_slice(&head_crc.to_le_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(&h.finalize().to_le_bytes());
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// A plaintext block as an attacker without the root key makes it: the
+/// header, the payload, and the keyless SHA-256 digest version 1 blocks
+/// carried (the adversarial report's `plain.make`).
+fn forged_plaintext(store: &str, shard: u32, seq: u64, window: u32, payload: &[u8]) -> Vec<u8> {
+    let mut block = b"RGBK".to_vec();
+    block.extend_from_slice(&[2, 0, 0]);
+    block.extend_from_slice(&window.to_le_bytes());
+    block.extend_from_slice(&[0; 12]);
+    let mut aad = block.clone();
+    for part in ["app", store] {
+        aad.extend_from_slice(&(part.len() as u32).to_le_bytes());
+        aad.extend_from_slice(part.as_bytes());
+    }
+    aad.extend_from_slice(&shard.to_le_bytes());
+    aad.extend_from_slice(&seq.to_le_bytes());
+    let digest = Sha256::new()
+        .chain_update(&aad)
+        .chain_update(payload)
+        .finalize();
+    block.extend_from_slice(payload);
+    block.extend_from_slice(&digest);
+    block
+}
+
+/// The log group payload of a plaintext block.
+fn payload_of(plaintext_block: &[u8]) -> Vec<u8> {
+    plaintext_block[23..plaintext_block.len() - 32].to_vec()
+}
+
+/// The FORGED group's payload, taken from a genuine plaintext block that
+/// holds it.
+fn forged_payload() -> Vec<u8> {
+    let cli = with_groups(0);
+    cli.ok(&[
+        "log",
+        "put-logs",
+        "app",
+        "plain",
+        "--shard",
+        "0",
+        "--group",
+        &group("FORGED: transfer approved"),
+    ]);
+    payload_of(&bodies(&segment(&cli, "plain", 0))[0])
+}
+
+fn pull(cli: &Cli, store: &str) -> std::process::Output {
+    cli.run(&["log", "pull-logs", "app", store, "--shard", "0"])
+}
+
+#[test]
+fn s1_a_sealed_block_turned_into_plaintext_is_refused_with_its_file_shard_and_block() {
+    let cli = with_groups(3);
+    let seg = segment(&cli, "svc", 0);
+    let payload = forged_payload();
+    for window in [0, 1, 7] {
+        let mut blocks = bodies(&seg);
+        let original = blocks[1].clone();
+        blocks[1] = forged_plaintext("svc", 0, 1, window, &payload);
+        write_bodies(&seg, &blocks);
+        let out = pull(&cli, "svc");
+        assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+        let e = stderr(&out);
+        assert!(!stdout(&out).contains("FORGED"), "{}", stdout(&out));
+        assert!(e.contains(&seg.display().to_string()), "{e}");
+        assert!(e.contains("shard 0 block 1"), "{e}");
+        assert!(e.contains("encryption was on"), "{e}");
+        blocks[1] = original;
+        write_bodies(&seg, &blocks);
+    }
+    assert!(stdout(&pull(&cli, "svc")).contains("original"));
+}
+
+#[test]
+fn s1_an_edited_or_forged_plaintext_block_is_refused() {
+    let cli = with_groups(3);
+    let seg = segment(&cli, "plain", 0);
+    let genuine = bodies(&seg);
+    // An edit inside the payload, with the frame CRCs right.
+    let mut blocks = genuine.clone();
+    let at = blocks[1].len() - 40;
+    blocks[1][at] ^= 1;
+    write_bodies(&seg, &blocks);
+    let e = cli.fails(3, &["log", "pull-logs", "app", "plain", "--shard", "0"]);
+    assert!(e.contains("shard 0 block 1"), "{e}");
+    assert!(e.contains("does not verify"), "{e}");
+    assert!(e.contains(&seg.display().to_string()), "{e}");
+    // A whole block forged with the keyless digest, in the open window.
+    let mut blocks = genuine.clone();
+    blocks[2] = forged_plaintext("plain", 0, 2, 0, &forged_payload());
+    write_bodies(&seg, &blocks);
+    let out = pull(&cli, "plain");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("shard 0 block 2"), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("FORGED"));
+    write_bodies(&seg, &genuine);
+    assert_eq!(stdout(&pull(&cli, "plain")).matches("original").count(), 3);
+}
+
+#[test]
+fn s1_plaintext_is_legitimate_only_inside_the_windows_the_history_records() {
+    let cli = with_groups(2);
+    // `plain` gets encryption (blocks 2.. sealed), then loses it again
+    // (blocks 3.. plaintext, window 1).
+    cli.ok(&[
+        "log",
+        "update-logstore",
+        "app",
+        "plain",
+        "--encrypt-conf",
+        SVC,
+    ]);
+    let put = |text: &str| {
+        cli.ok(&[
+            "log",
+            "put-logs",
+            "app",
+            "plain",
+            "--shard",
+            "0",
+            "--group",
+            &group(text),
+        ])
+    };
+    put("sealed");
+    cli.ok(&[
+        "log",
+        "update-logstore",
+        "app",
+        "plain",
+        "--encrypt-conf",
+        SVC_OFF,
+    ]);
+    put("plain again");
+    let dir = ramgate::logstore::ReadOnlyDir::open(&cli.data_dir()).unwrap();
+    let l = dir.meta().logstore("app", "plain").unwrap();
+    let windows: Vec<_> = l
+        .plaintext_windows
+        .iter()
+        .map(|w| (w.from.clone(), w.until.clone()))
+        .collect();
+    assert_eq!(
+        windows,
+        vec![(vec![0, 0], Some(vec![2, 0])), (vec![3, 0], None)]
+    );
+    let seg = segment(&cli, "plain", 0);
+    let genuine = bodies(&seg);
+    assert_eq!(genuine.len(), 4);
+    assert_eq!(stdout(&pull(&cli, "plain")).lines().count(), 5);
+    // A genuine plaintext block replayed where the block was sealed is
+    // outside every window.
+    for window in [0u8, 1] {
+        let mut blocks = genuine.clone();
+        blocks[2] = genuine[if window == 0 { 1 } else { 3 }].clone();
+        write_bodies(&seg, &blocks);
+        let e = cli.fails(3, &["log", "pull-logs", "app", "plain", "--shard", "0"]);
+        assert!(e.contains("shard 0 block 2"), "{e}");
+        assert!(
+            e.contains(&format!("is plaintext (window {window})")),
+            "{e}"
+        );
+    }
+    write_bodies(&seg, &genuine);
+    assert!(stdout(&pull(&cli, "plain")).contains("plain again"));
+}
