@@ -254,3 +254,128 @@ fn s1_plaintext_is_legitimate_only_inside_the_windows_the_history_records() {
     write_bodies(&seg, &genuine);
     assert!(stdout(&pull(&cli, "plain")).contains("plain again"));
 }
+
+/// Rewrites audit records `from..` consistently: every hash and link
+/// recomputed, a MAC of the attacker's own (who lacks the root key).
+fn rewrite_tail(audit: &Path, from: usize) {
+    let text = std::fs::read_to_string(audit).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let hash_of = |line: &str| {
+        let at = line.rfind(",\"hash\":\"").unwrap();
+        line[at + 9..at + 9 + 64].to_string()
+    };
+    let mut out: Vec<String> = lines[..from].iter().map(|l| l.to_string()).collect();
+    let mut prev = hash_of(lines[from - 1]);
+    for line in &lines[from..] {
+        let at = line.rfind(",\"hash\":\"").unwrap();
+        let old_prev = format!(
+            "\"prev\":\"{}\"",
+            &line[line.find("\"prev\":\"").unwrap() + 8..][..64]
+        );
+        let body = format!("{}}}", &line[..at])
+            .replace(&old_prev, &format!("\"prev\":\"{prev}\""))
+            .replace("\"allowed\"", "\"refused\"");
+        let h: String = Sha256::new()
+            .chain_update(prev.as_bytes())
+            .chain_update(body.as_bytes())
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let open = body.strip_suffix('}').unwrap();
+        out.push(format!(
+            "{open},\"hash\":\"{h}\",\"mac\":\"{}\"}}",
+            "ab".repeat(32)
+        ));
+        prev = h;
+    }
+    std::fs::write(audit, out.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn a_consistent_rewrite_of_the_audit_tail_is_found_by_verify_and_at_open() {
+    let cli = with_groups(2);
+    let audit = cli.audit_log();
+    let before = cli.ok(&["audit", "verify"]);
+    let n: usize = before.split(' ').nth(3).unwrap().parse().unwrap();
+    rewrite_tail(&audit, n - 2);
+    let out = cli.run(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains(&format!(":{}: audit record {} is not intact", n - 1, n - 1)),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("MAC does not verify"),
+        "{}",
+        stdout(&out)
+    );
+    // Appends stop (fail closed) and reads too: the last record is checked
+    // at open.
+    let e = cli.fails(3, &["log", "pull-logs", "app", "plain", "--shard", "0"]);
+    assert!(e.contains("MAC does not verify"), "{e}");
+    // `audit repair` keeps the old log and starts a new chain, MACed.
+    assert!(
+        cli.ok(&["audit", "repair"])
+            .contains("audit.broken-1.jsonl")
+    );
+    assert_eq!(
+        cli.ok(&["audit", "verify"]),
+        "audit log intact: 1 records\n"
+    );
+    cli.ok(&["log", "pull-logs", "app", "plain", "--shard", "0"]);
+}
+
+#[test]
+fn audit_verify_needs_the_root_key_and_refuses_a_wrong_one() {
+    let cli = with_groups(1);
+    let out = cli
+        .command(&["audit", "verify"])
+        .env("RAMGATE_DATA_DIR", cli.data_dir())
+        .env("RAMGATE_ROOT_KEY", "11".repeat(32))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("cannot check the MACs"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn rollback_an_older_authentic_key_store_is_refused() {
+    let cli = with_groups(0);
+    let key = cli.ok(&["kms", "create-key"]);
+    let id = key.split(' ').next().unwrap().to_string();
+    let put = || cli.run(&["log", "put-logs", "app", "plain", "--group", &group("x")]);
+    assert_eq!(put().status.code(), Some(0));
+    let path = cli.data_dir().join("kms/keys.json");
+    let enabled = std::fs::read(&path).unwrap();
+    cli.ok(&["kms", "disable-key", &id]);
+    // An audited operation after the change records the new version.
+    assert_eq!(put().status.code(), Some(0));
+    std::fs::write(&path, &enabled).unwrap();
+    let e = cli.fails(3, &["kms", "describe-key", &id]);
+    assert!(
+        e.contains("kms/keys.json` has version 1, older than version 2"),
+        "{e}"
+    );
+    assert!(e.contains("rollback"), "{e}");
+    assert!(e.contains("put the newest copy"), "{e}");
+    cli.fails(3, &["log", "pull-logs", "app", "plain", "--shard", "0"]);
+}
+
+#[test]
+fn rollback_an_older_authentic_logstore_file_is_refused() {
+    let cli = with_groups(1);
+    let path = cli.data_dir().join("logstores.json");
+    let old = std::fs::read(&path).unwrap();
+    cli.ok(&["log", "create-logstore", "app", "later"]);
+    cli.ok(&["log", "put-logs", "app", "later", "--group", &group("x")]);
+    std::fs::write(&path, &old).unwrap();
+    let e = cli.fails(3, &["log", "list-logstores", "app"]);
+    assert!(e.contains("logstores.json` has version"), "{e}");
+    assert!(e.contains("older than version"), "{e}");
+}

@@ -10,11 +10,12 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::kms::RootKeySource;
 use crate::logstore::{
     AUDIT_FILE, AuditError, AuditRecord as Record, repair_audit_log as repair_log,
     verify_audit_log_each as verify_each,
 };
-use crate::logstore::{DirLock, LogError};
+use crate::logstore::{AuditKey, DirLock, LogError};
 use crate::ram::DecisionChain;
 use crate::terminal::{escape, escape_lines};
 
@@ -126,8 +127,9 @@ fn repair(dir: &DataDirArg, path: &Path) -> Result<(), DataError> {
     let now = OffsetDateTime::now_utc()
         .format(&Rfc3339)
         .unwrap_or_default();
-    let done =
-        repair_log(path, &now).map_err(|e| DataError::from(LogError::Storage(e.to_string())))?;
+    let failed = |e: AuditError| DataError::from(LogError::Storage(e.to_string()));
+    let key = AuditKey::for_log(path, RootKeySource::from_env()).map_err(failed)?;
+    let done = repair_log(path, &key, &now).map_err(failed)?;
     emit(&match done {
         None => "audit log intact: nothing to repair\n".to_string(),
         Some(r) => format!(

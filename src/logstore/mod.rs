@@ -33,8 +33,9 @@ mod shards;
 mod strict_json;
 
 pub use audit::{
-    AUDIT_FILE, AuditError, Record as AuditRecord, Repair as AuditRepair,
+    AUDIT_FILE, AuditError, AuditKey, Record as AuditRecord, Repair as AuditRepair, StateVersions,
     repair as repair_audit_log, verify as verify_audit_log, verify_each as verify_audit_log_each,
+    verify_with as verify_audit_log_with,
 };
 pub use lock::DirLock;
 

@@ -43,7 +43,7 @@ use crate::kms::{Caller, Kms, KmsError, RootKeySource};
 use crate::policy::arn::{is_account_id, is_region};
 use crate::ram::{Account, DecisionChain, Directory, Identity, Ram, RamError};
 
-use super::audit::{AUDIT_FILE, AuditError, AuditLog};
+use super::audit::{AUDIT_FILE, AuditError, AuditKey, AuditLog};
 use super::catalog::Catalog;
 use super::datadir::{
     CLOUD_FILE, Cloud, DATA_DIR, RAM_FILE, ramgate_files_in, read_cloud, read_directory,
@@ -51,7 +51,7 @@ use super::datadir::{
 use super::encrypt_conf::EncryptConf;
 use super::error::LogError;
 use super::lock::DirLock;
-use super::meta::Meta;
+use super::meta::{META_FILE, Meta};
 use super::model::LogGroup;
 use super::ramstore::{DirectoryStore, RamSnapshot};
 use super::shards::Shards;
@@ -242,6 +242,25 @@ pub(crate) fn audit_error(e: AuditError) -> LogError {
     }
 }
 
+/// A state file older than the audit log says it was.
+fn rolled_back(file: &Path, found: u64, recorded: u64, audit: &Path) -> LogError {
+    LogError::Damaged {
+        what: format!(
+            "`{}` has version {found}, older than version {recorded} which the audit log `{}` \
+             has recorded: an older copy was put back (a rollback)",
+            file.display(),
+            audit.display()
+        ),
+        hint: format!(
+            "put the newest copy of `{}` back; to go on from this older copy on purpose, move \
+             `{}` aside (ramgate then starts a new audit log, and the old one stays for \
+             inspection)",
+            file.display(),
+            audit.display()
+        ),
+    }
+}
+
 impl LogService {
     /// Makes a new data directory for `account` in `region` (with the
     /// account in its RAM directory) and opens it.
@@ -339,7 +358,24 @@ impl LogService {
         )
         .map_err(|e| kms_open_error(&dir.join("kms"), e))?;
         let meta = Meta::load_verified(dir, &kms)?;
-        let audit = AuditLog::open(&dir.join(AUDIT_FILE), options.durable).map_err(audit_error)?;
+        let audit_path = dir.join(AUDIT_FILE);
+        let audit = AuditLog::open(&audit_path, options.durable, AuditKey::of(&kms))
+            .map_err(audit_error)?;
+        // Rollback: a state file older than the newest version the audit
+        // log has recorded is an older, authentic copy put back.
+        let floor = audit.floor();
+        for (file, found, recorded) in [
+            (
+                dir.join("kms").join(crate::kms::STORE_FILE),
+                kms.state_version(),
+                floor.keys,
+            ),
+            (dir.join(META_FILE), meta.version, floor.logstores),
+        ] {
+            if found < recorded {
+                return Err(rolled_back(&file, found, recorded, &audit_path));
+            }
+        }
         Ok(LogService {
             shared: Arc::new(Shared {
                 lock,
