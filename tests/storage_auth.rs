@@ -379,3 +379,45 @@ fn rollback_an_older_authentic_logstore_file_is_refused() {
     assert!(e.contains("logstores.json` has version"), "{e}");
     assert!(e.contains("older than version"), "{e}");
 }
+
+/// Replaces every `from` with `to` in a data directory file.
+fn edit(cli: &Cli, file: &str, from: &str, to: &str) -> String {
+    let path = cli.data_dir().join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file}: {text}");
+    std::fs::write(&path, text.replace(from, to)).unwrap();
+    text
+}
+
+#[test]
+fn format_every_state_file_names_its_version_and_another_is_refused_with_both() {
+    let cli = with_groups(1);
+    cli.ok(&["kms", "create-key"]);
+    for (file, from, to, found, reads) in [
+        ("cloud.json", "\"format\": 1", "\"format\": 2", 2, 1),
+        ("ram.json", "\"format\": 1", "\"format\": 7", 7, 1),
+        ("kms/keys.json", "\"format\": 3", "\"format\": 2", 2, 3),
+        ("logstores.json", "\"format\": 3", "\"format\": 4", 4, 3),
+        ("audit.jsonl", "{\"format\":2,", "{\"format\":1,", 1, 2),
+    ] {
+        let text = edit(&cli, file, from, to);
+        let e = cli.fails(3, &["log", "list-logstores", "app"]);
+        assert!(e.contains(file), "{file}: {e}");
+        assert!(
+            e.contains(&format!("format version {found}"))
+                && e.contains(&format!("version {reads}")),
+            "{file}: {e}"
+        );
+        std::fs::write(cli.data_dir().join(file), text).unwrap();
+        cli.ok(&["log", "list-logstores", "app"]);
+    }
+}
+
+#[test]
+fn format_a_hand_written_ram_file_without_a_version_still_reads() {
+    let cli = with_groups(1);
+    edit(&cli, "ram.json", "\"format\": 1,", "");
+    edit(&cli, "cloud.json", "\"format\": 1,", "");
+    cli.ok(&["ram", "show"]);
+    cli.ok(&["log", "list-logstores", "app"]);
+}

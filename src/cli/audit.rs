@@ -1,6 +1,5 @@
 //! `ramgate audit`: check and read the data directory's audit log.
 
-use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -12,8 +11,8 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::kms::RootKeySource;
 use crate::logstore::{
-    AUDIT_FILE, AuditError, AuditRecord as Record, repair_audit_log as repair_log,
-    verify_audit_log_each as verify_each,
+    AUDIT_FILE, AuditError, AuditRecord as Record, last_audit_records as last_records,
+    repair_audit_log as repair_log, verify_audit_log_each as verify_each,
 };
 use crate::logstore::{AuditKey, DirLock, LogError};
 use crate::ram::DecisionChain;
@@ -53,7 +52,9 @@ enum AuditCommand {
     /// (seq, time, operation, caller, target, outcome) with its chain's
     /// steps under it; or JSON.
     Show {
-        /// Only the last N records.
+        /// Only the last N records, read from the end of the log: each one
+        /// shown is checked (hash, MAC, links), not the whole chain (that is
+        /// `verify`).
         #[arg(long, value_name = "N")]
         last: Option<usize>,
         #[command(flatten)]
@@ -75,20 +76,27 @@ pub(crate) fn run(args: AuditArgs) -> Result<Outcome, Failure> {
             Err(e) => return broken(e),
         },
         AuditCommand::Show { last, format } => {
-            // Only the last N records are kept while the log streams by.
-            let keep = last.unwrap_or(usize::MAX);
-            let mut shown: VecDeque<Record> = VecDeque::new();
-            let streamed = verify_each(&path, |r| {
-                if keep > 0 {
-                    if shown.len() == keep {
-                        shown.pop_front();
+            let shown: Vec<Record> = match last {
+                // From the end: the memory of N records, whatever the size
+                // of the log.
+                Some(n) => {
+                    let key = match AuditKey::for_log(&path, RootKeySource::from_env()) {
+                        Ok(k) => k,
+                        Err(e) => return broken(e),
+                    };
+                    match last_records(&path, &key, n) {
+                        Ok(records) => records,
+                        Err(e) => return broken(e),
                     }
-                    shown.push_back(r);
                 }
-            });
-            if let Err(e) = streamed {
-                return broken(e);
-            }
+                None => {
+                    let mut all = Vec::new();
+                    if let Err(e) = verify_each(&path, |r| all.push(r)) {
+                        return broken(e);
+                    }
+                    all
+                }
+            };
             match format.format {
                 Format::Text => shown.iter().map(record_text).collect(),
                 Format::Json => {

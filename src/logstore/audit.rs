@@ -400,6 +400,98 @@ fn last_line(file: &File, size: u64, path: &Path) -> Result<(Option<String>, u64
     Ok((None, 0))
 }
 
+/// The last `n` records of an audit log, read backwards from the end in
+/// chunks (memory: the records kept and one chunk, however long the log
+/// is), for `audit show --last N`. Each record read is checked: its layout,
+/// hash and MAC, and its link to the record after it; so is the link of the
+/// first one shown to the record before it. The rest of the chain is not
+/// read: `verify` checks all of it. When a check fails, the log is scanned
+/// from the start so the first break is named by its line, as `verify`
+/// names it.
+pub fn last_records(path: &Path, key: &AuditKey, n: usize) -> Result<Vec<Record>, AuditError> {
+    match tail_records(path, key, n) {
+        Ok(records) => Ok(records),
+        Err(tail) => {
+            verify_with(path, key, drop)?;
+            Err(tail)
+        }
+    }
+}
+
+fn tail_records(path: &Path, key: &AuditKey, n: usize) -> Result<Vec<Record>, AuditError> {
+    const CHUNK: u64 = 64 << 10;
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(path, e)),
+    };
+    let meta = file.metadata().map_err(|e| io(path, e))?;
+    if !meta.is_file() {
+        return Err(io(path, "not a regular file"));
+    }
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let broken = |reason: &str| AuditError::Broken {
+        path: path.display().to_string(),
+        line: 0,
+        reason: reason.to_string(),
+    };
+    // Lines newest first; one more than asked, for the first one's link.
+    let mut lines: Vec<Vec<u8>> = Vec::new();
+    let mut carry: Vec<u8> = Vec::new();
+    let mut pos = meta.len();
+    let mut found_end = false;
+    while pos > 0 && lines.len() <= n {
+        let from = pos.saturating_sub(CHUNK);
+        let mut chunk = vec![0u8; (pos - from) as usize];
+        read_exact_at(&file, &mut chunk, from).map_err(|e| io(path, e))?;
+        chunk.extend_from_slice(&carry);
+        carry = chunk;
+        pos = from;
+        if !found_end {
+            // What follows the last newline is a write that never completed.
+            match carry.iter().rposition(|&b| b == b'\n') {
+                Some(i) => {
+                    carry.truncate(i);
+                    found_end = true;
+                }
+                None => continue,
+            }
+        }
+        while lines.len() <= n
+            && let Some(j) = carry.iter().rposition(|&b| b == b'\n')
+        {
+            lines.push(carry.split_off(j + 1));
+            carry.truncate(j);
+        }
+        if carry.len() > MAX_RECORD {
+            return Err(broken("a record is longer than the longest ramgate reads"));
+        }
+    }
+    let at_start = pos == 0 && lines.len() <= n;
+    if at_start && found_end {
+        lines.push(std::mem::take(&mut carry));
+    }
+    lines.reverse();
+    let mut records: Vec<Record> = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        let text = std::str::from_utf8(line).map_err(|_| broken("a record is not UTF-8"))?;
+        let (prev, seq) = match records.last() {
+            Some(r) => (r.hash.clone(), r.seq + 1),
+            None if at_start && i == 0 => (GENESIS.to_string(), 0),
+            None => {
+                let value = split_line(text).map_err(|e| broken(&e))?.value;
+                let prev = value["prev"].as_str().unwrap_or_default().to_string();
+                (prev, value["seq"].as_u64().unwrap_or_default())
+            }
+        };
+        records.push(check_line(text, key, &prev, seq).map_err(|e| broken(&e))?);
+    }
+    let skip = records.len().saturating_sub(n);
+    Ok(records.split_off(skip))
+}
+
 fn utf8(bytes: Vec<u8>, path: &Path) -> Result<String, AuditError> {
     String::from_utf8(bytes).map_err(|_| AuditError::Broken {
         path: path.display().to_string(),
@@ -843,5 +935,40 @@ mod tests {
         assert!(repair(&path, &key(), "t").is_ok_and(|r| r.is_some()));
         let after = AuditLog::open(&path, true, key()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(after.floor(), expect(3, 5), "the last good record's");
+    }
+
+    #[test]
+    fn the_last_records_read_from_the_end_are_the_ones_the_scan_ends_with() {
+        let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = d.path().join("audit.jsonl");
+        assert_eq!(last_records(&path, &key(), 3).ok(), Some(Vec::new()));
+        // Not durable: thousands of records, in many 64 KiB chunks.
+        let log = AuditLog::open(&path, false, key()).unwrap_or_else(|e| panic!("{e}"));
+        for i in 0..3000 {
+            let pad = "x".repeat(i % 300);
+            log.append("t", NONE, &json!({"op": "seal", "block": i, "pad": pad}))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        drop(log);
+        let all = verify(&path).unwrap_or_else(|e| panic!("{e}"));
+        for n in [0, 1, 2, 7, 400, 2999, 3000, 5000] {
+            let tail = last_records(&path, &key(), n).unwrap_or_else(|e| panic!("{n}: {e}"));
+            assert_eq!(tail, all[all.len().saturating_sub(n)..], "--last {n}");
+        }
+        // A torn last line is not a record, from the end either.
+        let mut bytes = std::fs::read(&path).unwrap_or_default();
+        bytes.extend_from_slice(b"{\"format\":2,\"seq\":3000");
+        std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{e}"));
+        let tail = last_records(&path, &key(), 2).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(tail, all[2998..]);
+        // Damage among the records read is named by its line, as the scan
+        // names it.
+        let text = String::from_utf8(bytes).unwrap_or_default();
+        let edited = text.replacen("\"block\":2998", "\"block\":7", 1);
+        std::fs::write(&path, edited).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            last_records(&path, &key(), 5),
+            Err(AuditError::Broken { line: 2999, .. })
+        ));
     }
 }

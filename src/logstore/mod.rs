@@ -34,8 +34,8 @@ mod strict_json;
 
 pub use audit::{
     AUDIT_FILE, AuditError, AuditKey, Record as AuditRecord, Repair as AuditRepair, StateVersions,
-    repair as repair_audit_log, verify as verify_audit_log, verify_each as verify_audit_log_each,
-    verify_with as verify_audit_log_with,
+    last_records as last_audit_records, repair as repair_audit_log, verify as verify_audit_log,
+    verify_each as verify_audit_log_each, verify_with as verify_audit_log_with,
 };
 pub use lock::DirLock;
 

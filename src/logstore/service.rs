@@ -46,7 +46,8 @@ use crate::ram::{Account, DecisionChain, Directory, Identity, Ram, RamError};
 use super::audit::{AUDIT_FILE, AuditError, AuditKey, AuditLog};
 use super::catalog::Catalog;
 use super::datadir::{
-    CLOUD_FILE, Cloud, DATA_DIR, RAM_FILE, ramgate_files_in, read_cloud, read_directory,
+    CLOUD_FILE, CLOUD_FORMAT, Cloud, DATA_DIR, RAM_FILE, ramgate_files_in, read_cloud,
+    read_directory,
 };
 use super::encrypt_conf::EncryptConf;
 use super::error::LogError;
@@ -301,9 +302,10 @@ impl LogService {
         directory
             .add_account(account)
             .map_err(|e| LogError::ParameterInvalid(e.to_string()))?;
-        write_atomically(dir, RAM_FILE, directory.to_json().as_bytes())
+        write_atomically(dir, RAM_FILE, directory.to_versioned_json().as_bytes())
             .map_err(|e| LogError::io(&dir.join(RAM_FILE), "write", e))?;
         let cloud = serde_json::to_vec_pretty(&Cloud {
+            format: Some(CLOUD_FORMAT),
             account: account.into(),
             region: region.into(),
         })
