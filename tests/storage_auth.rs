@@ -6,6 +6,7 @@
 #![cfg(feature = "cli")]
 
 mod cli_data_support;
+mod logstore_support;
 
 use std::path::{Path, PathBuf};
 
@@ -420,4 +421,69 @@ fn format_a_hand_written_ram_file_without_a_version_still_reads() {
     edit(&cli, "cloud.json", "\"format\": 1,", "");
     cli.ok(&["ram", "show"]);
     cli.ok(&["log", "list-logstores", "app"]);
+}
+
+/// S1 under contention: writers race switches of `enable`, and every block
+/// still lies inside the window it names (a straggler that decided
+/// "plaintext" before encryption came on seals instead), so everything
+/// acknowledged reads back.
+#[test]
+fn s1_plaintext_windows_stay_exact_while_writers_race_the_switch() {
+    use logstore_support::{Env, user};
+    let mut env = Env::new();
+    env.create("racy", Some(Env::service_key("default")));
+    let svc = env.svc.clone();
+    let on = Env::service_key("default");
+    let off = ramgate::logstore::EncryptConf {
+        enable: false,
+        ..on.clone()
+    };
+    let acked = std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..4u32)
+            .map(|w| {
+                let svc = svc.clone();
+                scope.spawn(move || {
+                    (0..60u32)
+                        .map(|i| {
+                            let g = logstore_support::group(w * 1000 + i);
+                            let r = svc
+                                .put_logs(&user("alice"), "app", "racy", Some(w % 2), &g)
+                                .unwrap();
+                            (r, g)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for n in 0..30 {
+            let conf = if n % 2 == 0 { &off } else { &on };
+            svc.update_logstore(&user("alice"), "app", "racy", None, Some(conf))
+                .unwrap();
+        }
+        writers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    env.reopen_without_fsync();
+    for shard in 0..2 {
+        let pulled = env
+            .svc
+            .pull_logs(&user("alice"), "app", "racy", shard, 0, 1000)
+            .unwrap();
+        for got in &pulled.groups {
+            let (_, want) = acked
+                .iter()
+                .find(|(r, _)| r.shard == shard && r.seq == got.seq)
+                .unwrap();
+            assert_eq!(&got.group, want);
+        }
+        assert_eq!(
+            pulled.groups.len(),
+            acked.iter().filter(|(r, _)| r.shard == shard).count()
+        );
+    }
+    let dir = ramgate::logstore::ReadOnlyDir::open(env.dir.path()).unwrap();
+    let windows = &dir.meta().logstore("app", "racy").unwrap().plaintext_windows;
+    assert_eq!(windows.len(), 15, "one window per switch off");
 }
