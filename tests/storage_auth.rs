@@ -484,6 +484,10 @@ fn s1_plaintext_windows_stay_exact_while_writers_race_the_switch() {
         );
     }
     let dir = ramgate::logstore::ReadOnlyDir::open(env.dir.path()).unwrap();
-    let windows = &dir.meta().logstore("app", "racy").unwrap().plaintext_windows;
+    let windows = &dir
+        .meta()
+        .logstore("app", "racy")
+        .unwrap()
+        .plaintext_windows;
     assert_eq!(windows.len(), 15, "one window per switch off");
 }

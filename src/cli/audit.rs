@@ -135,7 +135,7 @@ fn repair(dir: &DataDirArg, path: &Path) -> Result<(), DataError> {
     let now = OffsetDateTime::now_utc()
         .format(&Rfc3339)
         .unwrap_or_default();
-    let failed = |e: AuditError| DataError::from(LogError::Storage(e.to_string()));
+    let failed = |source: AuditError| DataError::from(LogError::Audit { source });
     let key = AuditKey::for_log(path, RootKeySource::from_env()).map_err(failed)?;
     let done = repair_log(path, &key, &now).map_err(failed)?;
     emit(&match done {

@@ -296,12 +296,11 @@ impl Shared {
         incarnation: Option<&str>,
     ) -> Result<String, LogError> {
         let mut key = Zeroizing::new(vec![0u8; INTEGRITY_KEY_LEN]);
-        getrandom::fill(&mut key)
-            .map_err(|e| LogError::Storage(format!("the random source failed: {e}")))?;
+        getrandom::fill(&mut key).map_err(|source| LogError::Random { source })?;
         let wrapped = self
             .kms
             .wrap_local(&integrity_key_label(project, logstore, incarnation), &key)
-            .map_err(|e| LogError::Storage(e.to_string()))?;
+            .map_err(|e| LogError::kms("wrap an integrity key", e))?;
         Ok(to_hex(&wrapped))
     }
 
@@ -346,12 +345,11 @@ impl Shared {
         algorithm: Algorithm,
     ) -> Result<KeyRecord, LogError> {
         let mut key = Zeroizing::new(vec![0u8; algorithm.key_len()]);
-        getrandom::fill(&mut key)
-            .map_err(|e| LogError::Storage(format!("the random source failed: {e}")))?;
+        getrandom::fill(&mut key).map_err(|source| LogError::Random { source })?;
         let wrapped = self
             .kms
             .wrap_local(&service_key_label(project, logstore, key_ref), &key)
-            .map_err(|e| LogError::Storage(e.to_string()))?;
+            .map_err(|e| LogError::kms("wrap a service key", e))?;
         Ok(KeyRecord {
             source: KeySource::Service,
             algorithm,

@@ -233,7 +233,7 @@ impl Meta {
         sealed.mac = None;
         let wrapped = kms
             .wrap_local(&sealed.mac_label()?, &[])
-            .map_err(|e| LogError::Storage(e.to_string()))?;
+            .map_err(|e| LogError::kms("MAC `logstores.json`", e))?;
         sealed.mac = Some(to_hex(&wrapped));
         let mut json =
             serde_json::to_vec_pretty(&sealed).map_err(|e| LogError::Storage(e.to_string()))?;

@@ -17,8 +17,7 @@ use super::service::{LogService, LogstoreConfig, LogstoreInfo, Shared, Traced};
 /// A fresh incarnation id: 16 random bytes, hex.
 fn new_incarnation() -> Result<String, LogError> {
     let mut id = [0u8; 16];
-    getrandom::fill(&mut id)
-        .map_err(|e| LogError::Storage(format!("the random source failed: {e}")))?;
+    getrandom::fill(&mut id).map_err(|source| LogError::Random { source })?;
     Ok(to_hex(&id))
 }
 

@@ -205,13 +205,9 @@ impl std::fmt::Debug for LogService {
     }
 }
 
-pub(crate) fn storage(path: &Path, e: impl std::fmt::Display) -> LogError {
-    LogError::Storage(format!("`{}`: {e}", path.display()))
-}
-
 /// A key store that does not open: damaged (exit 3) when the store or the
-/// root key is wrong, else a storage error.
-fn kms_open_error(path: &Path, e: KmsError) -> LogError {
+/// root key is wrong, else the KMS's failure, kept as the source.
+fn kms_open_error(e: KmsError) -> LogError {
     match e {
         KmsError::CorruptStore { .. }
         | KmsError::StoreMismatch { .. }
@@ -225,7 +221,10 @@ fn kms_open_error(path: &Path, e: KmsError) -> LogError {
                 .unwrap_or("restore the key store and its root key from a backup")
                 .to_string(),
         },
-        other => storage(path, other),
+        other => LogError::Kms {
+            step: "open its key store",
+            source: std::sync::Arc::new(other),
+        },
     }
 }
 
@@ -239,7 +238,7 @@ pub(crate) fn audit_error(e: AuditError) -> LogError {
                    keeps the old log for inspection and starts a new chain that names the break"
                 .to_string(),
         },
-        other => LogError::Storage(other.to_string()),
+        source => LogError::Audit { source },
     }
 }
 
@@ -358,7 +357,7 @@ impl LogService {
             clock.clone(),
             options.root_key.clone(),
         )
-        .map_err(|e| kms_open_error(&dir.join("kms"), e))?;
+        .map_err(kms_open_error)?;
         let meta = Meta::load_verified(dir, &kms)?;
         let audit_path = dir.join(AUDIT_FILE);
         let audit = AuditLog::open(&audit_path, options.durable, AuditKey::of(&kms))
