@@ -546,8 +546,8 @@ fn local_aad(label: &[u8]) -> Vec<u8> {
     [&b"ramgate local wrap v1\0"[..], label].concat()
 }
 
-/// A key derived from the root key for `label` (see [`Store::derive_key`]),
-/// found without opening the store and without writing anything: for
+/// A key derived from the root key for `label` (HMAC-SHA256, as the store
+/// derives it), found without opening the store and without writing anything: for
 /// commands that take no lock, such as `audit verify`. The root key comes
 /// from `source` (a missing `root.key` is an error here, never a reason to
 /// make one) and must open the directory's check value when there is one.
