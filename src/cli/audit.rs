@@ -10,11 +10,12 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::kms::RootKeySource;
 use crate::logstore::{
-    AUDIT_FILE, AuditError, AuditRecord as Record, repair_audit_log as repair_log,
-    verify_audit_log_each as verify_each,
+    AUDIT_FILE, AuditError, AuditRecord as Record, last_audit_records as last_records,
+    repair_audit_log as repair_log, verify_audit_log_each as verify_each,
 };
-use crate::logstore::{DirLock, LogError};
+use crate::logstore::{AuditKey, DirLock, LogError};
 use crate::ram::DecisionChain;
 use crate::terminal::{escape, escape_lines};
 
@@ -52,7 +53,9 @@ enum AuditCommand {
     /// (seq, time, operation, caller, target, outcome) with its chain's
     /// steps under it; or JSON.
     Show {
-        /// Only the last N records.
+        /// Only the last N records, read from the end of the log: each one
+        /// shown is checked (hash, MAC, links), not the whole chain (that is
+        /// `verify`).
         #[arg(long, value_name = "N")]
         last: Option<usize>,
         /// Only the records of one request of `ramgate serve` (the
@@ -83,23 +86,41 @@ pub(crate) fn run(args: AuditArgs) -> Result<Outcome, Failure> {
             request_id,
             format,
         } => {
-            // Only the last N records are kept while the log streams by.
-            let keep = last.unwrap_or(usize::MAX);
-            let mut shown: VecDeque<Record> = VecDeque::new();
-            let streamed = verify_each(&path, |r| {
-                let wanted = request_id
-                    .as_deref()
-                    .is_none_or(|id| r.event.get("request_id").and_then(Value::as_str) == Some(id));
-                if keep > 0 && wanted {
-                    if shown.len() == keep {
-                        shown.pop_front();
+            let shown: Vec<Record> = match (last, request_id) {
+                // From the end: the memory of N records, whatever the size
+                // of the log.
+                (Some(n), None) => {
+                    let key = match AuditKey::for_log(&path, RootKeySource::from_env()) {
+                        Ok(k) => k,
+                        Err(e) => return broken(e),
+                    };
+                    match last_records(&path, &key, n) {
+                        Ok(records) => records,
+                        Err(e) => return broken(e),
                     }
-                    shown.push_back(r);
                 }
-            });
-            if let Err(e) = streamed {
-                return broken(e);
-            }
+                // One request's records can be anywhere: the log streams
+                // by, and only the wanted ones (the last N of them) stay.
+                (last, request_id) => {
+                    let keep = last.unwrap_or(usize::MAX);
+                    let mut kept: VecDeque<Record> = VecDeque::new();
+                    let streamed = verify_each(&path, |r| {
+                        let wanted = request_id.as_deref().is_none_or(|id| {
+                            r.event.get("request_id").and_then(Value::as_str) == Some(id)
+                        });
+                        if keep > 0 && wanted {
+                            if kept.len() == keep {
+                                kept.pop_front();
+                            }
+                            kept.push_back(r);
+                        }
+                    });
+                    if let Err(e) = streamed {
+                        return broken(e);
+                    }
+                    kept.into()
+                }
+            };
             match format.format {
                 Format::Text => shown.iter().map(record_text).collect(),
                 Format::Json => {
@@ -138,8 +159,9 @@ fn repair(dir: &DataDirArg, path: &Path) -> Result<(), DataError> {
     let now = OffsetDateTime::now_utc()
         .format(&Rfc3339)
         .unwrap_or_default();
-    let done =
-        repair_log(path, &now).map_err(|e| DataError::from(LogError::Storage(e.to_string())))?;
+    let failed = |source: AuditError| DataError::from(LogError::Audit { source });
+    let key = AuditKey::for_log(path, RootKeySource::from_env()).map_err(failed)?;
+    let done = repair_log(path, &key, &now).map_err(failed)?;
     emit(&match done {
         None => "audit log intact: nothing to repair\n".to_string(),
         Some(r) => format!(

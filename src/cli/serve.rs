@@ -11,8 +11,8 @@ use time::Duration;
 use crate::clock::OffsetClock;
 use crate::logstore::LogService;
 use crate::server::credentials::Credentials;
-use crate::server::keystore::KeyStore;
 use crate::server::http::{Server, serve};
+use crate::server::keystore::KeyStore;
 
 use super::data::{DataDirArg, DataError, finish, owner_options};
 use super::{Failure, Outcome};

@@ -101,6 +101,7 @@ proptest! {
                 "detail": {"code": s},
                 "chain": serde_json::to_value(chain_with(&s)).unwrap_or_default(),
             }),
+            state: Default::default(),
             hash: String::new(),
         };
         let out = record_text(&record);

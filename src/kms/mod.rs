@@ -122,4 +122,4 @@ pub use service::{
     MAX_DESCRIPTION_CHARS, MAX_PAGE_SIZE, PENDING_WINDOW_DAYS,
 };
 pub use state::KeyState;
-pub use store::{ROOT_KEY_ENV, ROOT_KEY_FILE, RootKeySource, STORE_FILE};
+pub use store::{ROOT_KEY_ENV, ROOT_KEY_FILE, RootKeySource, STORE_FILE, derive_key_read_only};

@@ -150,20 +150,22 @@ impl Kms {
         if !is_account_id(account) {
             return Err(KmsError::InvalidAccount(account.to_owned()));
         }
-        let (store, keys) = Store::open(dir.as_ref(), region, account, root)?;
+        let (store, keys, version) = Store::open(dir.as_ref(), region, account, root)?;
         Ok(Kms {
             region: region.to_owned(),
             account: account.to_owned(),
             clock,
             store,
-            current: RwLock::new(Arc::new(KeysSnapshot { version: 1, keys })),
+            current: RwLock::new(Arc::new(KeysSnapshot { version, keys })),
             writer: Mutex::new(()),
         })
     }
 
     /// The version of the key state: it grows with every change (a key
-    /// made, enabled, disabled, scheduled for deletion, destroyed). Each
-    /// call records the version that decided it on its [`Caller`].
+    /// made, enabled, disabled, scheduled for deletion, destroyed), and is
+    /// `keys.json`'s own version (0 before the first save), so it survives
+    /// a restart. Each call records the version that decided it on its
+    /// [`Caller`].
     pub fn state_version(&self) -> u64 {
         self.snapshot_now().version
     }
@@ -190,6 +192,12 @@ impl Kms {
     /// not authorized by RAM: the service key is Log Service's own.
     pub fn wrap_local(&self, label: &[u8], secret: &[u8]) -> Result<Vec<u8>, KmsError> {
         self.store.wrap_local(label, secret)
+    }
+
+    /// A 32-byte key for the purpose `label`, derived from the root key
+    /// (the audit log's MAC key). Not a KMS API.
+    pub fn derive_local_key(&self, label: &[u8]) -> Plaintext {
+        Plaintext::new(self.store.derive_key(label))
     }
 
     /// Opens what [`Kms::wrap_local`] sealed under the same `label`.

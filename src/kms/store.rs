@@ -55,8 +55,11 @@ pub const ROOT_CHECK_FILE: &str = "root.check";
 const ROOT_CHECK_LABEL: &[u8] = b"root key check value";
 
 /// The version of `keys.json`'s layout; another version is refused with
-/// both named. Version 2 added the MAC (S5).
-const STORE_FORMAT: u32 = 2;
+/// both named. Version 2 added the MAC (S5); 3 the file's own version
+/// (rollback detection).
+const STORE_FORMAT: u32 = 3;
+/// Binds a key derived from the root key to its purpose.
+const DERIVE_LABEL: &[u8] = b"ramgate derived key v1\0";
 /// Binds the store's MAC to its purpose.
 const STORE_MAC_LABEL: &[u8] = b"ramgate kms key store mac v1";
 /// Binds sealed material to its purpose, key and version.
@@ -127,6 +130,17 @@ impl fmt::Debug for RootKey {
 }
 
 impl RootKey {
+    fn derive(&self, label: &[u8]) -> Zeroizing<Vec<u8>> {
+        use hmac::{KeyInit, Mac};
+        // HMAC takes a key of any length, so this cannot fail.
+        let mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&*self.0).map(|mut m| {
+            m.update(DERIVE_LABEL);
+            m.update(label);
+            m.finalize().into_bytes().to_vec()
+        });
+        Zeroizing::new(mac.unwrap_or_default())
+    }
+
     fn from_hex(text: &str, origin: &str) -> Result<RootKey, KmsError> {
         let invalid = |reason| KmsError::InvalidRootKey {
             origin: origin.to_owned(),
@@ -169,6 +183,10 @@ impl fmt::Debug for Store {
 #[serde(deny_unknown_fields)]
 struct StoreFile {
     format: u32,
+    /// Grows by one with every save (under the MAC): the audit log records
+    /// the newest version it has seen, and an older copy put back is
+    /// refused as a rollback.
+    version: u64,
     region: String,
     account: String,
     keys: Vec<StoredKey>,
@@ -206,7 +224,7 @@ impl Store {
         region: &str,
         account: &str,
         source: RootKeySource,
-    ) -> Result<(Store, BTreeMap<KeyId, KeyRecord>), KmsError> {
+    ) -> Result<(Store, BTreeMap<KeyId, KeyRecord>, u64), KmsError> {
         let made = !dir.exists();
         create_private_dir(dir).map_err(io_error("create", dir))?;
         if made && let Some(parent) = dir.parent() {
@@ -234,9 +252,9 @@ impl Store {
             region: region.to_owned(),
             account: account.to_owned(),
         };
-        let keys = match text {
+        let (keys, version) = match text {
             Some(text) => store.decode(&text)?,
-            None => BTreeMap::new(),
+            None => (BTreeMap::new(), 0),
         };
         match check {
             Some(hex) => {
@@ -252,7 +270,13 @@ impl Store {
                     .map_err(io_error("write", &check_path))?;
             }
         }
-        Ok((store, keys))
+        Ok((store, keys, version))
+    }
+
+    /// A 32-byte key for a purpose named by `label`, derived from the root
+    /// key (HMAC-SHA256): the audit log's MAC key, for one.
+    pub(crate) fn derive_key(&self, label: &[u8]) -> Zeroizing<Vec<u8>> {
+        self.root.derive(label)
     }
 
     /// The path of `keys.json`.
@@ -305,10 +329,15 @@ impl Store {
             .map_err(KmsError::Cipher)
     }
 
-    /// Writes every key atomically (module docs).
-    pub(crate) fn save(&self, keys: &BTreeMap<KeyId, KeyRecord>) -> Result<(), KmsError> {
+    /// Writes every key atomically (module docs), as version `version`.
+    pub(crate) fn save(
+        &self,
+        keys: &BTreeMap<KeyId, KeyRecord>,
+        version: u64,
+    ) -> Result<(), KmsError> {
         let mut file = StoreFile {
             format: STORE_FORMAT,
+            version,
             region: self.region.clone(),
             account: self.account.clone(),
             keys: keys.values().map(stored_key).collect(),
@@ -354,7 +383,20 @@ impl Store {
         Ok(())
     }
 
-    fn decode(&self, text: &str) -> Result<BTreeMap<KeyId, KeyRecord>, KmsError> {
+    fn decode(&self, text: &str) -> Result<(BTreeMap<KeyId, KeyRecord>, u64), KmsError> {
+        // The layout version first, so a file of another layout is named as
+        // such rather than as a parse error of this one.
+        #[derive(Deserialize)]
+        struct Format {
+            format: u32,
+        }
+        if let Ok(Format { format }) = serde_json::from_str::<Format>(text)
+            && format != STORE_FORMAT
+        {
+            return Err(self.corrupt(format!(
+                "it has format version {format}, and this build reads version {STORE_FORMAT}"
+            )));
+        }
         let mut file: StoreFile =
             serde_json::from_str(text).map_err(|e| self.corrupt(e.to_string()))?;
         if file.format != STORE_FORMAT {
@@ -381,7 +423,7 @@ impl Store {
             }
         }
         self.check_mac(&mut file)?;
-        Ok(keys)
+        Ok((keys, file.version))
     }
 
     fn decode_key(&self, stored: StoredKey) -> Result<KeyRecord, KmsError> {
@@ -502,6 +544,54 @@ fn material_aad(key: KeyId, version: KeyVersionId, algorithm: Algorithm) -> Vec<
 /// Binds a locally wrapped secret to its purpose.
 fn local_aad(label: &[u8]) -> Vec<u8> {
     [&b"ramgate local wrap v1\0"[..], label].concat()
+}
+
+/// A key derived from the root key for `label` (HMAC-SHA256, as the store
+/// derives it), found without opening the store and without writing anything: for
+/// commands that take no lock, such as `audit verify`. The root key comes
+/// from `source` (a missing `root.key` is an error here, never a reason to
+/// make one) and must open the directory's check value when there is one.
+pub fn derive_key_read_only(
+    dir: &Path,
+    source: RootKeySource,
+    label: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+    let root = match source.0 {
+        Source::DataDir => {
+            let path = dir.join(ROOT_KEY_FILE);
+            match read_if_exists(&path)? {
+                Some(text) => {
+                    RootKey::from_hex(&Zeroizing::new(text), &path.display().to_string())?
+                }
+                None => return Err(KmsError::MissingRootKey(path)),
+            }
+        }
+        Source::File(path) => {
+            let text = Zeroizing::new(
+                fs::read_to_string(&path).map_err(io_error("read the root key", &path))?,
+            );
+            RootKey::from_hex(&text, &path.display().to_string())?
+        }
+        Source::Hex { origin, hex } => RootKey::from_hex(&hex, origin)?,
+    };
+    let check_path = dir.join(ROOT_CHECK_FILE);
+    if let Some(hex) = read_if_exists(&check_path)? {
+        let opened = from_hex(hex.trim()).and_then(|sealed| {
+            let nonce: [u8; NONCE_LEN] = sealed.get(..NONCE_LEN)?.try_into().ok()?;
+            Algorithm::Aes256Gcm
+                .open(
+                    &*root.0,
+                    &nonce,
+                    &local_aad(ROOT_CHECK_LABEL),
+                    sealed.get(NONCE_LEN..)?,
+                )
+                .ok()
+        });
+        if opened.is_none() {
+            return Err(KmsError::RootKeyMismatch(check_path));
+        }
+    }
+    Ok(root.derive(label))
 }
 
 /// `<dir>/root.key`: read it, or make it when the store is new.

@@ -1,26 +1,29 @@
 //! The stored form of one log group: a versioned header, then the sealed
-//! (or, with encryption off, checksummed) payload.
+//! (or, with encryption off, MACed) payload.
 //!
 //! ```text
 //! offset  bytes  field
 //!  0      4      magic "RGBK"
-//!  4      1      format version, 0x01
+//!  4      1      format version, 0x02
 //!  5      1      kind: 0x00 plaintext, 0x01 sealed
 //!  6      1      algorithm: 0x00 none, 0x01 AES-256-GCM, 0x02 SM4-GCM
-//!  7      4      key reference (u32 LE): which of the Logstore's keys
+//!  7      4      sealed: key reference (u32 LE), which of the Logstore's
+//!                keys; plaintext: the plaintext window (u32 LE), which
+//!                stretch of the Logstore's history with encryption off
 //! 11      12     nonce (zeros in plaintext blocks)
 //! 23      n      payload: ciphertext, or plaintext
-//! 23+n    16|32  GCM tag, or SHA-256 digest (plaintext)
+//! 23+n    16|32  GCM tag, or HMAC-SHA256 (plaintext)
 //! ```
 //!
 //! The associated data of a sealed block is the 23-byte header followed by
 //! its location — project, Logstore, shard and sequence number, each
 //! length-prefixed — so a block moved to another Logstore, shard or position
 //! does not open, and neither does one whose header was edited. A plaintext
-//! block's digest covers the same header, location and payload: it finds
-//! damage and misplaced blocks, but anyone who can write the file can
-//! recompute it (plaintext is plaintext; the README's Security section says
-//! so).
+//! block's MAC is an HMAC-SHA256 over the same header, location and payload
+//! under the Logstore's integrity key (random, made with the Logstore,
+//! wrapped under the root key): nobody without the root key can forge a
+//! plaintext block, edit one, or turn a sealed block into one (S1). Version
+//! 1 blocks (a keyless SHA-256 digest on plaintext) are refused.
 //!
 //! Buffers are used in place: [`buffer`] reserves the header, the caller
 //! encodes the log group after it, [`seal`] encrypts the payload where it
@@ -28,15 +31,22 @@
 //! and hands back the payload slice. Nothing is returned before the tag (or
 //! digest) verifies.
 
-use sha2::{Digest, Sha256};
+use hmac::{KeyInit, Mac};
+use sha2::Sha256;
 
 use crate::kms::cipher::{Algorithm, NONCE_LEN, TAG_LEN, random_nonce};
 
 const MAGIC: &[u8; 4] = b"RGBK";
-const VERSION: u8 = 1;
+/// The block format this build writes and reads; 2 authenticated
+/// plaintext blocks (S1).
+pub const VERSION: u8 = 2;
 /// Length of the fixed header.
 pub const HEADER_LEN: usize = 23;
 const DIGEST_LEN: usize = 32;
+/// Length of a Logstore's integrity key.
+pub const INTEGRITY_KEY_LEN: usize = 32;
+
+type HmacSha256 = hmac::Hmac<Sha256>;
 
 /// Where a block lives; bound into its integrity check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,8 +75,13 @@ impl Location<'_> {
 /// How a block is protected.
 #[derive(Clone, Copy)]
 pub enum Protection<'a> {
-    /// Encryption is off: a digest only.
-    Plaintext,
+    /// Encryption is off: an HMAC under the Logstore's integrity key.
+    Plaintext {
+        /// The plaintext window of the Logstore's history it is written in.
+        window: u32,
+        /// The Logstore's integrity key.
+        key: &'a [u8],
+    },
     /// Sealed with `algorithm` under the Logstore's key number `key_ref`.
     Sealed {
         /// The AEAD.
@@ -81,7 +96,9 @@ pub enum Protection<'a> {
 impl std::fmt::Debug for Protection<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Protection::Plaintext => f.write_str("Plaintext"),
+            Protection::Plaintext { window, .. } => {
+                write!(f, "Plaintext {{ window: {window}, key: <redacted> }}")
+            }
             Protection::Sealed {
                 algorithm, key_ref, ..
             } => {
@@ -99,7 +116,8 @@ impl std::fmt::Debug for Protection<'_> {
 pub struct Header {
     /// The algorithm, `None` for plaintext blocks.
     pub algorithm: Option<Algorithm>,
-    /// The key reference (0 in plaintext blocks).
+    /// The key reference of a sealed block; the plaintext window of a
+    /// plaintext one.
     pub key_ref: u32,
 }
 
@@ -113,14 +131,15 @@ pub enum BlockError {
     /// Not a ramgate block.
     #[error("the block does not start with `RGBK`")]
     BadMagic,
-    /// A format version this build does not know.
-    #[error("unknown block format version {0}")]
+    /// A format version this build does not read.
+    #[error("the block has format version {0}, and this build reads version {VERSION}")]
     UnknownVersion(u8),
     /// An unknown kind or algorithm byte.
     #[error("unknown block kind {0} or algorithm {1}")]
     UnknownKind(u8, u8),
-    /// The tag or digest does not verify: altered, moved, or the wrong key.
-    #[error("the block does not verify (altered, moved, or opened with the wrong key)")]
+    /// The tag or MAC does not verify: altered, moved, forged, or the
+    /// wrong key.
+    #[error("the block does not verify (altered, moved, forged, or opened with the wrong key)")]
     NotAuthentic,
     /// The key does not fit the algorithm, or the random source failed.
     #[error("cannot seal: {0}")]
@@ -141,11 +160,25 @@ fn aad(header: &[u8], loc: &Location<'_>) -> Vec<u8> {
     aad
 }
 
-fn digest(header: &[u8], loc: &Location<'_>, payload: &[u8]) -> [u8; DIGEST_LEN] {
-    let mut h = Sha256::new();
-    h.update(aad(header, loc));
-    h.update(payload);
-    h.finalize().into()
+/// The plaintext block's MAC: HMAC-SHA256 under the integrity key over the
+/// header, the location and the payload.
+fn plaintext_mac(
+    key: &[u8],
+    header: &[u8],
+    loc: &Location<'_>,
+    payload: &[u8],
+) -> Result<HmacSha256, BlockError> {
+    if key.len() != INTEGRITY_KEY_LEN {
+        return Err(BlockError::Cipher(format!(
+            "an integrity key has {INTEGRITY_KEY_LEN} bytes, not {}",
+            key.len()
+        )));
+    }
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key)
+        .map_err(|e| BlockError::Cipher(e.to_string()))?;
+    mac.update(&aad(header, loc));
+    mac.update(payload);
+    Ok(mac)
 }
 
 /// The length of the block [`seal`] makes from a `buf_len`-byte buffer
@@ -154,12 +187,12 @@ fn digest(header: &[u8], loc: &Location<'_>, payload: &[u8]) -> [u8; DIGEST_LEN]
 pub fn sealed_len(buf_len: usize, protection: &Protection<'_>) -> usize {
     buf_len
         + match protection {
-            Protection::Plaintext => DIGEST_LEN,
+            Protection::Plaintext { .. } => DIGEST_LEN,
             Protection::Sealed { .. } => TAG_LEN,
         }
 }
 
-/// Seals (or checksums) the payload that follows the reserved header in
+/// Seals (or MACs) the payload that follows the reserved header in
 /// `buf` (made by [`buffer`]), in place, and returns the finished block.
 pub fn seal(
     loc: &Location<'_>,
@@ -170,7 +203,7 @@ pub fn seal(
         return Err(BlockError::Truncated(buf.len()));
     }
     let (algorithm, key_ref, nonce) = match protection {
-        Protection::Plaintext => (0, 0, [0u8; NONCE_LEN]),
+        Protection::Plaintext { window, .. } => (0, window, [0u8; NONCE_LEN]),
         Protection::Sealed {
             algorithm, key_ref, ..
         } => (
@@ -188,9 +221,11 @@ pub fn seal(
     header[11..23].copy_from_slice(&nonce);
     let (header, payload) = buf.split_at_mut(HEADER_LEN);
     match protection {
-        Protection::Plaintext => {
-            let d = digest(header, loc, payload);
-            buf.extend_from_slice(&d);
+        Protection::Plaintext { key, .. } => {
+            let mac = plaintext_mac(key, header, loc, payload)?
+                .finalize()
+                .into_bytes();
+            buf.extend_from_slice(&mac);
         }
         Protection::Sealed { algorithm, key, .. } => {
             let tag = algorithm
@@ -232,7 +267,8 @@ pub fn header(block: &[u8]) -> Result<Header, BlockError> {
 }
 
 /// Verifies a block at `loc` and returns its payload, decrypted in place.
-/// `key` is the key the header's reference names (ignored for plaintext).
+/// `key` is the key the header's reference names, or (plaintext) the
+/// Logstore's integrity key; without it the block does not open.
 pub fn open<'b>(
     loc: &Location<'_>,
     block: &'b mut [u8],
@@ -247,9 +283,10 @@ pub fn open<'b>(
                 .checked_sub(DIGEST_LEN)
                 .ok_or(BlockError::Truncated(HEADER_LEN + rest.len()))?;
             let (payload, stored) = rest.split_at(body_len);
-            if digest(head, loc, payload)[..] != stored[..] {
-                return Err(BlockError::NotAuthentic);
-            }
+            let key = key.ok_or(BlockError::NotAuthentic)?;
+            plaintext_mac(key, head, loc, payload)?
+                .verify_slice(stored)
+                .map_err(|_| BlockError::NotAuthentic)?;
             Ok(&rest[..body_len])
         }
         Some(algorithm) => {
@@ -347,31 +384,82 @@ mod tests {
         }
     }
 
+    const INTEGRITY: [u8; INTEGRITY_KEY_LEN] = [0x42; INTEGRITY_KEY_LEN];
+
+    fn plain(payload: &[u8]) -> Vec<u8> {
+        make(
+            Protection::Plaintext {
+                window: 3,
+                key: &INTEGRITY,
+            },
+            payload,
+        )
+    }
+
     #[test]
     fn plaintext_blocks_are_checked_and_bound_to_their_place() {
-        let block = make(Protection::Plaintext, b"clear");
+        let block = plain(b"clear");
         assert_eq!(
             header(&block),
             Ok(Header {
                 algorithm: None,
-                key_ref: 0
+                key_ref: 3
             })
         );
         let mut b = block.clone();
         assert_eq!(
-            open(&LOC, &mut b, None).map(<[u8]>::to_vec),
+            open(&LOC, &mut b, Some(&INTEGRITY)).map(<[u8]>::to_vec),
             Ok(b"clear".to_vec())
         );
         let mut b = block.clone();
         assert_eq!(
-            open(&Location { seq: 1, ..LOC }, &mut b, None),
+            open(&Location { seq: 1, ..LOC }, &mut b, Some(&INTEGRITY)),
             Err(BlockError::NotAuthentic)
         );
         for i in 0..block.len() {
             let mut b = block.clone();
             b[i] ^= 1;
-            assert!(open(&LOC, &mut b, None).is_err(), "byte {i}");
+            assert!(open(&LOC, &mut b, Some(&INTEGRITY)).is_err(), "byte {i}");
         }
+    }
+
+    /// S1: without the integrity key nobody can make a plaintext block that
+    /// opens: not by the keyless digest version 1 used, not under another
+    /// key, and a plaintext block never opens without a key at all.
+    #[test]
+    fn s1_a_plaintext_block_forged_without_the_integrity_key_does_not_open() {
+        let genuine = plain(b"clear");
+        let mut b = genuine.clone();
+        assert_eq!(open(&LOC, &mut b, None), Err(BlockError::NotAuthentic));
+        let forged = make(
+            Protection::Plaintext {
+                window: 3,
+                key: &[0x43; INTEGRITY_KEY_LEN],
+            },
+            b"clear",
+        );
+        let mut b = forged;
+        assert_eq!(
+            open(&LOC, &mut b, Some(&INTEGRITY)),
+            Err(BlockError::NotAuthentic)
+        );
+        // The window is under the MAC: moving a block to another window
+        // breaks it.
+        let mut b = genuine.clone();
+        b[7] = 4;
+        assert_eq!(
+            open(&LOC, &mut b, Some(&INTEGRITY)),
+            Err(BlockError::NotAuthentic)
+        );
+        // A version 1 block (keyless digest) is refused by its version.
+        let mut b = genuine;
+        b[4] = 1;
+        assert_eq!(header(&b), Err(BlockError::UnknownVersion(1)));
+        assert!(
+            BlockError::UnknownVersion(1)
+                .to_string()
+                .contains("format version 1, and this build reads version 2")
+        );
     }
 
     #[test]
@@ -380,9 +468,9 @@ mod tests {
             let mut b = vec![0x5Au8; len];
             assert!(open(&LOC, &mut b, Some(&[0u8; 32])).is_err());
         }
-        let mut b = make(Protection::Plaintext, b"x");
-        b[4] = 2;
-        assert_eq!(header(&b), Err(BlockError::UnknownVersion(2)));
+        let mut b = plain(b"x");
+        b[4] = 3;
+        assert_eq!(header(&b), Err(BlockError::UnknownVersion(3)));
     }
 
     #[test]

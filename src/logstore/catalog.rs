@@ -43,6 +43,21 @@ impl Catalog {
             .clone()
     }
 
+    /// The version of `logstores.json` as it stands.
+    pub(crate) fn version(&self) -> u64 {
+        self.snapshot().version
+    }
+
+    /// Runs `f` on the current metadata while no change can be made: what
+    /// `f` does happens either wholly before a change or wholly after it.
+    /// A plaintext block reserves its sequence number this way, so the
+    /// bounds of a plaintext window are exact (S1). `f` must not do I/O
+    /// beyond a segment's reservation.
+    pub(crate) fn while_unchanged<T>(&self, f: impl FnOnce(&Meta) -> T) -> T {
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&self.snapshot())
+    }
+
     /// Applies `change` to a copy, saves it and makes it current; nothing
     /// changes when `change` or the save fails.
     pub(crate) fn update<T>(
@@ -53,6 +68,7 @@ impl Catalog {
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let mut copy = (*self.snapshot()).clone();
         let out = change(&mut copy)?;
+        copy.version += 1;
         copy.save(&self.dir, kms)?;
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(copy);
         Ok(out)

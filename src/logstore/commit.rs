@@ -132,6 +132,11 @@ impl Appender {
         self.state().durable
     }
 
+    /// The index the next reservation gets.
+    pub fn next_index(&self) -> u64 {
+        self.state().next
+    }
+
     /// The offset of durable record `index`.
     pub fn offset(&self, index: u64) -> Option<u64> {
         let st = self.state();

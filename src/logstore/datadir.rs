@@ -48,10 +48,16 @@ pub const RAMGATE_FILES: [&str; 6] = [
     CLOUD_FILE, RAM_FILE, KMS_DIR, META_FILE, AUDIT_FILE, DATA_DIR,
 ];
 
+/// The layout version of `cloud.json`. Optional on read (absent means this
+/// version), since the file may be written by hand.
+pub const CLOUD_FORMAT: u32 = 1;
+
 /// `cloud.json`: which account and region the directory is.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Cloud {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) format: Option<u32>,
     pub(crate) account: String,
     pub(crate) region: String,
 }
@@ -126,10 +132,20 @@ pub(crate) fn read_cloud(dir: &Path) -> Result<Cloud, LogError> {
             }
         });
     };
-    serde_json::from_slice(&bytes).map_err(|e| LogError::Damaged {
+    let cloud: Cloud = serde_json::from_slice(&bytes).map_err(|e| LogError::Damaged {
         what: format!("`{}`:{}:{}: {e}", path.display(), e.line(), e.column()),
         hint: "restore `cloud.json` from a backup".to_string(),
-    })
+    })?;
+    match cloud.format {
+        Some(found) if found != CLOUD_FORMAT => Err(LogError::Damaged {
+            what: format!(
+                "`{}` has format version {found}, and this build reads version {CLOUD_FORMAT}",
+                path.display()
+            ),
+            hint: "open it with the ramgate that wrote it".to_string(),
+        }),
+        _ => Ok(cloud),
+    }
 }
 
 /// Reads `ram.json`.

@@ -5,6 +5,12 @@
 //! ([`LogError::kind`]): a refusal (the service said no), bad input, damaged
 //! data (a file or block failed a check: never served, never erased), and a
 //! busy data directory (another process owns it).
+//!
+//! Two texts are kept apart: the wire's (`code()` and `wire_message()`, what
+//! an SDK gets: Alibaba's codes and messages, and for ramgate's own failures
+//! a message that names no file) and ramgate's own for whoever runs it (the
+//! `Display`: the file, shard, block or record, the step, and the cause,
+//! which stays reachable as the error's `source`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -119,6 +125,32 @@ pub enum LogError {
         /// How long this process waited, in seconds.
         waited: u64,
     },
+    /// The audit log could not be read or written (500); the audit
+    /// error is kept as the source (a broken chain is [`LogError::Damaged`]).
+    #[error("the audit log failed: {source}")]
+    Audit {
+        /// What the audit log said.
+        #[source]
+        source: super::audit::AuditError,
+    },
+    /// The local KMS failed at `step` (wrapping or unwrapping a Logstore
+    /// key under the root key, opening the key store): 500, the KMS error
+    /// kept as the source.
+    #[error("the local KMS failed to {step}: {source}")]
+    Kms {
+        /// What was being done.
+        step: &'static str,
+        /// What the KMS said.
+        #[source]
+        source: Arc<crate::kms::KmsError>,
+    },
+    /// The system's random source failed (500).
+    #[error("the random source failed: {source}")]
+    Random {
+        /// What the random source said.
+        #[source]
+        source: getrandom::Error,
+    },
     /// The data directory could not be read or written (500).
     #[error("storage error: {0}")]
     Storage(String),
@@ -158,8 +190,36 @@ impl LogError {
             LogError::Integrity { .. }
             | LogError::Damaged { .. }
             | LogError::Io { .. }
+            | LogError::Audit { .. }
+            | LogError::Kms { .. }
+            | LogError::Random { .. }
             | LogError::Storage(_) => "InternalServerError",
             LogError::Busy { .. } => "DataDirectoryBusy",
+        }
+    }
+
+    /// The `errorMessage` an SDK gets with [`LogError::code`]: Log
+    /// Service's own text for its errors; for ramgate's own failures
+    /// (damaged data, I/O, a busy directory) a fixed sentence that names no
+    /// file or key of the data directory — the `Display` text, with those,
+    /// is for whoever runs ramgate.
+    pub fn wire_message(&self) -> String {
+        match self.kind() {
+            ErrorKind::Damaged | ErrorKind::System => {
+                "Internal server error: the stored data could not be served".to_string()
+            }
+            ErrorKind::Busy => {
+                "The service is busy: another process owns its data; retry later".to_string()
+            }
+            ErrorKind::Refused | ErrorKind::BadInput => self.to_string(),
+        }
+    }
+
+    /// A failure of the local KMS at `step`, keeping it as the source.
+    pub fn kms(step: &'static str, source: crate::kms::KmsError) -> LogError {
+        LogError::Kms {
+            step,
+            source: Arc::new(source),
         }
     }
 
@@ -178,7 +238,11 @@ impl LogError {
             LogError::Unauthorized { .. } | LogError::KeyUnavailable { .. } => ErrorKind::Refused,
             LogError::Integrity { .. } | LogError::Damaged { .. } => ErrorKind::Damaged,
             LogError::Busy { .. } => ErrorKind::Busy,
-            LogError::Io { .. } | LogError::Storage(_) => ErrorKind::System,
+            LogError::Io { .. }
+            | LogError::Audit { .. }
+            | LogError::Kms { .. }
+            | LogError::Random { .. }
+            | LogError::Storage(_) => ErrorKind::System,
             _ => ErrorKind::BadInput,
         }
     }
@@ -211,8 +275,46 @@ impl LogError {
             LogError::Integrity { .. }
             | LogError::Damaged { .. }
             | LogError::Io { .. }
+            | LogError::Audit { .. }
+            | LogError::Kms { .. }
+            | LogError::Random { .. }
             | LogError::Storage(_) => 500,
             LogError::Busy { .. } => 503,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wire_text_is_kept_apart_from_ramgate_s_own_message() {
+        let damaged = LogError::Damaged {
+            what: "`/srv/data/logstores.json`: its MAC does not verify".into(),
+            hint: "restore it".into(),
+        };
+        assert_eq!(damaged.code(), "InternalServerError");
+        assert!(damaged.to_string().contains("/srv/data/logstores.json"));
+        assert!(
+            !damaged.wire_message().contains("/srv"),
+            "no path on the wire"
+        );
+        let refused = LogError::ProjectNotExist("app".into());
+        assert_eq!(refused.wire_message(), "The Project does not exist: app");
+        let io = LogError::io(
+            Path::new("/srv/data/audit.jsonl"),
+            "sync",
+            std::io::Error::other("disk on fire"),
+        );
+        assert!(!io.wire_message().contains("audit.jsonl"));
+        let source = std::error::Error::source(&io).map(|s| s.to_string());
+        assert_eq!(source.as_deref(), Some("disk on fire"), "the cause is kept");
+        let kms = LogError::kms(
+            "wrap a service key",
+            crate::kms::KmsError::KeyNotFound("k".into()),
+        );
+        assert!(std::error::Error::source(&kms).is_some());
+        assert_eq!(kms.kind(), ErrorKind::System);
     }
 }

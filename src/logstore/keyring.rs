@@ -13,10 +13,11 @@ use zeroize::Zeroizing;
 use crate::kms::cipher::Algorithm;
 use crate::kms::{DataKeySpec, EncryptionContext};
 
+use super::block::INTEGRITY_KEY_LEN;
 use super::encrypt_conf::{EncryptConf, EncryptType};
 use super::error::LogError;
 use super::gate::key_unavailable;
-use super::meta::{KeyRecord, KeySource, LogstoreMeta, from_hex, to_hex};
+use super::meta::{KeyRecord, KeySource, LogstoreMeta, META_FILE, from_hex, to_hex};
 use super::op::Op;
 use super::service::Shared;
 
@@ -37,6 +38,15 @@ pub(crate) fn algorithm_of(t: EncryptType) -> Algorithm {
 /// Binds a wrapped service key to its Logstore and reference.
 fn service_key_label(project: &str, logstore: &str, key_ref: u32) -> Vec<u8> {
     format!("logstore service key\0{project}\0{logstore}\0{key_ref}").into_bytes()
+}
+
+/// Binds a wrapped integrity key to its Logstore incarnation.
+fn integrity_key_label(project: &str, logstore: &str, incarnation: Option<&str>) -> Vec<u8> {
+    format!(
+        "logstore integrity key\0{project}\0{logstore}\0{}",
+        incarnation.unwrap_or_default()
+    )
+    .into_bytes()
 }
 
 /// The `EncryptionContext` of a Logstore's BYOK data keys: a data key
@@ -277,6 +287,55 @@ impl Shared {
         Ok(Zeroizing::new(key.expose().to_vec()))
     }
 
+    /// A new random integrity key for a Logstore (the key of its plaintext
+    /// blocks' MACs, S1), wrapped under the root key, as hex.
+    pub(crate) fn new_integrity_key(
+        &self,
+        project: &str,
+        logstore: &str,
+        incarnation: Option<&str>,
+    ) -> Result<String, LogError> {
+        let mut key = Zeroizing::new(vec![0u8; INTEGRITY_KEY_LEN]);
+        getrandom::fill(&mut key).map_err(|source| LogError::Random { source })?;
+        let wrapped = self
+            .kms
+            .wrap_local(&integrity_key_label(project, logstore, incarnation), &key)
+            .map_err(|e| LogError::kms("wrap an integrity key", e))?;
+        Ok(to_hex(&wrapped))
+    }
+
+    /// A Logstore's integrity key, unwrapped. A Logstore without one, or
+    /// one that does not open under the root key, is damaged: its plaintext
+    /// blocks cannot be checked, so none is written or served.
+    pub(crate) fn integrity_key(
+        &self,
+        project: &str,
+        logstore: &str,
+        l: &LogstoreMeta,
+    ) -> Result<Zeroizing<Vec<u8>>, LogError> {
+        let damaged = |why: &str| LogError::Damaged {
+            what: format!(
+                "`{}`: the integrity key of `{project}/{logstore}` {why}",
+                self.dir.join(META_FILE).display()
+            ),
+            hint: "restore `logstores.json` (and the root key it was written under) from a backup"
+                .to_string(),
+        };
+        let wrapped = l
+            .integrity_key
+            .as_deref()
+            .ok_or_else(|| damaged("is missing"))?;
+        let wrapped = from_hex(wrapped).ok_or_else(|| damaged("is not hex"))?;
+        let key = self
+            .kms
+            .unwrap_local(
+                &integrity_key_label(project, logstore, l.incarnation.as_deref()),
+                &wrapped,
+            )
+            .map_err(|_| damaged("does not open under the root key"))?;
+        Ok(Zeroizing::new(key.expose().to_vec()))
+    }
+
     /// A new random service key, wrapped under the root key.
     pub(crate) fn new_service_key(
         &self,
@@ -286,12 +345,11 @@ impl Shared {
         algorithm: Algorithm,
     ) -> Result<KeyRecord, LogError> {
         let mut key = Zeroizing::new(vec![0u8; algorithm.key_len()]);
-        getrandom::fill(&mut key)
-            .map_err(|e| LogError::Storage(format!("the random source failed: {e}")))?;
+        getrandom::fill(&mut key).map_err(|source| LogError::Random { source })?;
         let wrapped = self
             .kms
             .wrap_local(&service_key_label(project, logstore, key_ref), &key)
-            .map_err(|e| LogError::Storage(e.to_string()))?;
+            .map_err(|e| LogError::kms("wrap a service key", e))?;
         Ok(KeyRecord {
             source: KeySource::Service,
             algorithm,

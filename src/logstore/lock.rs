@@ -25,6 +25,10 @@ use super::error::LogError;
 /// The lock file's name in a data directory.
 pub const LOCK_FILE: &str = "ramgate.lock";
 
+/// The layout version of the lock file's note (`format`, `pid`, `command`
+/// lines); a holder that wrote another version is named as such.
+const NOTE_FORMAT: u32 = 1;
+
 /// How often a waiting writer tries the lock again.
 const RETRY: Duration = Duration::from_millis(20);
 
@@ -61,7 +65,10 @@ impl DirLock {
                 Err(TryLockError::Error(e)) => return Err(LogError::io(&path, "lock", e)),
             }
         }
-        let note = format!("pid {}\ncommand {holder}\n", std::process::id());
+        let note = format!(
+            "format {NOTE_FORMAT}\npid {}\ncommand {holder}\n",
+            std::process::id()
+        );
         file.set_len(0)
             .and_then(|()| file.rewind())
             .and_then(|()| file.write_all(note.as_bytes()))
@@ -120,6 +127,12 @@ fn holder_of(file: &mut File) -> String {
             .find_map(|l| l.strip_prefix(name))
             .map(|v| v.trim().to_string())
     };
+    if let Some(found) = field("format ").filter(|f| *f != NOTE_FORMAT.to_string()) {
+        return format!(
+            "a process whose lock note has format version {found} (this build writes version \
+             {NOTE_FORMAT}): another ramgate"
+        );
+    }
     match (field("pid "), field("command ")) {
         (Some(pid), Some(command)) => format!("pid {pid} (`{command}`)"),
         // The holder took the lock and has not written its note yet.

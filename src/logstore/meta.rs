@@ -18,8 +18,10 @@ use super::error::LogError;
 
 /// The file name in the data directory.
 pub const META_FILE: &str = "logstores.json";
-/// The layout version; 2 added the MAC (S5).
-const FORMAT: u32 = 2;
+/// The layout version; 2 added the MAC (S5); 3 the file's version (for
+/// rollback detection), each Logstore's integrity key and its plaintext
+/// windows (S1).
+pub const FORMAT: u32 = 3;
 /// Binds the file's MAC to its purpose.
 const MAC_LABEL: &[u8] = b"logstores.json mac v1\0";
 
@@ -29,6 +31,10 @@ const MAC_LABEL: &[u8] = b"logstores.json mac v1\0";
 pub struct Meta {
     /// Layout version of the file.
     pub format: u32,
+    /// Grows by one with every save: the audit log records the newest
+    /// version it has seen, and opening refuses an older file (rollback).
+    #[serde(default)]
+    pub version: u64,
     /// Projects by name.
     pub projects: BTreeMap<String, ProjectMeta>,
     /// Hex of AES-256-GCM `nonce || tag` under the root key over the
@@ -68,6 +74,68 @@ pub struct LogstoreMeta {
     /// it stays false: new logs are stored in plaintext since then (S3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption_off_since: Option<String>,
+    /// Hex of the Logstore's integrity key (32 random bytes), wrapped under
+    /// the root key: the key of every plaintext block's MAC (S1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integrity_key: Option<String>,
+    /// Every stretch of the Logstore's history with encryption off, oldest
+    /// first; a plaintext block names its window and must lie inside it
+    /// (S1). A block's window is its index here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plaintext_windows: Vec<PlaintextWindow>,
+}
+
+/// A stretch of a Logstore's history in which new blocks were stored in
+/// plaintext: per shard, the sequence numbers `from[shard]..until[shard]`.
+///
+/// Both bounds are taken under the catalog's writer mutex, and a plaintext
+/// block reserves its sequence number under the same mutex while its window
+/// is open, so the bounds are exact: no block of the window lies outside
+/// them, even when writers race the switch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaintextWindow {
+    /// When encryption went off (RFC 3339), or the Logstore was made
+    /// without it.
+    pub since: String,
+    /// Per shard, the first sequence number of the window.
+    pub from: Vec<u64>,
+    /// Per shard, the first sequence number after it; absent while the
+    /// window is open (encryption still off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Vec<u64>>,
+}
+
+impl LogstoreMeta {
+    /// Whether new blocks are sealed.
+    pub fn encrypted(&self) -> bool {
+        self.encrypt_conf.as_ref().is_some_and(|c| c.enable)
+    }
+
+    /// The window plaintext blocks are written in now: the last one, while
+    /// it is open.
+    pub fn open_window(&self) -> Option<u32> {
+        let last = self.plaintext_windows.last()?;
+        if last.until.is_some() {
+            return None;
+        }
+        u32::try_from(self.plaintext_windows.len() - 1).ok()
+    }
+
+    /// Whether the history says block `seq` of `shard` may be plaintext in
+    /// window `window`.
+    pub fn plaintext_allowed(&self, window: u32, shard: u32, seq: u64) -> bool {
+        let Some(w) = self.plaintext_windows.get(window as usize) else {
+            return false;
+        };
+        let at = |bounds: &[u64]| bounds.get(shard as usize).copied();
+        let after_start = at(&w.from).is_some_and(|from| seq >= from);
+        let before_end = match &w.until {
+            None => true,
+            Some(until) => at(until).is_some_and(|until| seq < until),
+        };
+        after_start && before_end
+    }
 }
 
 /// Whose key it is.
@@ -108,6 +176,17 @@ impl Meta {
                 ..Meta::default()
             });
         };
+        // The version first, so a file of another layout is named as such
+        // rather than as a parse error of this one.
+        #[derive(Deserialize)]
+        struct Format {
+            format: u32,
+        }
+        if let Ok(Format { format }) = serde_json::from_slice::<Format>(&bytes)
+            && format != FORMAT
+        {
+            return Err(format_error(&path, format));
+        }
         let damaged = |what: String| LogError::Damaged {
             what,
             hint: "restore `logstores.json` from a backup".to_string(),
@@ -121,14 +200,7 @@ impl Meta {
             ))
         })?;
         if meta.format != FORMAT {
-            return Err(LogError::Damaged {
-                what: format!(
-                    "`{}` has format version {}, and this build reads version {FORMAT}",
-                    path.display(),
-                    meta.format
-                ),
-                hint: "open it with the ramgate that wrote it".to_string(),
-            });
+            return Err(format_error(&path, meta.format));
         }
         Ok(meta)
     }
@@ -161,7 +233,7 @@ impl Meta {
         sealed.mac = None;
         let wrapped = kms
             .wrap_local(&sealed.mac_label()?, &[])
-            .map_err(|e| LogError::Storage(e.to_string()))?;
+            .map_err(|e| LogError::kms("MAC `logstores.json`", e))?;
         sealed.mac = Some(to_hex(&wrapped));
         let mut json =
             serde_json::to_vec_pretty(&sealed).map_err(|e| LogError::Storage(e.to_string()))?;
@@ -192,6 +264,16 @@ impl Meta {
             .logstores
             .get_mut(logstore)
             .ok_or_else(|| LogError::LogStoreNotExist(logstore.to_string()))
+    }
+}
+
+fn format_error(path: &Path, found: u32) -> LogError {
+    LogError::Damaged {
+        what: format!(
+            "`{}` has format version {found}, and this build reads version {FORMAT}",
+            path.display()
+        ),
+        hint: "open it with the ramgate that wrote it".to_string(),
     }
 }
 
@@ -259,6 +341,8 @@ mod tests {
                     }],
                     incarnation: None,
                     encryption_off_since: None,
+                    integrity_key: None,
+                    plaintext_windows: Vec::new(),
                 },
             );
         meta.save(d.path(), &kms).unwrap_or_else(|e| panic!("{e}"));
@@ -281,6 +365,48 @@ mod tests {
             again.logstore("p2", "l1").err().map(|e| e.code()),
             Some("ProjectNotExist")
         );
+    }
+
+    #[test]
+    fn s1_plaintext_is_allowed_only_inside_its_window() {
+        let mut l = LogstoreMeta {
+            shard_count: 2,
+            encrypt_conf: None,
+            keys: Vec::new(),
+            incarnation: None,
+            encryption_off_since: None,
+            integrity_key: None,
+            plaintext_windows: vec![
+                PlaintextWindow {
+                    since: "t0".into(),
+                    from: vec![0, 0],
+                    until: Some(vec![2, 5]),
+                },
+                PlaintextWindow {
+                    since: "t1".into(),
+                    from: vec![4, 5],
+                    until: None,
+                },
+            ],
+        };
+        assert_eq!(l.open_window(), Some(1));
+        let allowed: Vec<bool> = [
+            (0, 0, 1),
+            (0, 0, 2),
+            (0, 1, 4),
+            (1, 0, 3),
+            (1, 0, 4),
+            (1, 1, 99),
+        ]
+        .into_iter()
+        .map(|(w, shard, seq)| l.plaintext_allowed(w, shard, seq))
+        .collect();
+        assert_eq!(allowed, [true, false, true, false, true, true]);
+        assert!(!l.plaintext_allowed(2, 0, 0), "no such window");
+        assert!(!l.plaintext_allowed(0, 2, 0), "no such shard");
+        l.plaintext_windows[1].until = Some(vec![6, 5]);
+        assert_eq!(l.open_window(), None);
+        assert!(!l.plaintext_allowed(1, 1, 5), "an empty stretch");
     }
 
     #[test]

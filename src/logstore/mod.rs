@@ -26,6 +26,7 @@ mod ops_logs;
 mod ops_logstore;
 mod ops_project;
 mod ops_sts;
+mod plaintext;
 mod positional;
 mod ramstore;
 mod segment;
@@ -34,8 +35,9 @@ mod shards;
 mod strict_json;
 
 pub use audit::{
-    AUDIT_FILE, AuditError, Record as AuditRecord, Repair as AuditRepair,
-    repair as repair_audit_log, verify as verify_audit_log, verify_each as verify_audit_log_each,
+    AUDIT_FILE, AuditError, AuditKey, Record as AuditRecord, Repair as AuditRepair, StateVersions,
+    last_records as last_audit_records, repair as repair_audit_log, verify as verify_audit_log,
+    verify_each as verify_audit_log_each, verify_with as verify_audit_log_with,
 };
 pub use lock::DirLock;
 pub use ops_cursor::CursorFrom;

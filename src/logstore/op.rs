@@ -11,6 +11,7 @@ use crate::authz::Context;
 use crate::kms::Caller;
 use crate::ram::{DecisionChain, Identity, Ram};
 
+use super::audit::StateVersions;
 use super::error::{ErrorKind, LogError};
 use super::ramstore::RamSnapshot;
 use super::segment::Segment;
@@ -136,7 +137,16 @@ impl Shared {
     /// Writes the audit record, then makes the block and the record
     /// durable (group commit), then answers.
     fn finish<T>(&self, event: &Value, result: Result<Done<T>, LogError>) -> Result<T, LogError> {
-        let record = self.audit.write(&self.now(), event).map_err(audit_error);
+        // The state files as they stand now (at least what decided this
+        // operation): the log's floor against rollback.
+        let seen = StateVersions {
+            keys: self.kms.state_version(),
+            logstores: self.catalog.version(),
+        };
+        let record = self
+            .audit
+            .write(&self.now(), seen, event)
+            .map_err(audit_error);
         let pending = match &result {
             Ok((_, _, Some(p))) => Some((p.segment.clone(), p.seq)),
             _ => None,

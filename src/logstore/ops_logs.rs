@@ -16,10 +16,13 @@ use zeroize::Zeroizing;
 use crate::ram::Identity;
 
 use super::block::{self, Location, Protection};
+use super::commit::Slot;
 use super::error::LogError;
+use super::keyring::SealingKey;
 use super::meta::LogstoreMeta;
 use super::model::LogGroup;
 use super::op::{Op, Pending};
+use super::plaintext::Reserved;
 use super::segment::Segment;
 use super::service::{LogService, Pulled, Receipt, Shared, StoredGroup, Traced};
 use super::shards::ShardKey;
@@ -89,30 +92,24 @@ impl LogService {
                 }
                 let mut buf = block::buffer(group.encoded_len());
                 group.encode_into(&mut buf);
-                let key = match l.encrypt_conf.as_ref().filter(|c| c.enable) {
-                    None => None,
-                    Some(conf) => Some(s.sealing_key(op, project, logstore, conf)?),
-                };
-                let protection = match &key {
-                    None => Protection::Plaintext,
-                    Some(k) => Protection::Sealed {
+                let placed = s.place(op, project, logstore, l, shard, buf.len())?;
+                let segment = placed.segment.clone();
+                let protection = match &placed.key {
+                    Sealing::Plaintext { window, key } => Protection::Plaintext {
+                        window: *window,
+                        key,
+                    },
+                    Sealing::Sealed(k) => Protection::Sealed {
                         algorithm: k.algorithm,
                         key_ref: k.key_ref,
                         key: &k.key,
                     },
                 };
-                let described = match &key {
-                    None => "plaintext".to_string(),
-                    Some(k) => format!("{} key {}", k.algorithm, k.key_ref),
+                let described = match &placed.key {
+                    Sealing::Plaintext { .. } => "plaintext".to_string(),
+                    Sealing::Sealed(k) => format!("{} key {}", k.algorithm, k.key_ref),
                 };
-                let segment = s
-                    .segment(project, logstore, l, shard, true)?
-                    .ok_or_else(|| {
-                        LogError::Storage(format!(
-                            "shard {shard} of `{project}/{logstore}` vanished"
-                        ))
-                    })?;
-                let slot = segment.reserve(block::sealed_len(buf.len(), &protection))?;
+                let slot = placed.slot;
                 let loc = Location {
                     project,
                     logstore,
@@ -266,7 +263,97 @@ pub(super) fn readable_end(segment: Option<&Arc<Segment>>, wanted: u64) -> u64 {
     end.min(wanted)
 }
 
+/// The key a new block is protected with.
+enum Sealing {
+    /// Encryption off: the plaintext window and the integrity key.
+    Plaintext {
+        window: u32,
+        key: Zeroizing<Vec<u8>>,
+    },
+    /// Encryption on.
+    Sealed(SealingKey),
+}
+
+/// A new block's key and its reserved place.
+struct Placed {
+    key: Sealing,
+    segment: Arc<Segment>,
+    slot: Slot,
+}
+
 impl Shared {
+    /// Decides how a new block of `buf_len` bytes (header included) is
+    /// protected and reserves its sequence number: sealed when encryption
+    /// is on, else plaintext in the open window — or sealed after all, when
+    /// encryption came on since the operation's snapshot (`plaintext.rs`).
+    fn place(
+        &self,
+        op: &mut Op,
+        project: &str,
+        logstore: &str,
+        l: &LogstoreMeta,
+        shard: u32,
+        buf_len: usize,
+    ) -> Result<Placed, LogError> {
+        // The segment is made only once the key is at hand: a refused put
+        // leaves no file behind.
+        let segment = || {
+            self.segment(project, logstore, l, shard, true)?
+                .ok_or_else(|| {
+                    LogError::Storage(format!("shard {shard} of `{project}/{logstore}` vanished"))
+                })
+        };
+        let sealed = |key: SealingKey, segment: Arc<Segment>| {
+            let len = block::sealed_len(
+                buf_len,
+                &Protection::Sealed {
+                    algorithm: key.algorithm,
+                    key_ref: key.key_ref,
+                    key: &key.key,
+                },
+            );
+            Ok::<_, LogError>(Placed {
+                slot: segment.reserve(len)?,
+                key: Sealing::Sealed(key),
+                segment,
+            })
+        };
+        if let Some(conf) = l.encrypt_conf.as_ref().filter(|c| c.enable) {
+            let key = self.sealing_key(op, project, logstore, conf)?;
+            return sealed(key, segment()?);
+        }
+        let key = self.integrity_key(project, logstore, l)?;
+        let len = block::sealed_len(
+            buf_len,
+            &Protection::Plaintext {
+                window: 0,
+                key: &key,
+            },
+        );
+        let segment = segment()?;
+        match self.reserve_plaintext(project, logstore, l, &segment, len)? {
+            Reserved::Plaintext { window, slot } => Ok(Placed {
+                key: Sealing::Plaintext { window, key },
+                segment,
+                slot,
+            }),
+            Reserved::EncryptionOn => {
+                let meta = self.catalog.snapshot();
+                let conf = meta
+                    .logstore(project, logstore)?
+                    .encrypt_conf
+                    .as_ref()
+                    .filter(|c| c.enable)
+                    .ok_or_else(|| {
+                        LogError::Storage(
+                            "encryption was switched on and off again while a put ran".into(),
+                        )
+                    })?;
+                sealed(self.sealing_key(op, project, logstore, conf)?, segment)
+            }
+        }
+    }
+
     pub(super) fn segment(
         &self,
         project: &str,
@@ -316,15 +403,33 @@ impl Shared {
         range: std::ops::Range<u64>,
     ) -> Result<Vec<StoredGroup>, LogError> {
         let mut keys: HashMap<u32, Zeroizing<Vec<u8>>> = HashMap::new();
+        let mut integrity_key: Option<Zeroizing<Vec<u8>>> = None;
         let mut out = Vec::new();
         for seq in range {
             let mut bytes = segment.read(seq)?;
             let integrity = |e: block::BlockError| LogError::Integrity {
-                what: format!("`{project}/{logstore}` shard {shard} block {seq}: {e}"),
+                what: format!(
+                    "`{}`: `{project}/{logstore}` shard {shard} block {seq}: {e}",
+                    segment.path().display()
+                ),
             };
             let header = block::header(&bytes).map_err(integrity)?;
             let key = match header.algorithm {
-                None => None,
+                None => {
+                    // S1: plaintext only where the history says so, and
+                    // only under the Logstore's integrity key.
+                    self.check_plaintext(
+                        project,
+                        logstore,
+                        l,
+                        segment,
+                        (shard, seq, header.key_ref),
+                    )?;
+                    if integrity_key.is_none() {
+                        integrity_key = Some(self.integrity_key(project, logstore, l)?);
+                    }
+                    integrity_key.as_ref().map(|k| k.as_slice())
+                }
                 Some(_) => {
                     if let std::collections::hash_map::Entry::Vacant(slot) =
                         keys.entry(header.key_ref)

@@ -2,13 +2,14 @@
 //! `UpdateLogStore`, `GetLogStore`, `ListLogStores`, `DeleteLogStore`.
 
 use serde_json::json;
+use time::format_description::well_known::Rfc3339;
 
 use crate::ram::Identity;
 
 use super::encrypt_conf::EncryptConf;
 use super::error::LogError;
 use super::keyring::algorithm_of;
-use super::meta::{LogstoreMeta, to_hex};
+use super::meta::{LogstoreMeta, PlaintextWindow, to_hex};
 use super::model::{check_logstore_name, check_project_name, check_shard_count};
 use super::op::Op;
 use super::service::{LogService, LogstoreConfig, LogstoreInfo, Shared, Traced};
@@ -16,8 +17,7 @@ use super::service::{LogService, LogstoreConfig, LogstoreInfo, Shared, Traced};
 /// A fresh incarnation id: 16 random bytes, hex.
 fn new_incarnation() -> Result<String, LogError> {
     let mut id = [0u8; 16];
-    getrandom::fill(&mut id)
-        .map_err(|e| LogError::Storage(format!("the random source failed: {e}")))?;
+    getrandom::fill(&mut id).map_err(|source| LogError::Random { source })?;
     Ok(to_hex(&id))
 }
 
@@ -89,15 +89,31 @@ impl LogService {
                     Some(_) => Ok(()),
                 };
                 exists(&s.catalog.snapshot())?;
+                let incarnation = new_incarnation()?;
                 let mut logstore = LogstoreMeta {
                     shard_count: config.shard_count,
                     encrypt_conf: None,
                     keys: Vec::new(),
-                    incarnation: Some(new_incarnation()?),
+                    integrity_key: Some(s.new_integrity_key(
+                        project,
+                        &config.name,
+                        Some(&incarnation),
+                    )?),
+                    incarnation: Some(incarnation),
                     encryption_off_since: None,
+                    plaintext_windows: Vec::new(),
                 };
                 if let Some(conf) = &config.encrypt_conf {
                     s.configure(op, caller, project, &config.name, &mut logstore, conf)?;
+                }
+                if !logstore.encrypted() {
+                    // Made without encryption: plaintext from its first
+                    // block on, in every shard.
+                    logstore.plaintext_windows.push(PlaintextWindow {
+                        since: s.clock.now().format(&Rfc3339).unwrap_or_default(),
+                        from: vec![0; config.shard_count as usize],
+                        until: None,
+                    });
                 }
                 s.catalog.update(&s.kms, |m| {
                     exists(m)?;
@@ -184,7 +200,9 @@ impl LogService {
                 if l.keys.is_empty() {
                     l.keys = current.keys;
                 }
+                let was_on_now = l.encrypted();
                 l.encrypt_conf = encrypt_conf.cloned().or(current.encrypt_conf);
+                s.switch_windows(project, logstore, l, was_on_now)?;
                 if switched_off {
                     l.encryption_off_since = Some(now.clone());
                 } else if is_on {

@@ -117,12 +117,12 @@ impl DirectoryStore {
             .account_mut(&self.account)
             .ok_or_else(|| RamError::InvalidAccountId(self.account.clone()))?;
         let out = edit(account)?;
-        write_atomically(&self.dir, RAM_FILE, copy.to_json().as_bytes()).map_err(|e| {
-            RamError::DirectoryFile {
+        write_atomically(&self.dir, RAM_FILE, copy.to_versioned_json().as_bytes()).map_err(
+            |e| RamError::DirectoryFile {
                 file: self.dir.join(RAM_FILE).display().to_string(),
                 message: e.to_string(),
-            }
-        })?;
+            },
+        )?;
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(RamSnapshot {
             version: snap.version + 1,
             directory: copy,

@@ -209,6 +209,18 @@ impl Segment {
         self.appender.durable_len()
     }
 
+    /// The sequence number the next reserved block gets (blocks reserved
+    /// but not yet durable counted): where a plaintext window starts or
+    /// ends (S1).
+    pub fn next_seq(&self) -> u64 {
+        self.appender.next_index()
+    }
+
+    /// The segment's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Whether the segment holds no durable block.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

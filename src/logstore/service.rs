@@ -44,15 +44,16 @@ use crate::kms::{Caller, Kms, KmsError, RootKeySource};
 use crate::policy::arn::{is_account_id, is_region};
 use crate::ram::{Access, Account, DecisionChain, Directory, Identity, Ram, RamError};
 
-use super::audit::{AUDIT_FILE, AuditError, AuditLog};
+use super::audit::{AUDIT_FILE, AuditError, AuditKey, AuditLog};
 use super::catalog::Catalog;
 use super::datadir::{
-    CLOUD_FILE, Cloud, DATA_DIR, RAM_FILE, ramgate_files_in, read_cloud, read_directory,
+    CLOUD_FILE, CLOUD_FORMAT, Cloud, DATA_DIR, RAM_FILE, ramgate_files_in, read_cloud,
+    read_directory,
 };
 use super::encrypt_conf::EncryptConf;
 use super::error::LogError;
 use super::lock::DirLock;
-use super::meta::Meta;
+use super::meta::{META_FILE, Meta};
 use super::model::LogGroup;
 use super::ramstore::{DirectoryStore, EditRefused, RamSnapshot};
 use super::shards::Shards;
@@ -218,13 +219,9 @@ impl std::fmt::Debug for LogService {
     }
 }
 
-pub(crate) fn storage(path: &Path, e: impl std::fmt::Display) -> LogError {
-    LogError::Storage(format!("`{}`: {e}", path.display()))
-}
-
 /// A key store that does not open: damaged (exit 3) when the store or the
-/// root key is wrong, else a storage error.
-fn kms_open_error(path: &Path, e: KmsError) -> LogError {
+/// root key is wrong, else the KMS's failure, kept as the source.
+fn kms_open_error(e: KmsError) -> LogError {
     match e {
         KmsError::CorruptStore { .. }
         | KmsError::StoreMismatch { .. }
@@ -238,7 +235,10 @@ fn kms_open_error(path: &Path, e: KmsError) -> LogError {
                 .unwrap_or("restore the key store and its root key from a backup")
                 .to_string(),
         },
-        other => storage(path, other),
+        other => LogError::Kms {
+            step: "open its key store",
+            source: std::sync::Arc::new(other),
+        },
     }
 }
 
@@ -252,7 +252,26 @@ pub(crate) fn audit_error(e: AuditError) -> LogError {
                    keeps the old log for inspection and starts a new chain that names the break"
                 .to_string(),
         },
-        other => LogError::Storage(other.to_string()),
+        source => LogError::Audit { source },
+    }
+}
+
+/// A state file older than the audit log says it was.
+fn rolled_back(file: &Path, found: u64, recorded: u64, audit: &Path) -> LogError {
+    LogError::Damaged {
+        what: format!(
+            "`{}` has version {found}, older than version {recorded} which the audit log `{}` \
+             has recorded: an older copy was put back (a rollback)",
+            file.display(),
+            audit.display()
+        ),
+        hint: format!(
+            "put the newest copy of `{}` back; to go on from this older copy on purpose, move \
+             `{}` aside (ramgate then starts a new audit log, and the old one stays for \
+             inspection)",
+            file.display(),
+            audit.display()
+        ),
     }
 }
 
@@ -296,9 +315,10 @@ impl LogService {
         directory
             .add_account(account)
             .map_err(|e| LogError::ParameterInvalid(e.to_string()))?;
-        write_atomically(dir, RAM_FILE, directory.to_json().as_bytes())
+        write_atomically(dir, RAM_FILE, directory.to_versioned_json().as_bytes())
             .map_err(|e| LogError::io(&dir.join(RAM_FILE), "write", e))?;
         let cloud = serde_json::to_vec_pretty(&Cloud {
+            format: Some(CLOUD_FORMAT),
             account: account.into(),
             region: region.into(),
         })
@@ -351,9 +371,26 @@ impl LogService {
             clock.clone(),
             options.root_key.clone(),
         )
-        .map_err(|e| kms_open_error(&dir.join("kms"), e))?;
+        .map_err(kms_open_error)?;
         let meta = Meta::load_verified(dir, &kms)?;
-        let audit = AuditLog::open(&dir.join(AUDIT_FILE), options.durable).map_err(audit_error)?;
+        let audit_path = dir.join(AUDIT_FILE);
+        let audit = AuditLog::open(&audit_path, options.durable, AuditKey::of(&kms))
+            .map_err(audit_error)?;
+        // Rollback: a state file older than the newest version the audit
+        // log has recorded is an older, authentic copy put back.
+        let floor = audit.floor();
+        for (file, found, recorded) in [
+            (
+                dir.join("kms").join(crate::kms::STORE_FILE),
+                kms.state_version(),
+                floor.keys,
+            ),
+            (dir.join(META_FILE), meta.version, floor.logstores),
+        ] {
+            if found < recorded {
+                return Err(rolled_back(&file, found, recorded, &audit_path));
+            }
+        }
         Ok(LogService {
             request: None,
             shared: Arc::new(Shared {

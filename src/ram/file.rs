@@ -33,9 +33,16 @@ use super::directory::{Directory, MIN_MAX_SESSION_DURATION, PolicyRef, trust_wha
 use super::document::PolicyDocument;
 use super::error::{RamError, Target};
 
+/// The layout version of a directory file. The field is optional (absent
+/// means this version), so hand-written files keep working; ramgate writes
+/// it into a data directory's `ram.json`.
+pub const DIRECTORY_FORMAT: u32 = 1;
+
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DirectoryFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    format: Option<u32>,
     #[serde(default)]
     accounts: Vec<AccountFile>,
 }
@@ -205,7 +212,22 @@ impl Source {
 impl DirectoryFile {
     /// Builds the directory through its checked methods, so a file can hold
     /// nothing the API would refuse.
+    /// A file of another layout version is refused with both named.
+    fn check_format(&self, name: &str) -> Result<(), RamError> {
+        match self.format {
+            Some(found) if found != DIRECTORY_FORMAT => Err(RamError::DirectoryFile {
+                file: name.to_string(),
+                message: format!(
+                    "the directory file has format version {found}, and this build reads \
+                     version {DIRECTORY_FORMAT} (or a file with no `format`)"
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn build(self, base: Option<&Path>) -> Result<Directory, RamError> {
+        self.check_format("<directory>")?;
         let mut dir = Directory::new();
         for a in self.accounts {
             let account = dir.add_account(&a.uid)?;
@@ -315,7 +337,10 @@ impl DirectoryFile {
                     .collect(),
             })
             .collect();
-        DirectoryFile { accounts }
+        DirectoryFile {
+            format: None,
+            accounts,
+        }
     }
 }
 
@@ -329,6 +354,7 @@ impl Directory {
                 file: format!("{name}:{}:{}", e.line(), e.column()),
                 message: strip_position(&e.to_string()),
             })?;
+        file.check_format(name)?;
         file.build(base)
     }
 
@@ -347,6 +373,17 @@ impl Directory {
     pub fn to_json(&self) -> String {
         // Plain data with string keys serializes without failing.
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The directory file text with its layout version
+    /// ([`DIRECTORY_FORMAT`]) first, as a data directory's `ram.json` is
+    /// written.
+    pub fn to_versioned_json(&self) -> String {
+        let file = DirectoryFile {
+            format: Some(DIRECTORY_FORMAT),
+            ..DirectoryFile::of(self)
+        };
+        serde_json::to_string_pretty(&file).unwrap_or_default()
     }
 }
 

@@ -52,6 +52,7 @@ pub use directory::{
 };
 pub use document::PolicyDocument;
 pub use error::{Denied, DocumentError, Entity, RamError, Target};
+pub use file::DIRECTORY_FORMAT;
 pub use identity::{Identity, RoleSession};
 pub use names::{NameKind, check as check_name};
 pub use pass_role::{PASS_ROLE, SERVICE_KEY};

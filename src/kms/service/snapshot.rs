@@ -67,7 +67,7 @@ impl Kms {
         let mut keys = snap.keys.clone();
         keys.retain(|_, key| !is_destroyed_at(&key.metadata, now));
         let gone = self.swap(&snap, keys);
-        self.store.save(&gone.keys)?;
+        self.store.save(&gone.keys, gone.version)?;
         Ok((gone, now))
     }
 
@@ -75,7 +75,7 @@ impl Kms {
     /// writer mutex); returns the new version. Nothing changes when the
     /// save fails.
     pub(super) fn publish(&self, snap: &KeysSnapshot, keys: Keys) -> Result<u64, KmsError> {
-        self.store.save(&keys)?;
+        self.store.save(&keys, snap.version + 1)?;
         Ok(self.swap(snap, keys).version)
     }
 
