@@ -9,7 +9,7 @@
 //! ([`AccessError::Inconsistent`]) instead of printing a proof that is none.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::authz::{Authorizer, Compiled, Context, Decision, PolicySet, Request};
 use crate::clock::ManualClock;
@@ -78,9 +78,57 @@ pub struct Analyzer<'s> {
     clock: ManualClock,
     subjects: Vec<Subject>,
     graph: OnceLock<Result<Graph, String>>,
-    /// Per subject: its identity policies merged, and their optimistic form
-    /// (see [`merged_policies`]).
-    merged: OnceLock<Vec<(PolicySet, PolicySet)>>,
+    /// Every identity document attached to someone, in optimistic form, and
+    /// which of them each subject has (see [`Attached`]).
+    attached: OnceLock<Attached>,
+    /// Per `(action, resource)` asked of [`Analyzer::might`]: the decision
+    /// of each optimistic document alone ([`Authorizer::decide_each`]).
+    prefilter: Mutex<HashMap<(String, String), Arc<[Decision]>>>,
+    /// Per subject: its identity policies merged into one set (built only
+    /// for the escalation analysis, which compares whole sets).
+    merged: OnceLock<Vec<PolicySet>>,
+}
+
+/// The identity documents of a directory, each once, in optimistic form
+/// (every Allow without its conditions, every conditional Deny dropped;
+/// unconditional Denies stay: they apply in every context), compiled into
+/// one set, and per subject the positions of its documents in that set.
+///
+/// A document that cannot apply to a request contributes nothing to any
+/// principal's decision on it, so deciding every document alone once per
+/// request ([`Authorizer::decide_each`]) and combining the entries a
+/// subject holds (deny wins, then allow) gives exactly what deciding that
+/// subject's merged optimistic set would: one pass over the directory's
+/// statements per question instead of a set built and decided per
+/// principal. Each document is compiled once per analysis, however many
+/// principals hold it.
+struct Attached {
+    optimistic: PolicySet,
+    of: Vec<Vec<u32>>,
+}
+
+impl Attached {
+    fn build(snapshot: &Snapshot, subjects: &[Subject]) -> Attached {
+        let mut position: HashMap<usize, u32> = HashMap::new();
+        let mut optimistic = PolicySet::empty();
+        let of = subjects
+            .iter()
+            .map(|s| {
+                identity_policies(snapshot, s)
+                    .into_iter()
+                    .map(|(_, compiled)| {
+                        let key = Arc::as_ptr(compiled.policy()) as usize;
+                        *position.entry(key).or_insert_with(|| {
+                            let at = optimistic.policies().len() as u32;
+                            optimistic.add_compiled(String::new(), &hopeful(&compiled));
+                            at
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        Attached { optimistic, of }
+    }
 }
 
 /// Merges two contexts, the second winning.
@@ -101,6 +149,8 @@ impl<'s> Analyzer<'s> {
             clock: ManualClock::new(time::OffsetDateTime::UNIX_EPOCH),
             subjects: enumerate(&snapshot.directory),
             graph: OnceLock::new(),
+            attached: OnceLock::new(),
+            prefilter: Mutex::new(HashMap::new()),
             merged: OnceLock::new(),
         }
     }
@@ -260,27 +310,62 @@ impl<'s> Analyzer<'s> {
         if matches!(self.subjects.get(s), Some(Subject::Root { .. })) {
             return true;
         }
-        let Some((_, optimistic)) = self.merged_all().get(s) else {
+        let attached = self
+            .attached
+            .get_or_init(|| Attached::build(self.snapshot, &self.subjects));
+        let Some(held) = attached.of.get(s).filter(|h| !h.is_empty()) else {
             return false;
         };
-        Authorizer::new().decide(optimistic, &Request::new(action, resource)) == Decision::Allow
+        let each = self.decide_each(&attached.optimistic, action, resource);
+        let mut allowed = false;
+        for &d in held {
+            match each.get(d as usize) {
+                Some(Decision::ExplicitDeny) => return false,
+                Some(Decision::Allow) => allowed = true,
+                _ => {}
+            }
+        }
+        allowed
+    }
+
+    /// Every optimistic document decided alone on `action` and `resource`,
+    /// once per question and analysis.
+    fn decide_each(&self, optimistic: &PolicySet, action: &str, resource: &str) -> Arc<[Decision]> {
+        // A poisoned lock only means another question panicked midway;
+        // every entry in the map is complete.
+        let mut cache = self
+            .prefilter
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let key = (action.to_string(), resource.to_string());
+        cache
+            .entry(key)
+            .or_insert_with(|| {
+                Authorizer::new()
+                    .decide_each(optimistic, &Request::new(action, resource))
+                    .into()
+            })
+            .clone()
     }
 
     /// Subject `s`'s identity policies, merged into one set (empty for the
     /// root, services and identity providers), as the escalation analysis
     /// compares powers.
     pub fn merged(&self, s: usize) -> Option<&PolicySet> {
-        self.merged_all().get(s).map(|(set, _)| set)
-    }
-
-    fn merged_all(&self) -> &[(PolicySet, PolicySet)] {
-        self.merged.get_or_init(|| {
-            let mut cache = HashMap::new();
-            self.subjects
-                .iter()
-                .map(|sub| merged_policies(self.snapshot, sub, &mut cache))
-                .collect()
-        })
+        self.merged
+            .get_or_init(|| {
+                self.subjects
+                    .iter()
+                    .map(|sub| {
+                        let mut set = PolicySet::empty();
+                        for (id, compiled) in identity_policies(self.snapshot, sub) {
+                            set.add_compiled(id, &compiled);
+                        }
+                        set
+                    })
+                    .collect()
+            })
+            .get(s)
     }
 
     /// The index of a subject.
@@ -309,18 +394,10 @@ impl<'s> Analyzer<'s> {
     }
 }
 
-/// A subject's identity policies merged, and the same policies made
-/// optimistic: every Allow without its conditions, every conditional Deny
-/// dropped (unconditional Denies stay: they apply in every context). If the
-/// optimistic set does not allow a request, no context can make the real
-/// policies allow it. `cache` shares the optimistic form of a document
-/// among the principals it is attached to.
-fn merged_policies(
-    snapshot: &Snapshot,
-    s: &Subject,
-    cache: &mut HashMap<usize, Compiled>,
-) -> (PolicySet, PolicySet) {
-    let policies = match s {
+/// A subject's identity policies with their ids, as the engine finds them
+/// (none for the root, services and identity providers).
+fn identity_policies(snapshot: &Snapshot, s: &Subject) -> Vec<(String, Compiled)> {
+    match s {
         Subject::User { account, name } => snapshot
             .directory
             .account(account)
@@ -332,24 +409,19 @@ fn merged_policies(
             .and_then(|a| Some(a.role_policies(a.role(name)?)))
             .unwrap_or_default(),
         _ => Vec::new(),
-    };
-    let mut set = PolicySet::empty();
-    let mut optimistic = PolicySet::empty();
-    for (id, compiled) in policies {
-        let key = Arc::as_ptr(compiled.policy()) as usize;
-        let hopeful = cache.entry(key).or_insert_with(|| {
-            let mut p: Policy = (**compiled.policy()).clone();
-            p.statements
-                .retain(|st| st.effect.node == Effect::Allow || !has_condition(st));
-            for st in &mut p.statements {
-                st.condition = None;
-            }
-            Compiled::new(Arc::new(p))
-        });
-        optimistic.add_compiled(id.as_str(), hopeful);
-        set.add_compiled(id, &compiled);
     }
-    (set, optimistic)
+}
+
+/// The optimistic form of a document (see [`Attached`]): if it does not
+/// allow a request, no context makes the document itself allow it.
+fn hopeful(compiled: &Compiled) -> Compiled {
+    let mut p: Policy = (**compiled.policy()).clone();
+    p.statements
+        .retain(|st| st.effect.node == Effect::Allow || !has_condition(st));
+    for st in &mut p.statements {
+        st.condition = None;
+    }
+    Compiled::new(Arc::new(p))
 }
 
 fn has_condition(s: &Statement) -> bool {

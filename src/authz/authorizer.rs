@@ -50,6 +50,35 @@ impl Authorizer {
         }
     }
 
+    /// Decides a request against each policy of the set on its own, in one
+    /// pass over the statements the index offers: entry `i` is what
+    /// [`Authorizer::decide`] answers for a set of policy `i` alone. Deny
+    /// wins, then allow, so the decision of any selection of the set's
+    /// policies follows from these entries; the access analysis decides
+    /// every principal of a directory (each a selection of its policies)
+    /// from one such pass instead of one set per principal.
+    pub fn decide_each(&self, set: &PolicySet, request: &Request) -> Vec<Decision> {
+        let action = Folded::new(&request.action);
+        let asked = Asked::new(request, action.as_str());
+        let offered = set.candidates(asked.action);
+        let mut out = vec![Decision::ImplicitDeny; set.policies().len()];
+        for (effect, decision) in [
+            (Effect::Deny, Decision::ExplicitDeny),
+            (Effect::Allow, Decision::Allow),
+        ] {
+            let _ = offered.visit(effect, |offer| {
+                if let Some(slot) = out.get_mut(offer.at.0 as usize)
+                    && *slot == Decision::ImplicitDeny
+                    && applying(set, offer, &asked).is_some()
+                {
+                    *slot = decision;
+                }
+                ControlFlow::Continue(())
+            });
+        }
+        out
+    }
+
     /// Decides a request, naming the statements that decided. Allocates
     /// only the reasons it returns.
     pub fn evaluate(&self, set: &PolicySet, request: &Request) -> Response {
@@ -495,7 +524,70 @@ mod tests {
             fast.decision,
             "decision-only path disagrees"
         );
+        if set.policies().len() == 1 {
+            assert_eq!(
+                Authorizer.decide_each(set, r),
+                vec![fast.decision],
+                "per-policy path disagrees"
+            );
+        }
         fast.decision
+    }
+
+    /// Each entry of `decide_each` is the policy's decision alone, and
+    /// folding the entries (deny wins, then allow) gives the whole set's.
+    #[test]
+    fn decide_each_decides_every_policy_alone_in_one_pass() {
+        let docs = [
+            r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#,
+            r#"{"Version":"1","Statement":[{"Effect":"Deny","Action":"kms:Disable*","Resource":"acs:kms:*:*:key/*"}]}"#,
+            r#"{"Version":"1","Statement":[{"Effect":"Allow","NotAction":"kms:*","Resource":"*"}]}"#,
+            r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"*:Describe*","Resource":"acs:*:*:*:*"}]}"#,
+            r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"log:Get*","Resource":"acs:log:*:*:project/p/*"}]}"#,
+        ];
+        let policies: Vec<Policy> = docs
+            .iter()
+            .map(|d| Policy::from_json(d, None).unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        let all = PolicySet::new(
+            policies
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (format!("p{i}"), p.clone())),
+        );
+        for (action, resource) in [
+            ("kms:DisableKey", "acs:kms:cn-hangzhou:1:key/k"),
+            ("kms:Decrypt", "acs:kms:cn-hangzhou:1:key/k"),
+            (
+                "log:GetLogStoreLogs",
+                "acs:log:cn-hangzhou:1:project/p/logstore/l",
+            ),
+            (
+                "log:GetLogStoreLogs",
+                "acs:log:cn-hangzhou:1:project/q/logstore/l",
+            ),
+            ("ecs:DescribeInstances", "*"),
+        ] {
+            let r = Request::new(action, resource);
+            let each = Authorizer.decide_each(&all, &r);
+            let alone: Vec<Decision> = policies
+                .iter()
+                .map(|p| Authorizer.decide(&PolicySet::new([("p", p.clone())]), &r))
+                .collect();
+            assert_eq!(each, alone, "{action} on {resource}");
+            let folded = if each.contains(&Decision::ExplicitDeny) {
+                Decision::ExplicitDeny
+            } else if each.contains(&Decision::Allow) {
+                Decision::Allow
+            } else {
+                Decision::ImplicitDeny
+            };
+            assert_eq!(
+                folded,
+                Authorizer.decide(&all, &r),
+                "{action} on {resource}"
+            );
+        }
     }
 
     #[test]
