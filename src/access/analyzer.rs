@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::authz::{Authorizer, Compiled, Context, Decision, PolicySet, Request};
 use crate::clock::ManualClock;
-use crate::policy::{Effect, Policy, Statement};
 use crate::ram::{
     Access, ChainStep, DecisionChain, Identity, PASS_ROLE, Ram, RamError, SERVICE_KEY,
 };
@@ -82,52 +81,50 @@ pub struct Analyzer<'s> {
     /// which of them each subject has (see [`Attached`]).
     attached: OnceLock<Attached>,
     /// Per `(action, resource)` asked of [`Analyzer::might`]: the decision
-    /// of each optimistic document alone ([`Authorizer::decide_each`]).
+    /// each document could make alone ([`Authorizer::optimistic_each`]).
     prefilter: Mutex<HashMap<(String, String), Arc<[Decision]>>>,
     /// Per subject: its identity policies merged into one set (built only
     /// for the escalation analysis, which compares whole sets).
     merged: OnceLock<Vec<PolicySet>>,
 }
 
-/// The identity documents of a directory, each once, in optimistic form
-/// (every Allow without its conditions, every conditional Deny dropped;
-/// unconditional Denies stay: they apply in every context), compiled into
-/// one set, and per subject the positions of its documents in that set.
+/// The identity documents of a directory, each once, compiled into one
+/// set, and per subject the positions of its documents in that set.
 ///
 /// A document that cannot apply to a request contributes nothing to any
-/// principal's decision on it, so deciding every document alone once per
-/// request ([`Authorizer::decide_each`]) and combining the entries a
-/// subject holds (deny wins, then allow) gives exactly what deciding that
-/// subject's merged optimistic set would: one pass over the directory's
-/// statements per question instead of a set built and decided per
-/// principal. Each document is compiled once per analysis, however many
-/// principals hold it.
+/// principal's decision on it, so asking once per request what every
+/// document could decide alone ([`Authorizer::optimistic_each`]: Allows
+/// with their conditions ignored, unconditional Denies) and combining the
+/// entries a subject holds (deny wins, then allow) filters every principal
+/// in one pass over the directory's statements instead of a set built and
+/// decided per principal. The set shares each document's compiled form
+/// with the directory: nothing is parsed or compiled again.
 struct Attached {
-    optimistic: PolicySet,
+    documents: PolicySet,
     of: Vec<Vec<u32>>,
 }
 
 impl Attached {
     fn build(snapshot: &Snapshot, subjects: &[Subject]) -> Attached {
         let mut position: HashMap<usize, u32> = HashMap::new();
-        let mut optimistic = PolicySet::empty();
+        let mut documents = PolicySet::empty();
         let of = subjects
             .iter()
             .map(|s| {
-                identity_policies(snapshot, s)
+                identity_documents(snapshot, s)
                     .into_iter()
-                    .map(|(_, compiled)| {
+                    .map(|compiled| {
                         let key = Arc::as_ptr(compiled.policy()) as usize;
                         *position.entry(key).or_insert_with(|| {
-                            let at = optimistic.policies().len() as u32;
-                            optimistic.add_compiled(String::new(), &hopeful(&compiled));
+                            let at = documents.policies().len() as u32;
+                            documents.add_compiled(String::new(), compiled);
                             at
                         })
                     })
                     .collect()
             })
             .collect();
-        Attached { optimistic, of }
+        Attached { documents, of }
     }
 }
 
@@ -316,7 +313,7 @@ impl<'s> Analyzer<'s> {
         let Some(held) = attached.of.get(s).filter(|h| !h.is_empty()) else {
             return false;
         };
-        let each = self.decide_each(&attached.optimistic, action, resource);
+        let each = self.optimistic_each(&attached.documents, action, resource);
         let mut allowed = false;
         for &d in held {
             match each.get(d as usize) {
@@ -328,9 +325,14 @@ impl<'s> Analyzer<'s> {
         allowed
     }
 
-    /// Every optimistic document decided alone on `action` and `resource`,
+    /// What every document could decide alone on `action` and `resource`,
     /// once per question and analysis.
-    fn decide_each(&self, optimistic: &PolicySet, action: &str, resource: &str) -> Arc<[Decision]> {
+    fn optimistic_each(
+        &self,
+        documents: &PolicySet,
+        action: &str,
+        resource: &str,
+    ) -> Arc<[Decision]> {
         // A poisoned lock only means another question panicked midway;
         // every entry in the map is complete.
         let mut cache = self
@@ -342,7 +344,7 @@ impl<'s> Analyzer<'s> {
             .entry(key)
             .or_insert_with(|| {
                 Authorizer::new()
-                    .decide_each(optimistic, &Request::new(action, resource))
+                    .optimistic_each(documents, &Request::new(action, resource))
                     .into()
             })
             .clone()
@@ -412,20 +414,25 @@ fn identity_policies(snapshot: &Snapshot, s: &Subject) -> Vec<(String, Compiled)
     }
 }
 
-/// The optimistic form of a document (see [`Attached`]): if it does not
-/// allow a request, no context makes the document itself allow it.
-fn hopeful(compiled: &Compiled) -> Compiled {
-    let mut p: Policy = (**compiled.policy()).clone();
-    p.statements
-        .retain(|st| st.effect.node == Effect::Allow || !has_condition(st));
-    for st in &mut p.statements {
-        st.condition = None;
+/// A subject's identity documents, as [`identity_policies`] finds them but
+/// without naming them.
+fn identity_documents<'d>(snapshot: &'d Snapshot, s: &Subject) -> Vec<&'d Compiled> {
+    let account = |account: &str| snapshot.directory.account(account);
+    match s {
+        Subject::User { account: a, name } => account(a)
+            .and_then(|a| Some(a.user_documents(a.user(name)?).collect()))
+            .unwrap_or_default(),
+        Subject::Role { account: a, name } => account(a)
+            .and_then(|a| {
+                Some(
+                    a.role(name)?
+                        .policies()
+                        .iter()
+                        .filter_map(|r| a.document(r))
+                        .collect(),
+                )
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
     }
-    Compiled::new(Arc::new(p))
-}
-
-fn has_condition(s: &Statement) -> bool {
-    s.condition
-        .as_ref()
-        .is_some_and(|c| !c.operators.is_empty())
 }

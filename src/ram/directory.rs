@@ -649,6 +649,27 @@ impl Account {
         }
     }
 
+    /// The compiled document an attachment refers to (see [`Account::resolve`]).
+    pub(crate) fn document(&self, r: &PolicyRef) -> Option<&Compiled> {
+        match r {
+            PolicyRef::System(n) => Some(system_policy(n)?.document.compiled()),
+            PolicyRef::Custom(n) => Some(self.policies.get(n)?.default()?.document.compiled()),
+        }
+    }
+
+    /// The documents of [`Account::user_policies`], in its order, without
+    /// their ids.
+    pub(crate) fn user_documents<'a>(
+        &'a self,
+        user: &'a User,
+    ) -> impl Iterator<Item = &'a Compiled> {
+        let groups = self.groups_of(&user.name).flat_map(|g| g.policies.iter());
+        user.policies
+            .iter()
+            .chain(groups)
+            .filter_map(|r| self.document(r))
+    }
+
     /// The identity policies of a user: its own, then its groups', in name order.
     pub(crate) fn user_policies(&self, user: &User) -> Vec<(String, Compiled)> {
         let own = format!("user/{}", user.name);
