@@ -338,3 +338,65 @@ fn the_prefilter_keeps_not_action_and_wildcard_grants_and_denies() {
     let r = rows(&s, "log:GetLogStoreLogs", LOGSTORE, &Context::new());
     assert!(!who(&r).contains(&"user/grouped".to_string()));
 }
+
+/// A one-shot `who-can` asks the engine only about the AssumeRole edges
+/// that lead to a role able to answer; its rows are those of an analyzer
+/// whose whole graph is built: chains through roles that cannot answer
+/// themselves included, dead ends left out.
+#[test]
+fn the_graph_towards_the_answering_roles_gives_the_same_rows() {
+    let mut dir = Directory::new();
+    let a = dir.add_account(UID).unwrap_or_else(|e| panic!("{e}"));
+    a.create_user("u").unwrap_or_else(|e| panic!("{e}"));
+    a.create_policy(
+        "Read",
+        &allow(r#"{"Effect":"Allow","Action":"log:GetLogStoreLogs","Resource":"*","Condition":{"IpAddress":{"acs:SourceIp":"10.0.0.0/8"}}}"#),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let user = format!("acs:ram::{UID}:user/u");
+    for (role, trusted) in [
+        ("hop", user.clone()),
+        ("reader", format!("acs:ram::{UID}:role/hop")),
+        ("dead-end", user.clone()),
+        ("after-dead-end", format!("acs:ram::{UID}:role/dead-end")),
+    ] {
+        a.create_role(role, &trust(&trusted))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    attach(
+        a,
+        Target::User("u".into()),
+        "system/AliyunSTSAssumeRoleAccess",
+    );
+    attach(
+        a,
+        Target::Role("hop".into()),
+        "system/AliyunSTSAssumeRoleAccess",
+    );
+    attach(
+        a,
+        Target::Role("dead-end".into()),
+        "system/AliyunSTSAssumeRoleAccess",
+    );
+    attach(a, Target::Role("reader".into()), "policy/Read");
+    let s = Snapshot::of_directory(dir);
+    let one_shot = rows(&s, "log:GetLogStoreLogs", LOGSTORE, &Context::new());
+    let an = Analyzer::new(&s);
+    an.graph().unwrap_or_else(|e| panic!("{e}"));
+    let whole = who_can(&an, "log:GetLogStoreLogs", LOGSTORE, &Context::new())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        who(&one_shot),
+        [
+            "root",
+            "user/u > role/hop > role/reader",
+            "role/hop > role/reader",
+            "role/reader"
+        ]
+    );
+    assert_eq!(who(&one_shot), who(&whole));
+    for (x, y) in one_shot.iter().zip(&whole) {
+        assert_eq!(x.condition.to_when(), y.condition.to_when());
+        assert_eq!(x.chain.steps.len(), y.chain.steps.len());
+    }
+}

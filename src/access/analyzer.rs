@@ -8,6 +8,7 @@
 //! second run must allow; if it does not, the analysis is wrong and says so
 //! ([`AccessError::Inconsistent`]) instead of printing a proof that is none.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -175,6 +176,19 @@ impl<'s> Analyzer<'s> {
         {
             Ok(g) => Ok(g),
             Err(e) => Err(AccessError::Graph(e.clone())),
+        }
+    }
+
+    /// The AssumeRole graph as far as a question about `targets` (role
+    /// subject indices) needs it: every path ending at a target is there
+    /// (see [`Graph::towards`]). The whole graph when it is built already;
+    /// otherwise only the edges into roles that lead to a target are asked
+    /// of the engine, which is what makes a one-shot `who-can` cheap.
+    pub fn graph_towards(&self, targets: &[usize]) -> Result<Cow<'_, Graph>, AccessError> {
+        match self.graph.get() {
+            Some(Ok(g)) => Ok(Cow::Borrowed(g)),
+            Some(Err(e)) => Err(AccessError::Graph(e.clone())),
+            None => Ok(Cow::Owned(Graph::towards(self, targets)?)),
         }
     }
 
