@@ -83,7 +83,7 @@ pub struct Analyzer<'s> {
     attached: OnceLock<Attached>,
     /// Per `(action, resource)` asked of [`Analyzer::might`]: the decision
     /// each document could make alone ([`Authorizer::optimistic_each`]).
-    prefilter: Mutex<HashMap<(String, String), Arc<[Decision]>>>,
+    prefilter: Mutex<HashMap<String, HashMap<String, Arc<Verdicts>>>>,
     /// Per subject: its identity policies merged into one set (built only
     /// for the escalation analysis, which compares whole sets).
     merged: OnceLock<Vec<PolicySet>>,
@@ -103,6 +103,14 @@ pub struct Analyzer<'s> {
 struct Attached {
     documents: PolicySet,
     of: Vec<Vec<u32>>,
+}
+
+/// The documents (positions in [`Attached::documents`]) that could allow a
+/// request and those that deny it in every context, each list ascending:
+/// usually a handful, so most principals are settled by a lookup or two.
+struct Verdicts {
+    allow: Vec<u32>,
+    deny: Vec<u32>,
 }
 
 impl Attached {
@@ -327,41 +335,49 @@ impl<'s> Analyzer<'s> {
         let Some(held) = attached.of.get(s).filter(|h| !h.is_empty()) else {
             return false;
         };
-        let each = self.optimistic_each(&attached.documents, action, resource);
+        let verdicts = self.verdicts(&attached.documents, action, resource);
+        if verdicts.allow.is_empty() {
+            return false;
+        }
         let mut allowed = false;
-        for &d in held {
-            match each.get(d as usize) {
-                Some(Decision::ExplicitDeny) => return false,
-                Some(Decision::Allow) => allowed = true,
-                _ => {}
+        for d in held {
+            if verdicts.deny.binary_search(d).is_ok() {
+                return false;
             }
+            allowed |= verdicts.allow.binary_search(d).is_ok();
         }
         allowed
     }
 
     /// What every document could decide alone on `action` and `resource`,
     /// once per question and analysis.
-    fn optimistic_each(
-        &self,
-        documents: &PolicySet,
-        action: &str,
-        resource: &str,
-    ) -> Arc<[Decision]> {
+    fn verdicts(&self, documents: &PolicySet, action: &str, resource: &str) -> Arc<Verdicts> {
         // A poisoned lock only means another question panicked midway;
         // every entry in the map is complete.
         let mut cache = self
             .prefilter
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let key = (action.to_string(), resource.to_string());
+        // Looked up by `&str` first: the escalation analysis asks the same
+        // question of every principal, and a hit allocates nothing.
+        if let Some(v) = cache.get(action).and_then(|m| m.get(resource)) {
+            return v.clone();
+        }
+        let each = Authorizer::new().optimistic_each(documents, &Request::new(action, resource));
+        let with = |want: Decision| -> Vec<u32> {
+            (0..each.len() as u32)
+                .filter(|&i| each.get(i as usize) == Some(&want))
+                .collect()
+        };
+        let v = Arc::new(Verdicts {
+            allow: with(Decision::Allow),
+            deny: with(Decision::ExplicitDeny),
+        });
         cache
-            .entry(key)
-            .or_insert_with(|| {
-                Authorizer::new()
-                    .optimistic_each(documents, &Request::new(action, resource))
-                    .into()
-            })
-            .clone()
+            .entry(action.to_string())
+            .or_default()
+            .insert(resource.to_string(), v.clone());
+        v
     }
 
     /// Subject `s`'s identity policies, merged into one set (empty for the

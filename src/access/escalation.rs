@@ -118,12 +118,16 @@ struct Probe {
     /// probe pairs (action, resource positions) its patterns match, in
     /// probe order: worked out once per statement and analysis, however
     /// many principals hold its document and are compared.
-    matched: RefCell<HashMap<(usize, usize), Rc<[(u32, u32)]>>>,
+    matched: RefCell<HashMap<(usize, usize), Matched>>,
     /// Comparisons already made: a principal is compared with the same
     /// set for several path kinds (an access key and a login profile for
     /// the same user, updating and assuming the same role).
     compared: RefCell<HashMap<(usize, Against), Option<Gain>>>,
 }
+
+/// Probe pairs a statement matches: (action, resource) positions in
+/// [`Probe::pairs`].
+type Matched = Rc<[(u32, u32)]>;
 
 /// What a principal is compared with, for [`Probe::compared`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -222,7 +226,7 @@ impl Probe {
     }
 
     /// The probe pairs Allow statement `i` of `policy` matches.
-    fn matched(&self, policy: &Arc<crate::policy::Policy>, i: usize) -> Rc<[(u32, u32)]> {
+    fn matched(&self, policy: &Arc<crate::policy::Policy>, i: usize) -> Matched {
         let key = (Arc::as_ptr(policy) as usize, i);
         if let Some(m) = self.matched.borrow().get(&key) {
             return m.clone();
@@ -253,7 +257,7 @@ impl Probe {
                 }
             }
         }
-        let out: Rc<[(u32, u32)]> = out.into();
+        let out: Matched = out.into();
         self.matched.borrow_mut().insert(key, out.clone());
         out
     }
@@ -351,6 +355,8 @@ pub fn escalation(an: &Analyzer<'_>) -> Result<Vec<Escalation>, AccessError> {
     let trusted: Vec<Vec<(usize, Residual)>> = (0..subjects.len())
         .map(|b| trusted_services(an, b))
         .collect::<Result<_, _>>()?;
+    // Each target's ARN once, not once per principal asking about it.
+    let arns: Vec<String> = subjects.iter().map(Subject::arn).collect();
     for (a, subject) in subjects.iter().enumerate() {
         let (account, self_action) = match subject {
             Subject::User { account, .. } => (account, "ram:AttachPolicyToUser"),
@@ -447,22 +453,22 @@ pub fn escalation(an: &Analyzer<'_>) -> Result<Vec<Escalation>, AccessError> {
             }
         }
         for &b in &users {
-            let Some(target) = subjects.get(b).filter(|_| b != a) else {
+            if b == a {
                 continue;
-            };
+            }
             let Some(theirs) = an.merged(b) else { continue };
-            let arn = target.arn();
+            let Some(arn) = arns.get(b) else { continue };
             ask(
                 PathKind::CreateAccessKey,
                 "ram:CreateAccessKey",
-                &arn,
+                arn,
                 Against::Subject(b),
                 theirs,
             )?;
             ask(
                 PathKind::CreateLoginProfile,
                 "ram:CreateLoginProfile",
-                &arn,
+                arn,
                 Against::Subject(b),
                 theirs,
             )?;
@@ -472,10 +478,7 @@ pub fn escalation(an: &Analyzer<'_>) -> Result<Vec<Escalation>, AccessError> {
                 continue;
             }
             let Some(theirs) = an.merged(b) else { continue };
-            let Some(role) = subjects.get(b) else {
-                continue;
-            };
-            let arn = role.arn();
+            let Some(arn) = arns.get(b) else { continue };
             update_trust(an, &probe, a, b, mine, theirs, &mut out)?;
             let edge = an
                 .graph()?
