@@ -650,6 +650,7 @@ impl Account {
     }
 
     /// The compiled document an attachment refers to (see [`Account::resolve`]).
+    #[cfg(feature = "access")]
     pub(crate) fn document(&self, r: &PolicyRef) -> Option<&Compiled> {
         match r {
             PolicyRef::System(n) => Some(system_policy(n)?.document.compiled()),
@@ -659,6 +660,7 @@ impl Account {
 
     /// The documents of [`Account::user_policies`], in its order, without
     /// their ids.
+    #[cfg(feature = "access")]
     pub(crate) fn user_documents<'a>(
         &'a self,
         user: &'a User,
