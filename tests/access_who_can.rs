@@ -241,3 +241,162 @@ fn a_role_session_chains_only_with_its_own_permission() {
     let r = rows(&s, "kms:DisableKey", KEY, &Context::new());
     assert_eq!(who(&r), ["root", "role/B"]);
 }
+
+/// Regression for the per-document prefilter (each document decided alone
+/// once per question, then combined per principal): grants written with
+/// `NotAction`, action and resource wildcards or through a group still
+/// count, and so do Denies written that way, while documents that cannot
+/// apply change nothing.
+#[test]
+fn the_prefilter_keeps_not_action_and_wildcard_grants_and_denies() {
+    let mut dir = Directory::new();
+    let a = dir.add_account(UID).unwrap_or_else(|e| panic!("{e}"));
+    let docs = [
+        (
+            "NotRam",
+            r#"{"Effect":"Allow","NotAction":"ram:*","Resource":"*"}"#,
+        ),
+        (
+            "NotLog",
+            r#"{"Effect":"Allow","NotAction":"log:*","Resource":"*"}"#,
+        ),
+        (
+            "LogAll",
+            r#"{"Effect":"Allow","Action":"log:*","Resource":"acs:log:*:*:project/shop/*"}"#,
+        ),
+        (
+            "AnyService",
+            r#"{"Effect":"Allow","Action":"*:Get*","Resource":"acs:*:*:*:*"}"#,
+        ),
+        (
+            "Elsewhere",
+            r#"{"Effect":"Allow","Action":"log:Get*","Resource":"acs:log:*:*:project/other/*"}"#,
+        ),
+        (
+            "DenyNotKms",
+            r#"{"Effect":"Deny","NotAction":"kms:*","Resource":"*"}"#,
+        ),
+        (
+            "DenyWhenAway",
+            r#"{"Effect":"Deny","Action":"log:*","Resource":"*","Condition":{"NotIpAddress":{"acs:SourceIp":"10.0.0.0/8"}}}"#,
+        ),
+    ];
+    for (name, doc) in docs {
+        a.create_policy(name, &allow(doc))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    for u in [
+        "notram",
+        "notlog",
+        "logall",
+        "any",
+        "elsewhere",
+        "denied",
+        "away",
+        "grouped",
+    ] {
+        a.create_user(u).unwrap_or_else(|e| panic!("{e}"));
+    }
+    a.create_group("readers").unwrap_or_else(|e| panic!("{e}"));
+    let user = |n: &str| Target::User(n.to_string());
+    attach(a, user("notram"), "policy/NotRam");
+    attach(a, user("notlog"), "policy/NotLog");
+    attach(a, user("logall"), "policy/LogAll");
+    attach(a, user("any"), "policy/AnyService");
+    attach(a, user("elsewhere"), "policy/Elsewhere");
+    attach(a, user("denied"), "policy/LogAll");
+    attach(a, user("denied"), "policy/DenyNotKms");
+    attach(a, user("away"), "policy/NotRam");
+    attach(a, user("away"), "policy/DenyWhenAway");
+    attach(a, Target::Group("readers".into()), "policy/AnyService");
+    a.add_user_to_group("grouped", "readers")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s = Snapshot::of_directory(dir);
+    let r = rows(&s, "log:GetLogStoreLogs", LOGSTORE, &Context::new());
+    assert_eq!(
+        who(&r),
+        [
+            "root",
+            "user/any",
+            "user/away",
+            "user/grouped",
+            "user/logall",
+            "user/notram"
+        ]
+    );
+    for row in &r {
+        let conditional = row.principal.ends_with("user/away");
+        assert_eq!(!row.condition.is_always(), conditional, "{}", row.principal);
+        assert_eq!(row.chain.decision(), Decision::Allow);
+    }
+    // Leaving the group takes the grant away on the next analysis.
+    let mut dir = s.directory.clone();
+    let a = dir.account_mut(UID).unwrap_or_else(|| panic!("no account"));
+    a.remove_user_from_group("grouped", "readers")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s = Snapshot::of_directory(dir);
+    let r = rows(&s, "log:GetLogStoreLogs", LOGSTORE, &Context::new());
+    assert!(!who(&r).contains(&"user/grouped".to_string()));
+}
+
+/// A one-shot `who-can` asks the engine only about the AssumeRole edges
+/// that lead to a role able to answer; its rows are those of an analyzer
+/// whose whole graph is built: chains through roles that cannot answer
+/// themselves included, dead ends left out.
+#[test]
+fn the_graph_towards_the_answering_roles_gives_the_same_rows() {
+    let mut dir = Directory::new();
+    let a = dir.add_account(UID).unwrap_or_else(|e| panic!("{e}"));
+    a.create_user("u").unwrap_or_else(|e| panic!("{e}"));
+    a.create_policy(
+        "Read",
+        &allow(r#"{"Effect":"Allow","Action":"log:GetLogStoreLogs","Resource":"*","Condition":{"IpAddress":{"acs:SourceIp":"10.0.0.0/8"}}}"#),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let user = format!("acs:ram::{UID}:user/u");
+    for (role, trusted) in [
+        ("hop", user.clone()),
+        ("reader", format!("acs:ram::{UID}:role/hop")),
+        ("dead-end", user.clone()),
+        ("after-dead-end", format!("acs:ram::{UID}:role/dead-end")),
+    ] {
+        a.create_role(role, &trust(&trusted))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    attach(
+        a,
+        Target::User("u".into()),
+        "system/AliyunSTSAssumeRoleAccess",
+    );
+    attach(
+        a,
+        Target::Role("hop".into()),
+        "system/AliyunSTSAssumeRoleAccess",
+    );
+    attach(
+        a,
+        Target::Role("dead-end".into()),
+        "system/AliyunSTSAssumeRoleAccess",
+    );
+    attach(a, Target::Role("reader".into()), "policy/Read");
+    let s = Snapshot::of_directory(dir);
+    let one_shot = rows(&s, "log:GetLogStoreLogs", LOGSTORE, &Context::new());
+    let an = Analyzer::new(&s);
+    an.graph().unwrap_or_else(|e| panic!("{e}"));
+    let whole = who_can(&an, "log:GetLogStoreLogs", LOGSTORE, &Context::new())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        who(&one_shot),
+        [
+            "root",
+            "user/u > role/hop > role/reader",
+            "role/hop > role/reader",
+            "role/reader"
+        ]
+    );
+    assert_eq!(who(&one_shot), who(&whole));
+    for (x, y) in one_shot.iter().zip(&whole) {
+        assert_eq!(x.condition.to_when(), y.condition.to_when());
+        assert_eq!(x.chain.steps.len(), y.chain.steps.len());
+    }
+}

@@ -8,12 +8,12 @@
 //! second run must allow; if it does not, the analysis is wrong and says so
 //! ([`AccessError::Inconsistent`]) instead of printing a proof that is none.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::authz::{Authorizer, Compiled, Context, Decision, PolicySet, Request};
 use crate::clock::ManualClock;
-use crate::policy::{Effect, Policy, Statement};
 use crate::ram::{
     Access, ChainStep, DecisionChain, Identity, PASS_ROLE, Ram, RamError, SERVICE_KEY,
 };
@@ -78,9 +78,63 @@ pub struct Analyzer<'s> {
     clock: ManualClock,
     subjects: Vec<Subject>,
     graph: OnceLock<Result<Graph, String>>,
-    /// Per subject: its identity policies merged, and their optimistic form
-    /// (see [`merged_policies`]).
-    merged: OnceLock<Vec<(PolicySet, PolicySet)>>,
+    /// Every identity document attached to someone, in optimistic form, and
+    /// which of them each subject has (see [`Attached`]).
+    attached: OnceLock<Attached>,
+    /// Per `(action, resource)` asked of [`Analyzer::might`]: the decision
+    /// each document could make alone ([`Authorizer::optimistic_each`]).
+    prefilter: Mutex<HashMap<String, HashMap<String, Arc<Verdicts>>>>,
+    /// Per subject: its identity policies merged into one set (built only
+    /// for the escalation analysis, which compares whole sets).
+    merged: OnceLock<Vec<PolicySet>>,
+}
+
+/// The identity documents of a directory, each once, compiled into one
+/// set, and per subject the positions of its documents in that set.
+///
+/// A document that cannot apply to a request contributes nothing to any
+/// principal's decision on it, so asking once per request what every
+/// document could decide alone ([`Authorizer::optimistic_each`]: Allows
+/// with their conditions ignored, unconditional Denies) and combining the
+/// entries a subject holds (deny wins, then allow) filters every principal
+/// in one pass over the directory's statements instead of a set built and
+/// decided per principal. The set shares each document's compiled form
+/// with the directory: nothing is parsed or compiled again.
+struct Attached {
+    documents: PolicySet,
+    of: Vec<Vec<u32>>,
+}
+
+/// The documents (positions in [`Attached::documents`]) that could allow a
+/// request and those that deny it in every context, each list ascending:
+/// usually a handful, so most principals are settled by a lookup or two.
+struct Verdicts {
+    allow: Vec<u32>,
+    deny: Vec<u32>,
+}
+
+impl Attached {
+    fn build(snapshot: &Snapshot, subjects: &[Subject]) -> Attached {
+        let mut position: HashMap<usize, u32> = HashMap::new();
+        let mut documents = PolicySet::empty();
+        let of = subjects
+            .iter()
+            .map(|s| {
+                identity_documents(snapshot, s)
+                    .into_iter()
+                    .map(|compiled| {
+                        let key = Arc::as_ptr(compiled.policy()) as usize;
+                        *position.entry(key).or_insert_with(|| {
+                            let at = documents.policies().len() as u32;
+                            documents.add_compiled(String::new(), compiled);
+                            at
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        Attached { documents, of }
+    }
 }
 
 /// Merges two contexts, the second winning.
@@ -101,6 +155,8 @@ impl<'s> Analyzer<'s> {
             clock: ManualClock::new(time::OffsetDateTime::UNIX_EPOCH),
             subjects: enumerate(&snapshot.directory),
             graph: OnceLock::new(),
+            attached: OnceLock::new(),
+            prefilter: Mutex::new(HashMap::new()),
             merged: OnceLock::new(),
         }
     }
@@ -128,6 +184,19 @@ impl<'s> Analyzer<'s> {
         {
             Ok(g) => Ok(g),
             Err(e) => Err(AccessError::Graph(e.clone())),
+        }
+    }
+
+    /// The AssumeRole graph as far as a question about `targets` (role
+    /// subject indices) needs it: every path ending at a target is there
+    /// (see [`Graph::towards`]). The whole graph when it is built already;
+    /// otherwise only the edges into roles that lead to a target are asked
+    /// of the engine, which is what makes a one-shot `who-can` cheap.
+    pub fn graph_towards(&self, targets: &[usize]) -> Result<Cow<'_, Graph>, AccessError> {
+        match self.graph.get() {
+            Some(Ok(g)) => Ok(Cow::Borrowed(g)),
+            Some(Err(e)) => Err(AccessError::Graph(e.clone())),
+            None => Ok(Cow::Owned(Graph::towards(self, targets)?)),
         }
     }
 
@@ -260,27 +329,75 @@ impl<'s> Analyzer<'s> {
         if matches!(self.subjects.get(s), Some(Subject::Root { .. })) {
             return true;
         }
-        let Some((_, optimistic)) = self.merged_all().get(s) else {
+        let attached = self
+            .attached
+            .get_or_init(|| Attached::build(self.snapshot, &self.subjects));
+        let Some(held) = attached.of.get(s).filter(|h| !h.is_empty()) else {
             return false;
         };
-        Authorizer::new().decide(optimistic, &Request::new(action, resource)) == Decision::Allow
+        let verdicts = self.verdicts(&attached.documents, action, resource);
+        if verdicts.allow.is_empty() {
+            return false;
+        }
+        let mut allowed = false;
+        for d in held {
+            if verdicts.deny.binary_search(d).is_ok() {
+                return false;
+            }
+            allowed |= verdicts.allow.binary_search(d).is_ok();
+        }
+        allowed
+    }
+
+    /// What every document could decide alone on `action` and `resource`,
+    /// once per question and analysis.
+    fn verdicts(&self, documents: &PolicySet, action: &str, resource: &str) -> Arc<Verdicts> {
+        // A poisoned lock only means another question panicked midway;
+        // every entry in the map is complete.
+        let mut cache = self
+            .prefilter
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Looked up by `&str` first: the escalation analysis asks the same
+        // question of every principal, and a hit allocates nothing.
+        if let Some(v) = cache.get(action).and_then(|m| m.get(resource)) {
+            return v.clone();
+        }
+        let each = Authorizer::new().optimistic_each(documents, &Request::new(action, resource));
+        let with = |want: Decision| -> Vec<u32> {
+            (0..each.len() as u32)
+                .filter(|&i| each.get(i as usize) == Some(&want))
+                .collect()
+        };
+        let v = Arc::new(Verdicts {
+            allow: with(Decision::Allow),
+            deny: with(Decision::ExplicitDeny),
+        });
+        cache
+            .entry(action.to_string())
+            .or_default()
+            .insert(resource.to_string(), v.clone());
+        v
     }
 
     /// Subject `s`'s identity policies, merged into one set (empty for the
     /// root, services and identity providers), as the escalation analysis
     /// compares powers.
     pub fn merged(&self, s: usize) -> Option<&PolicySet> {
-        self.merged_all().get(s).map(|(set, _)| set)
-    }
-
-    fn merged_all(&self) -> &[(PolicySet, PolicySet)] {
-        self.merged.get_or_init(|| {
-            let mut cache = HashMap::new();
-            self.subjects
-                .iter()
-                .map(|sub| merged_policies(self.snapshot, sub, &mut cache))
-                .collect()
-        })
+        self.merged
+            .get_or_init(|| {
+                self.subjects
+                    .iter()
+                    .map(|sub| {
+                        let mut set = PolicySet::empty();
+                        for (id, compiled) in identity_policies(self.snapshot, sub) {
+                            set.add_compiled(id, &compiled);
+                        }
+                        set
+                    })
+                    .collect()
+            })
+            .get(s)
     }
 
     /// The index of a subject.
@@ -309,18 +426,10 @@ impl<'s> Analyzer<'s> {
     }
 }
 
-/// A subject's identity policies merged, and the same policies made
-/// optimistic: every Allow without its conditions, every conditional Deny
-/// dropped (unconditional Denies stay: they apply in every context). If the
-/// optimistic set does not allow a request, no context can make the real
-/// policies allow it. `cache` shares the optimistic form of a document
-/// among the principals it is attached to.
-fn merged_policies(
-    snapshot: &Snapshot,
-    s: &Subject,
-    cache: &mut HashMap<usize, Compiled>,
-) -> (PolicySet, PolicySet) {
-    let policies = match s {
+/// A subject's identity policies with their ids, as the engine finds them
+/// (none for the root, services and identity providers).
+fn identity_policies(snapshot: &Snapshot, s: &Subject) -> Vec<(String, Compiled)> {
+    match s {
         Subject::User { account, name } => snapshot
             .directory
             .account(account)
@@ -332,28 +441,28 @@ fn merged_policies(
             .and_then(|a| Some(a.role_policies(a.role(name)?)))
             .unwrap_or_default(),
         _ => Vec::new(),
-    };
-    let mut set = PolicySet::empty();
-    let mut optimistic = PolicySet::empty();
-    for (id, compiled) in policies {
-        let key = Arc::as_ptr(compiled.policy()) as usize;
-        let hopeful = cache.entry(key).or_insert_with(|| {
-            let mut p: Policy = (**compiled.policy()).clone();
-            p.statements
-                .retain(|st| st.effect.node == Effect::Allow || !has_condition(st));
-            for st in &mut p.statements {
-                st.condition = None;
-            }
-            Compiled::new(Arc::new(p))
-        });
-        optimistic.add_compiled(id.as_str(), hopeful);
-        set.add_compiled(id, &compiled);
     }
-    (set, optimistic)
 }
 
-fn has_condition(s: &Statement) -> bool {
-    s.condition
-        .as_ref()
-        .is_some_and(|c| !c.operators.is_empty())
+/// A subject's identity documents, as [`identity_policies`] finds them but
+/// without naming them.
+fn identity_documents<'d>(snapshot: &'d Snapshot, s: &Subject) -> Vec<&'d Compiled> {
+    let account = |account: &str| snapshot.directory.account(account);
+    match s {
+        Subject::User { account: a, name } => account(a)
+            .and_then(|a| Some(a.user_documents(a.user(name)?).collect()))
+            .unwrap_or_default(),
+        Subject::Role { account: a, name } => account(a)
+            .and_then(|a| {
+                Some(
+                    a.role(name)?
+                        .policies()
+                        .iter()
+                        .filter_map(|r| a.document(r))
+                        .collect(),
+                )
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
 }

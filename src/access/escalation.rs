@@ -23,7 +23,10 @@
 //! trust policy would trust it); assume a more powerful role; pass a more
 //! powerful role to a service that role trusts.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -111,6 +114,30 @@ pub struct Escalation {
 /// The probe set: actions with the resources they are probed on.
 struct Probe {
     pairs: Vec<(String, Vec<String>)>,
+    /// Per Allow statement (its document's address and its index), the
+    /// probe pairs (action, resource positions) its patterns match, in
+    /// probe order: worked out once per statement and analysis, however
+    /// many principals hold its document and are compared.
+    matched: RefCell<HashMap<(usize, usize), Matched>>,
+    /// Comparisons already made: a principal is compared with the same
+    /// set for several path kinds (an access key and a login profile for
+    /// the same user, updating and assuming the same role).
+    compared: RefCell<HashMap<(usize, Against), Option<Gain>>>,
+}
+
+/// Probe pairs a statement matches: (action, resource) positions in
+/// [`Probe::pairs`].
+type Matched = Rc<[(u32, u32)]>;
+
+/// What a principal is compared with, for [`Probe::compared`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Against {
+    /// Another subject's merged set.
+    Subject(usize),
+    /// `AdministratorAccess`, what an attached policy can grant.
+    Admin,
+    /// A set made for one comparison (a policy version): not kept.
+    Once,
 }
 
 impl Probe {
@@ -169,7 +196,70 @@ impl Probe {
                     .map(move |a| (a, on.clone()))
             })
             .collect();
-        Probe { pairs }
+        Probe {
+            pairs,
+            matched: RefCell::new(HashMap::new()),
+            compared: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// [`Probe::gain`] of subject `a` (whose set is `mine`) against `b`,
+    /// remembered unless `against` is [`Against::Once`].
+    fn gain_of(
+        &self,
+        a: usize,
+        mine: Option<&PolicySet>,
+        against: Against,
+        b: &PolicySet,
+    ) -> Option<Gain> {
+        if against == Against::Once {
+            return self.gain(mine, b);
+        }
+        if let Some(known) = self.compared.borrow().get(&(a, against)) {
+            return known.clone();
+        }
+        let found = self.gain(mine, b);
+        self.compared
+            .borrow_mut()
+            .insert((a, against), found.clone());
+        found
+    }
+
+    /// The probe pairs Allow statement `i` of `policy` matches.
+    fn matched(&self, policy: &Arc<crate::policy::Policy>, i: usize) -> Matched {
+        let key = (Arc::as_ptr(policy) as usize, i);
+        if let Some(m) = self.matched.borrow().get(&key) {
+            return m.clone();
+        }
+        let mut out = Vec::new();
+        if let Some(s) = policy.statements.get(i) {
+            let actions: Vec<Pattern> = s
+                .action
+                .list
+                .strs()
+                .map(|p| Pattern::new(p, Case::Insensitive))
+                .collect();
+            let resources: Vec<Pattern> = s
+                .resource
+                .iter()
+                .flat_map(|r| r.strs())
+                .map(|p| Pattern::new(p, Case::Sensitive))
+                .collect();
+            for (pa, (action, on)) in self.pairs.iter().enumerate() {
+                let hit = actions.iter().any(|p| p.matches(action));
+                if hit == s.action.negated {
+                    continue;
+                }
+                for (pr, r) in on.iter().enumerate() {
+                    if resources.iter().any(|p| p.matches(r)) {
+                        out.push((pa as u32, pr as u32));
+                    }
+                }
+            }
+        }
+        let out: Matched = out.into();
+        self.matched.borrow_mut().insert(key, out.clone());
+        out
     }
 
     /// A probe pair `b` allows and `a` does not, searched among the pairs
@@ -179,35 +269,23 @@ impl Probe {
         let authorizer = Authorizer::new();
         let allows = |set: &PolicySet, r: &Request| authorizer.decide(set, r) == Decision::Allow;
         for policy in b.policies() {
-            for s in &policy.source.statements {
+            for (i, s) in policy.source.statements.iter().enumerate() {
                 if s.effect.node != Effect::Allow {
                     continue;
                 }
-                let actions: Vec<Pattern> = s
-                    .action
-                    .list
-                    .strs()
-                    .map(|p| Pattern::new(p, Case::Insensitive))
-                    .collect();
-                let resources: Vec<Pattern> = s
-                    .resource
-                    .iter()
-                    .flat_map(|r| r.strs())
-                    .map(|p| Pattern::new(p, Case::Sensitive))
-                    .collect();
-                for (action, on) in &self.pairs {
-                    let hit = actions.iter().any(|p| p.matches(action));
-                    if hit == s.action.negated {
+                for &(pa, pr) in self.matched(&policy.source, i).iter() {
+                    let Some((action, on)) = self.pairs.get(pa as usize) else {
                         continue;
-                    }
-                    for r in on.iter().filter(|r| resources.iter().any(|p| p.matches(r))) {
-                        let request = Request::new(action.as_str(), r.as_str());
-                        if allows(b, &request) && !a.is_some_and(|a| allows(a, &request)) {
-                            return Some(Gain {
-                                action: action.clone(),
-                                resource: r.clone(),
-                            });
-                        }
+                    };
+                    let Some(r) = on.get(pr as usize) else {
+                        continue;
+                    };
+                    let request = Request::new(action.as_str(), r.as_str());
+                    if allows(b, &request) && !a.is_some_and(|a| allows(a, &request)) {
+                        return Some(Gain {
+                            action: action.clone(),
+                            resource: r.clone(),
+                        });
                     }
                 }
             }
@@ -277,6 +355,8 @@ pub fn escalation(an: &Analyzer<'_>) -> Result<Vec<Escalation>, AccessError> {
     let trusted: Vec<Vec<(usize, Residual)>> = (0..subjects.len())
         .map(|b| trusted_services(an, b))
         .collect::<Result<_, _>>()?;
+    // Each target's ARN once, not once per principal asking about it.
+    let arns: Vec<String> = subjects.iter().map(Subject::arn).collect();
     for (a, subject) in subjects.iter().enumerate() {
         let (account, self_action) = match subject {
             Subject::User { account, .. } => (account, "ram:AttachPolicyToUser"),
@@ -288,6 +368,7 @@ pub fn escalation(an: &Analyzer<'_>) -> Result<Vec<Escalation>, AccessError> {
         let mut ask = |kind: PathKind,
                        action: &str,
                        target: &str,
+                       against: Against,
                        b: &PolicySet|
          -> Result<(), AccessError> {
             if !an.might(a, action, target) {
@@ -298,7 +379,7 @@ pub fn escalation(an: &Analyzer<'_>) -> Result<Vec<Escalation>, AccessError> {
             if residual.is_never() {
                 return Ok(());
             }
-            let Some(gains) = probe.gain(mine, b) else {
+            let Some(gains) = probe.gain_of(a, mine, against, b) else {
                 return Ok(());
             };
             let chain = an.prove(a, &[], &residual, &[&q])?;
@@ -312,7 +393,13 @@ pub fn escalation(an: &Analyzer<'_>) -> Result<Vec<Escalation>, AccessError> {
             });
             Ok(())
         };
-        ask(PathKind::AttachPolicyToSelf, self_action, &me, &admin)?;
+        ask(
+            PathKind::AttachPolicyToSelf,
+            self_action,
+            &me,
+            Against::Admin,
+            &admin,
+        )?;
         let Some(acct) = an.snapshot().directory.account(account) else {
             continue;
         };
@@ -327,6 +414,7 @@ pub fn escalation(an: &Analyzer<'_>) -> Result<Vec<Escalation>, AccessError> {
                     PathKind::AttachPolicyToGroup,
                     "ram:AttachPolicyToGroup",
                     &arn,
+                    Against::Admin,
                     &admin,
                 )?;
                 attached.extend(g.policies().iter().cloned());
@@ -344,6 +432,7 @@ pub fn escalation(an: &Analyzer<'_>) -> Result<Vec<Escalation>, AccessError> {
                 PathKind::CreatePolicyVersion,
                 "ram:CreatePolicyVersion",
                 &arn,
+                Against::Admin,
                 &admin,
             )?;
             let Some(p) = acct.policy(name) else { continue };
@@ -358,26 +447,29 @@ pub fn escalation(an: &Analyzer<'_>) -> Result<Vec<Escalation>, AccessError> {
                     PathKind::SetDefaultPolicyVersion,
                     "ram:SetDefaultPolicyVersion",
                     &arn,
+                    Against::Once,
                     &set,
                 )?;
             }
         }
         for &b in &users {
-            let Some(target) = subjects.get(b).filter(|_| b != a) else {
+            if b == a {
                 continue;
-            };
+            }
             let Some(theirs) = an.merged(b) else { continue };
-            let arn = target.arn();
+            let Some(arn) = arns.get(b) else { continue };
             ask(
                 PathKind::CreateAccessKey,
                 "ram:CreateAccessKey",
-                &arn,
+                arn,
+                Against::Subject(b),
                 theirs,
             )?;
             ask(
                 PathKind::CreateLoginProfile,
                 "ram:CreateLoginProfile",
-                &arn,
+                arn,
+                Against::Subject(b),
                 theirs,
             )?;
         }
@@ -386,10 +478,7 @@ pub fn escalation(an: &Analyzer<'_>) -> Result<Vec<Escalation>, AccessError> {
                 continue;
             }
             let Some(theirs) = an.merged(b) else { continue };
-            let Some(role) = subjects.get(b) else {
-                continue;
-            };
-            let arn = role.arn();
+            let Some(arn) = arns.get(b) else { continue };
             update_trust(an, &probe, a, b, mine, theirs, &mut out)?;
             let edge = an
                 .graph()?
@@ -398,7 +487,7 @@ pub fn escalation(an: &Analyzer<'_>) -> Result<Vec<Escalation>, AccessError> {
                 .and_then(|e| e.iter().find(|e| e.to == b))
                 .cloned();
             if let Some(edge) = edge
-                && let Some(gains) = probe.gain(mine, theirs)
+                && let Some(gains) = probe.gain_of(a, mine, Against::Subject(b), theirs)
             {
                 let chain = an.prove(a, &[b], &edge.residual, &[])?;
                 out.push(Escalation {
@@ -464,7 +553,7 @@ fn update_trust(
     if condition.is_never() {
         return Ok(());
     }
-    let Some(gains) = probe.gain(mine, theirs) else {
+    let Some(gains) = probe.gain_of(a, mine, Against::Subject(b), theirs) else {
         return Ok(());
     };
     let mut chain = an.prove(a, &[], &condition, &[&q])?;
@@ -516,7 +605,7 @@ fn pass_role(
     if condition.is_never() {
         return Ok(());
     }
-    let Some(gains) = probe.gain(mine, theirs) else {
+    let Some(gains) = probe.gain_of(a, mine, Against::Subject(b), theirs) else {
         return Ok(());
     };
     let mut chain = an.prove(a, &[], &condition, &[&q])?;

@@ -16,7 +16,7 @@
 //! assumes the request context (source address, time, MFA) is the same at
 //! every hop.
 
-use crate::authz::PrincipalMatcher;
+use crate::authz::{Principal, PrincipalMatcher};
 use crate::policy::Effect;
 
 use super::analyzer::Analyzer;
@@ -66,36 +66,58 @@ impl Graph {
     /// could match the caller (a trust entry that cannot match is not worth
     /// asking: the trust step would deny).
     pub fn build(an: &Analyzer<'_>) -> Result<Graph, AccessError> {
+        Graph::build_into(an, None)
+    }
+
+    /// The part of the graph a question about `targets` (role subject
+    /// indices) needs: the edges into every role from which some target can
+    /// be reached, so every path that ends at a target, and no other edge
+    /// is asked of the engine. Paths ending elsewhere may be missing: a
+    /// caller reads only those ending at a target.
+    pub fn towards(an: &Analyzer<'_>, targets: &[usize]) -> Result<Graph, AccessError> {
+        let trusts = trusts(an);
         let subjects = an.subjects();
-        let trusts: Vec<(usize, Vec<Option<PrincipalMatcher>>, String)> = an
-            .roles()
-            .filter_map(|r| {
-                let Subject::Role { account, name } = subjects.get(r)? else {
-                    return None;
-                };
-                let role = an.snapshot().directory.account(account)?.role(name)?;
-                let matchers = role
-                    .trust_policy()
-                    .policy()
-                    .statements
-                    .iter()
-                    .filter(|s| s.effect.node == Effect::Allow)
-                    .flat_map(|s| match &s.principal {
-                        None => vec![None],
-                        Some(p) => p
-                            .entries
-                            .iter()
-                            .flat_map(|e| {
-                                e.values
-                                    .strs()
-                                    .map(|v| Some(PrincipalMatcher::new(e.kind.node, v)))
-                                    .collect::<Vec<_>>()
-                            })
-                            .collect(),
-                    })
-                    .collect();
-                Some((r, matchers, account.clone()))
-            })
+        let mut wanted = vec![false; subjects.len()];
+        for &t in targets {
+            if let Some(w) = wanted.get_mut(t) {
+                *w = true;
+            }
+        }
+        // Grow backwards: a role that may assume a wanted role is wanted
+        // (a superset of the roles on paths to a target is enough).
+        let principals: Vec<_> = trusts
+            .iter()
+            .map(|(r, _, _)| subjects.get(*r).map(|s| s.identity().principal()))
+            .collect();
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for ((c, _, _), principal) in trusts.iter().zip(&principals) {
+                let Some(principal) = principal else { continue };
+                if wanted.get(*c).copied().unwrap_or(true) {
+                    continue;
+                }
+                let reaches = trusts.iter().any(|(r, matchers, account)| {
+                    r != c
+                        && wanted.get(*r).copied().unwrap_or(false)
+                        && candidate(matchers, principal, account)
+                });
+                if reaches && let Some(w) = wanted.get_mut(*c) {
+                    *w = true;
+                    changed = true;
+                }
+            }
+        }
+        Graph::build_into(an, Some(&wanted))
+    }
+
+    /// The graph, with edges only into the roles `wanted` marks (all when
+    /// `None`).
+    fn build_into(an: &Analyzer<'_>, wanted: Option<&[bool]>) -> Result<Graph, AccessError> {
+        let subjects = an.subjects();
+        let trusts: Vec<_> = trusts(an)
+            .into_iter()
+            .filter(|(r, _, _)| wanted.is_none_or(|w| w.get(*r).copied().unwrap_or(false)))
             .collect();
         let mut edges = vec![Vec::new(); subjects.len()];
         for (c, caller) in subjects.iter().enumerate() {
@@ -107,11 +129,7 @@ impl Graph {
                 if *r == c {
                     continue;
                 }
-                let candidate = matchers.iter().any(|m| {
-                    m.as_ref()
-                        .is_none_or(|m| m.matches(&principal, Some(account)))
-                });
-                if !candidate {
+                if !candidate(matchers, &principal, account) {
                     continue;
                 }
                 let residual = an.hop_residual(c, *r)?;
@@ -168,4 +186,51 @@ impl Graph {
         }
         Ok(())
     }
+}
+
+/// A role's trust entries: `(role, matchers, account)`, one matcher per
+/// principal an Allow statement names (`None`: the statement names none).
+type Trust = (usize, Vec<Option<PrincipalMatcher>>, String);
+
+/// Every role's trust entries.
+fn trusts(an: &Analyzer<'_>) -> Vec<Trust> {
+    let subjects = an.subjects();
+    an.roles()
+        .filter_map(|r| {
+            let Subject::Role { account, name } = subjects.get(r)? else {
+                return None;
+            };
+            let role = an.snapshot().directory.account(account)?.role(name)?;
+            let matchers = role
+                .trust_policy()
+                .policy()
+                .statements
+                .iter()
+                .filter(|s| s.effect.node == Effect::Allow)
+                .flat_map(|s| match &s.principal {
+                    None => vec![None],
+                    Some(p) => p
+                        .entries
+                        .iter()
+                        .flat_map(|e| {
+                            e.values
+                                .strs()
+                                .map(|v| Some(PrincipalMatcher::new(e.kind.node, v)))
+                                .collect::<Vec<_>>()
+                        })
+                        .collect(),
+                })
+                .collect();
+            Some((r, matchers, account.clone()))
+        })
+        .collect()
+}
+
+/// Whether a trust entry could match the caller (one that cannot is not
+/// worth asking: the trust step would deny).
+fn candidate(matchers: &[Option<PrincipalMatcher>], principal: &Principal, account: &str) -> bool {
+    matchers.iter().any(|m| {
+        m.as_ref()
+            .is_none_or(|m| m.matches(principal, Some(account)))
+    })
 }

@@ -13,6 +13,7 @@ use crate::ram::{ChainStep, DecisionChain};
 use super::analyzer::{Analyzer, Question};
 use super::catalogue::expand_action;
 use super::error::AccessError;
+use super::principals::Subject;
 use super::residual::Residual;
 
 /// One answer: a principal, the roles it goes through, the actions it may
@@ -146,15 +147,23 @@ pub fn rows(an: &Analyzer<'_>, questions: &[Question]) -> Result<Vec<Row>, Acces
             g.entry(text).or_insert_with(|| (r, Vec::new())).1.push(q);
         }
     };
+    // The roles that can answer some question themselves: only chains
+    // ending at one of them give rows.
+    let mut targets = Vec::new();
     for s in 0..an.subjects().len() {
+        let mut answers = false;
         for q in 0..questions.len() {
             let r = final_residual(s, q)?;
             if !r.is_never() {
+                answers = true;
                 add((s, Vec::new()), r, q);
             }
         }
+        if answers && matches!(an.subjects().get(s), Some(Subject::Role { .. })) {
+            targets.push(s);
+        }
     }
-    let graph = an.graph()?;
+    let graph = an.graph_towards(&targets)?;
     for path in &graph.paths {
         let Some(&last) = path.hops.last() else {
             continue;

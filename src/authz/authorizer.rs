@@ -50,6 +50,46 @@ impl Authorizer {
         }
     }
 
+    /// What each policy of the set, on its own, could decide on a request
+    /// in the most favourable context, in one pass over the statements the
+    /// index offers: entry `i` is [`Decision::ExplicitDeny`] when an
+    /// unconditional Deny of policy `i` applies (it applies in every
+    /// context), else [`Decision::Allow`] when an Allow applies with its
+    /// conditions ignored, else [`Decision::ImplicitDeny`]. So where an
+    /// entry is not `Allow`, no context makes that policy allow.
+    ///
+    /// Deny wins, then allow, so entries combine: for any selection of the
+    /// set's policies, if none of its entries is `Allow` or one is
+    /// `ExplicitDeny`, no context makes the selection allow. The access
+    /// analysis filters every principal of a directory (each a selection of
+    /// its policies) with one such pass, instead of a set per principal.
+    pub fn optimistic_each(&self, set: &PolicySet, request: &Request) -> Vec<Decision> {
+        let action = Folded::new(&request.action);
+        let asked = Asked::new(request, action.as_str());
+        let offered = set.candidates(asked.action);
+        let mut out = vec![Decision::ImplicitDeny; set.policies().len()];
+        for (effect, decision) in [
+            (Effect::Deny, Decision::ExplicitDeny),
+            (Effect::Allow, Decision::Allow),
+        ] {
+            let _ = offered.visit(effect, |offer| {
+                if let Some(slot) = out.get_mut(offer.at.0 as usize)
+                    && *slot == Decision::ImplicitDeny
+                    && offer.resource.admits(asked.resource_tag)
+                    && let Some((_, stmt, _)) = set.statement(offer.at)
+                    && (effect == Effect::Allow || stmt.conditions.is_empty())
+                    && (offer.action_matches || action_matches(stmt, &asked).0)
+                    && resource_matches(stmt, &asked).0
+                    && principal_matches(stmt, &asked).0
+                {
+                    *slot = decision;
+                }
+                ControlFlow::Continue(())
+            });
+        }
+        out
+    }
+
     /// Decides a request, naming the statements that decided. Allocates
     /// only the reasons it returns.
     pub fn evaluate(&self, set: &PolicySet, request: &Request) -> Response {
@@ -496,6 +536,63 @@ mod tests {
             "decision-only path disagrees"
         );
         fast.decision
+    }
+
+    /// Each entry of `optimistic_each` is what the policy alone decides
+    /// with its Allow conditions removed and its conditional Denies
+    /// dropped, whatever the statement's form (`NotAction`, wildcards).
+    #[test]
+    fn optimistic_each_decides_every_policy_alone_in_one_pass() {
+        let docs = [
+            r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#,
+            r#"{"Version":"1","Statement":[{"Effect":"Deny","Action":"kms:Disable*","Resource":"acs:kms:*:*:key/*"}]}"#,
+            r#"{"Version":"1","Statement":[{"Effect":"Allow","NotAction":"kms:*","Resource":"*"}]}"#,
+            r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"*:Describe*","Resource":"acs:*:*:*:*"}]}"#,
+            r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"log:Get*","Resource":"acs:log:*:*:project/p/*","Condition":{"Bool":{"acs:MFAPresent":"true"}}}]}"#,
+            r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"IpAddress":{"acs:SourceIp":"10.0.0.0/8"}}}]}"#,
+            r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"log:*","Resource":"*"},{"Effect":"Deny","NotAction":["kms:*","ecs:*"],"Resource":"*"}]}"#,
+        ];
+        let policies: Vec<Policy> = docs
+            .iter()
+            .map(|d| Policy::from_json(d, None).unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        let hopeful = |p: &Policy| {
+            let mut p = p.clone();
+            p.statements
+                .retain(|st| st.effect.node == Effect::Allow || st.condition.is_none());
+            for st in &mut p.statements {
+                st.condition = None;
+            }
+            PolicySet::new([("p", p)])
+        };
+        let all = PolicySet::new(
+            policies
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (format!("p{i}"), p.clone())),
+        );
+        for (action, resource) in [
+            ("kms:DisableKey", "acs:kms:cn-hangzhou:1:key/k"),
+            ("kms:Decrypt", "acs:kms:cn-hangzhou:1:key/k"),
+            (
+                "log:GetLogStoreLogs",
+                "acs:log:cn-hangzhou:1:project/p/logstore/l",
+            ),
+            (
+                "log:GetLogStoreLogs",
+                "acs:log:cn-hangzhou:1:project/q/logstore/l",
+            ),
+            ("ecs:DescribeInstances", "*"),
+            ("ecs:DescribeInstances", "acs:ecs:cn-hangzhou:1:instance/i"),
+        ] {
+            let r = Request::new(action, resource);
+            let each = Authorizer.optimistic_each(&all, &r);
+            let alone: Vec<Decision> = policies
+                .iter()
+                .map(|p| Authorizer.decide(&hopeful(p), &r))
+                .collect();
+            assert_eq!(each, alone, "{action} on {resource}");
+        }
     }
 
     #[test]

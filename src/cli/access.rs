@@ -116,13 +116,13 @@ pub(crate) fn run(args: AccessArgs) -> Result<Outcome, Failure> {
         AccessCommand::WhoCan { action, resource } => {
             let rows = who_can(&an, action, resource, &known).map_err(failure)?;
             match args.format {
-                Format::Json => println!("{}", json::rows(&rows)),
-                Format::Dot => print!("{}", dot::rows(&rows, resource)),
+                Format::Json => outln!("{}", json::rows(&rows)),
+                Format::Dot => out!("{}", dot::rows(&rows, resource)),
                 Format::Sarif => return Err(sarif_only()),
                 Format::Text => {
                     let mut out = format!("who can {action} on {resource}:\n");
                     human::rows(&mut out, &rows, &printer);
-                    print!("{out}");
+                    out!("{out}");
                 }
             }
             Ok(Outcome::Yes)
@@ -157,31 +157,31 @@ pub(crate) fn run(args: AccessArgs) -> Result<Outcome, Failure> {
             let report =
                 logstore_report(&an, &at, project, logstore, byok.as_ref()).map_err(failure)?;
             match args.format {
-                Format::Json => println!("{}", json::logstore(&report)),
-                Format::Dot => print!("{}", dot::logstore(&report)),
+                Format::Json => outln!("{}", json::logstore(&report)),
+                Format::Dot => out!("{}", dot::logstore(&report)),
                 Format::Sarif => return Err(sarif_only()),
-                Format::Text if *summary => print!("{}", human::logstore_summary(&report)),
-                Format::Text => print!("{}", human::logstore(&report, &printer)),
+                Format::Text if *summary => out!("{}", human::logstore_summary(&report)),
+                Format::Text => out!("{}", human::logstore(&report, &printer)),
             }
             Ok(Outcome::Yes)
         }
         AccessCommand::Escalation => {
             let paths = escalation(&an).map_err(failure)?;
             match args.format {
-                Format::Json => println!("{}", json::escalation(&paths)),
-                Format::Dot => print!("{}", dot::escalation(&paths)),
+                Format::Json => outln!("{}", json::escalation(&paths)),
+                Format::Dot => out!("{}", dot::escalation(&paths)),
                 Format::Sarif => return Err(sarif_only()),
-                Format::Text => print!("{}", human::escalation(&paths, &printer)),
+                Format::Text => out!("{}", human::escalation(&paths, &printer)),
             }
             Ok(Outcome::Yes)
         }
         AccessCommand::Check { file } => {
             let report = check::run(&an, file).map_err(failure)?;
             match args.format {
-                Format::Json => println!("{}", json::check(&report)),
-                Format::Sarif => println!("{}", sarif::check(&report)),
-                Format::Dot => print!("{}", dot::check(&report)),
-                Format::Text => print!("{}", human::check(&report, &printer)),
+                Format::Json => outln!("{}", json::check(&report)),
+                Format::Sarif => outln!("{}", sarif::check(&report)),
+                Format::Dot => out!("{}", dot::check(&report)),
+                Format::Text => out!("{}", human::check(&report, &printer)),
             }
             Ok(if report.violations.is_empty() {
                 Outcome::Yes

@@ -145,7 +145,7 @@ pub(crate) fn run(args: AuditArgs) -> Result<Outcome, Failure> {
 fn broken(e: AuditError) -> Result<Outcome, Failure> {
     match e {
         AuditError::Broken { .. } => {
-            println!("{}", escape_lines(&e.to_string()));
+            outln!("{}", escape_lines(&e.to_string()));
             Ok(Outcome::No)
         }
         e => Err(Failure::new(e.to_string())),

@@ -36,8 +36,8 @@ enum Syntax {
 pub(crate) fn run(args: ConvertArgs) -> Result<Outcome, Failure> {
     let policy: Policy = read_policy(&args.file, args.kind.map(PolicyKind::from))?;
     match args.to {
-        Syntax::Dsl => print!("{}", policy.to_dsl()),
-        Syntax::Json => print!("{}", policy.to_json()),
+        Syntax::Dsl => out!("{}", policy.to_dsl()),
+        Syntax::Json => out!("{}", policy.to_json()),
     }
     Ok(Outcome::Yes)
 }

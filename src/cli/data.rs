@@ -12,7 +12,6 @@
 //! named).
 
 use std::fmt;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -228,8 +227,8 @@ impl ActingArgs {
 }
 
 /// Writes to standard output and flushes at once (`put-logs` acknowledges
-/// each write as it happens); a closed output ends the command instead of
-/// panicking as `print!` would.
+/// each write as it happens); a closed output ends the command quietly
+/// ([`super::write_stdout`]).
 ///
 /// This is human output: what came from input is escaped (S6).
 pub(crate) fn emit(text: &str) -> Result<(), DataError> {
@@ -238,10 +237,8 @@ pub(crate) fn emit(text: &str) -> Result<(), DataError> {
 
 /// Like [`emit`], for machine output (JSON) that escapes by its own rules.
 pub(crate) fn emit_raw(text: &str) -> Result<(), DataError> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| DataError::local(format!("cannot write to standard output: {e}")))
+    super::write_stdout_bytes(text.as_bytes());
+    Ok(())
 }
 
 /// Writes a value as pretty JSON and a newline.

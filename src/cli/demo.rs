@@ -78,7 +78,7 @@ pub(crate) fn run(args: DemoArgs) -> Result<Outcome, Failure> {
     };
     let mut demo = Demo::start(&dir)?;
     demo.walk()?;
-    print!("{}", demo.out);
+    out!("{}", demo.out);
     Ok(if demo.surprises.is_empty() {
         Outcome::Yes
     } else {

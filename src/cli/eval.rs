@@ -168,12 +168,12 @@ pub(crate) fn run(args: EvalArgs) -> Result<Outcome, Failure> {
                 reasons: &response.reasons,
                 trace: trace.as_ref(),
             };
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&report).unwrap_or_default()
             );
         }
-        FormatArg::Text => print!(
+        FormatArg::Text => out!(
             "{}",
             escape_lines(&render_text(&request, &response, trace.as_ref()))
         ),

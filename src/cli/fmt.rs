@@ -44,7 +44,7 @@ pub(crate) fn run(args: FmtArgs) -> Result<Outcome, Failure> {
     }
     if args.check {
         for path in &changed {
-            println!("{path}");
+            outln!("{path}");
         }
     }
     if !errors.is_empty() {
@@ -68,9 +68,7 @@ fn fmt_one(path: &str, kind: Option<PolicyKind>, check: bool) -> Result<bool, Fa
         return Ok(changed);
     }
     if path == "-" {
-        std::io::stdout()
-            .write_all(formatted.as_bytes())
-            .map_err(|e| Failure::new(format!("cannot write standard output: {e}")))?;
+        super::write_stdout_bytes(formatted.as_bytes());
     } else if changed {
         replace(Path::new(path), &formatted)?;
     }

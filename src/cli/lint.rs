@@ -160,7 +160,7 @@ pub(crate) fn run(args: LintArgs) -> Result<Outcome, Failure> {
         FormatArg::Json => render::json(&reports, shown_config),
         FormatArg::Sarif => render::sarif(&reports, shown_config),
     };
-    print!("{out}");
+    out!("{out}");
     match unreadable.len() {
         0 if failed => Ok(Outcome::No),
         0 => Ok(Outcome::Yes),
@@ -172,7 +172,7 @@ pub(crate) fn run(args: LintArgs) -> Result<Outcome, Failure> {
 fn explain(code: &str) -> Result<Outcome, Failure> {
     match catalogue::check(code) {
         Some(c) => {
-            print!("{}", catalogue::explain(c));
+            out!("{}", catalogue::explain(c));
             Ok(Outcome::Yes)
         }
         None => Err(Failure::new(match catalogue::suggest_code(code) {

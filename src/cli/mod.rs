@@ -3,6 +3,21 @@
 //! answer (deny, lint findings, files to reformat), 2 bad input or usage,
 //! 3 damaged data, 4 the data directory is busy (another process owns it).
 
+/// `print!` for the command's output: writes to standard output through
+/// [`write_stdout`], so a reader that stops early ends the command quietly.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// `println!` for the command's output (see [`out!`]).
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod access;
 mod audit;
 mod chain;
@@ -22,6 +37,8 @@ mod serve;
 mod terminal_tests;
 
 use std::ffi::OsString;
+use std::io::Write;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -96,6 +113,49 @@ where
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    // Every write to standard output goes through `write_stdout`, which
+    // unwinds with `StdoutClosed` when the reader has gone (`ramgate … |
+    // head`): caught here, the command has stopped writing and ramgate
+    // exits 0 without a word, as Unix filters (ripgrep, grep) do, instead
+    // of `println!`'s panic. Destructors run on the way (temporary files,
+    // the data directory's lock).
+    match catch_unwind(AssertUnwindSafe(|| dispatch(cli))) {
+        Ok(code) => code,
+        Err(payload) if payload.is::<StdoutClosed>() => ExitCode::SUCCESS,
+        Err(payload) => resume_unwind(payload),
+    }
+}
+
+/// The payload [`write_stdout`] unwinds with when standard output is closed.
+struct StdoutClosed;
+
+/// Writes to standard output; if the reader has closed it (`EPIPE`),
+/// unwinds to [`run`], which exits quietly. Any other failure to write
+/// panics as `print!` does.
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        stdout_failed(e);
+    }
+}
+
+/// Writes bytes to standard output and flushes them (see [`write_stdout`]).
+pub(crate) fn write_stdout_bytes(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
+        stdout_failed(e);
+    }
+}
+
+fn stdout_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        // `resume_unwind`, not `panic!`: the panic hook stays silent.
+        resume_unwind(Box::new(StdoutClosed));
+    }
+    panic!("failed printing to stdout: {e}");
+}
+
+/// Runs one parsed command and maps its outcome to the exit status.
+fn dispatch(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Eval(args) => eval::run(args),
         Command::Access(args) => access::run(args),

@@ -46,6 +46,12 @@ pub struct Account {
     /// Keyed by the lower-cased name: role names are case-insensitive (spec §4.3).
     roles: BTreeMap<String, Role>,
     policies: BTreeMap<String, CustomPolicy>,
+    /// User name → the names of the groups it is in: the inverse of the
+    /// groups' member lists, kept by every change to them, so a user's
+    /// groups are found without scanning every group (a decision asks for
+    /// them each time). Derived state: the directory file does not hold
+    /// it, and loading one rebuilds it through [`Account::add_user_to_group`].
+    member_of: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// A RAM user.
@@ -246,6 +252,7 @@ impl Account {
             groups: BTreeMap::new(),
             roles: BTreeMap::new(),
             policies: BTreeMap::new(),
+            member_of: BTreeMap::new(),
         }
     }
 
@@ -376,9 +383,11 @@ impl Account {
 
     /// The groups a user belongs to, by name.
     pub fn groups_of<'a>(&'a self, user: &'a str) -> impl Iterator<Item = &'a Group> {
-        self.groups
-            .values()
-            .filter(move |g| g.members.contains(user))
+        self.member_of
+            .get(user)
+            .into_iter()
+            .flatten()
+            .filter_map(|g| self.groups.get(g))
     }
 
     /// Adds a user to a group.
@@ -396,6 +405,10 @@ impl Account {
                 group: group.to_string(),
             });
         }
+        self.member_of
+            .entry(user.to_string())
+            .or_default()
+            .insert(group.to_string());
         Ok(())
     }
 
@@ -410,6 +423,12 @@ impl Account {
                 user: user.to_string(),
                 group: group.to_string(),
             });
+        }
+        if let Some(of) = self.member_of.get_mut(user) {
+            of.remove(group);
+            if of.is_empty() {
+                self.member_of.remove(user);
+            }
         }
         Ok(())
     }
@@ -702,6 +721,29 @@ impl Account {
                 ))
             }
         }
+    }
+
+    /// The compiled document an attachment refers to (see [`Account::resolve`]).
+    #[cfg(feature = "access")]
+    pub(crate) fn document(&self, r: &PolicyRef) -> Option<&Compiled> {
+        match r {
+            PolicyRef::System(n) => Some(system_policy(n)?.document.compiled()),
+            PolicyRef::Custom(n) => Some(self.policies.get(n)?.default()?.document.compiled()),
+        }
+    }
+
+    /// The documents of [`Account::user_policies`], in its order, without
+    /// their ids.
+    #[cfg(feature = "access")]
+    pub(crate) fn user_documents<'a>(
+        &'a self,
+        user: &'a User,
+    ) -> impl Iterator<Item = &'a Compiled> {
+        let groups = self.groups_of(&user.name).flat_map(|g| g.policies.iter());
+        user.policies
+            .iter()
+            .chain(groups)
+            .filter_map(|r| self.document(r))
     }
 
     /// The identity policies of a user: its own, then its groups', in name order.
@@ -1063,6 +1105,65 @@ mod tests {
             code(a.remove_user_from_group("alice", "ops")),
             "EntityNotExist.User.Group"
         );
+    }
+
+    /// Regression for the user → groups index: every membership change
+    /// shows in `groups_of` and in the policies a user gets, a failed
+    /// change leaves it alone, and a directory file loaded back rebuilds it.
+    #[test]
+    fn groups_of_follows_every_membership_change() {
+        let mut d = account();
+        let a = d.account_mut(UID).unwrap();
+        for u in ["alice", "bob"] {
+            a.create_user(u).unwrap();
+        }
+        for g in ["ops", "dev", "audit"] {
+            a.create_group(g).unwrap();
+        }
+        a.attach_policy(
+            &Target::Group("dev".into()),
+            &PolicyRef::System("AliyunLogReadOnlyAccess".into()),
+        )
+        .unwrap();
+        let groups = |a: &Account, u: &str| -> Vec<String> {
+            a.groups_of(u).map(|g| g.name().to_string()).collect()
+        };
+        assert!(groups(a, "alice").is_empty());
+        a.add_user_to_group("alice", "ops").unwrap();
+        a.add_user_to_group("alice", "dev").unwrap();
+        a.add_user_to_group("bob", "dev").unwrap();
+        // Name order, as the scan over every group gave.
+        assert_eq!(groups(a, "alice"), ["dev", "ops"]);
+        assert_eq!(groups(a, "bob"), ["dev"]);
+        // Failed changes change nothing.
+        assert!(a.add_user_to_group("alice", "ops").is_err());
+        assert!(a.add_user_to_group("alice", "nope").is_err());
+        assert!(a.add_user_to_group("carol", "ops").is_err());
+        assert!(a.remove_user_from_group("bob", "ops").is_err());
+        assert_eq!(groups(a, "alice"), ["dev", "ops"]);
+        assert_eq!(groups(a, "carol"), Vec::<String>::new());
+        a.remove_user_from_group("alice", "dev").unwrap();
+        assert_eq!(groups(a, "alice"), ["ops"]);
+        let alice = a.user("alice").unwrap().clone();
+        assert!(a.user_policies(&alice).is_empty(), "dev's policy is gone");
+        let bob = a.user("bob").unwrap().clone();
+        assert_eq!(a.user_policies(&bob).len(), 1);
+        a.remove_user_from_group("alice", "ops").unwrap();
+        assert!(groups(a, "alice").is_empty());
+        // Every member list and the index agree, after a round trip too.
+        a.add_user_to_group("alice", "audit").unwrap();
+        let back = Directory::from_json(&d.to_json(), "ram.json", None).unwrap();
+        assert_eq!(back, d);
+        let a = back.account(UID).unwrap();
+        for u in a.users() {
+            let scanned: Vec<String> = a
+                .groups()
+                .filter(|g| g.members().any(|m| m == u.name()))
+                .map(|g| g.name().to_string())
+                .collect();
+            assert_eq!(groups(a, u.name()), scanned, "{}", u.name());
+        }
+        assert_eq!(groups(a, "alice"), ["audit"]);
     }
 
     #[test]

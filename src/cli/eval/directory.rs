@@ -48,7 +48,7 @@ pub(super) fn run(args: &EvalArgs, path: &str) -> Result<Outcome, Failure> {
             Ok(steps) => chain.extend(steps),
             // A negative answer, not bad input: the account cannot assume roles.
             Err(e @ RamError::RootCannotAssumeRole(_)) => {
-                println!(
+                outln!(
                     "ImplicitDeny: {}",
                     crate::terminal::escape_lines(&e.to_string())
                 );
@@ -66,7 +66,7 @@ pub(super) fn run(args: &EvalArgs, path: &str) -> Result<Outcome, Failure> {
     }
     match args.format {
         FormatArg::Json => print_json(&chain),
-        FormatArg::Text => print!(
+        FormatArg::Text => out!(
             "{}",
             crate::terminal::escape_lines(&render(&request, &identity, &chain, args.trace))
         ),
@@ -144,7 +144,7 @@ fn print_json(chain: &DecisionChain) {
         reasons,
         chain,
     };
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(&report).unwrap_or_default()
     );
