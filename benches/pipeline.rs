@@ -111,6 +111,7 @@ fn service(dir: &Path, durable: bool, encrypt_type: &str) -> LogService {
         ("wide", service, 4),
     ] {
         let config = LogstoreConfig {
+            ttl: None,
             name: name.into(),
             shard_count: shards,
             encrypt_conf: Some(conf),

@@ -139,6 +139,7 @@ fn run(steps: &[Step]) -> Result<(), TestCaseError> {
         match *step {
             Step::Create(l, kind) => {
                 let config = LogstoreConfig {
+                    ttl: None,
                     name: NAMES[l].into(),
                     shard_count: SHARDS,
                     encrypt_conf: conf(&env, kind, true),

@@ -68,6 +68,9 @@ pub struct LogstoreMeta {
     /// it stays false: new logs are stored in plaintext since then (S3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption_off_since: Option<String>,
+    /// Days data is kept, when set (absent: the default, 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u32>,
 }
 
 /// Whose key it is.
@@ -259,6 +262,7 @@ mod tests {
                     }],
                     incarnation: None,
                     encryption_off_since: None,
+                    ttl: Some(7),
                 },
             );
         meta.save(d.path(), &kms).unwrap_or_else(|e| panic!("{e}"));

@@ -23,11 +23,13 @@ pub mod model;
 mod op;
 mod ops_logs;
 mod ops_logstore;
+mod ops_retention;
 mod ops_sts;
 mod positional;
 mod ramstore;
 mod segment;
 mod service;
+mod shard;
 mod shards;
 mod strict_json;
 
@@ -43,7 +45,7 @@ pub use error::{ErrorKind, LogError};
 pub use model::{Log, LogGroup};
 pub use ramstore::RamSnapshot;
 pub use service::{
-    LOG_SERVICE, LogService, LogstoreConfig, LogstoreInfo, Options, Pulled, Receipt, StoredGroup,
-    Traced,
+    CursorFrom, DEFAULT_SEGMENT_BYTES, DEFAULT_TTL_DAYS, ExpiredSegment, LOG_SERVICE, LogService,
+    LogstoreConfig, LogstoreInfo, Options, Pulled, Receipt, StoredGroup, Traced,
 };
 pub use strict_json::JsonInputError;
