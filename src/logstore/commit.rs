@@ -35,7 +35,7 @@ fn sync_file(file: &File, path: &Path) -> Result<(), LogError> {
     durable::sync_file(file, path).map_err(|e| LogError::io(path, "sync", e))
 }
 
-/// What a segment's index keeps of one block (20 bytes, the only memory a
+/// What a segment's index keeps of one block (24 bytes, the only memory a
 /// block costs while its shard is open): where it is, and its times.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Entry {
@@ -44,6 +44,8 @@ pub struct Entry {
     /// Its times.
     pub times: Times,
 }
+
+const _: () = assert!(std::mem::size_of::<Entry>() == 24);
 
 /// A block's times, in Unix seconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

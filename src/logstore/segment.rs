@@ -18,7 +18,7 @@
 //! The header has its own check so that a damaged length field is told
 //! apart from a write that stopped half way. The times are in the header
 //! so that the scan that opens a segment builds its time index from the
-//! headers alone (20 bytes of memory per block, never a body, C1). They are
+//! headers alone (24 bytes of memory per block, never a body, C1). They are
 //! plaintext and checked by CRC only, as the length is: a hand edit of them
 //! can make a time-range read skip a block, as deleting the block could;
 //! what a block holds is the block layer's to authenticate.

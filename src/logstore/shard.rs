@@ -104,9 +104,10 @@ pub(crate) struct Shard {
     limit: u64,
     segments: RwLock<Arc<Vec<Arc<Segment>>>>,
     roll: Mutex<()>,
-    /// Where the run of segments has a hole (a segment missing between
-    /// two others): damage, found at open.
-    gap: Option<u64>,
+    /// Where the first damage found at open starts (a hole: a segment
+    /// missing between two others, or a damaged segment's first unreadable
+    /// block): appends are refused.
+    damaged: Option<u64>,
 }
 
 impl Shard {
@@ -139,6 +140,14 @@ impl Shard {
             .windows(2)
             .find(|w| w[0].damaged_at().is_none() && w[0].end() != w[1].base())
             .map(|w| w[0].end());
+        let in_segment = segments
+            .iter()
+            .find(|s| s.damaged_at().is_some())
+            .map(|s| s.end());
+        let damaged = match (in_segment, gap) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         Ok(Some(Shard {
             folder: folder.to_path_buf(),
             number,
@@ -146,7 +155,7 @@ impl Shard {
             limit,
             segments: RwLock::new(Arc::new(segments)),
             roll: Mutex::new(()),
-            gap,
+            damaged,
         }))
     }
 
@@ -179,15 +188,7 @@ impl Shard {
     /// sequence number that does not read): reads reach it and fail,
     /// appends are refused.
     pub(crate) fn damaged_seq(&self) -> Option<u64> {
-        let segment = self
-            .segments()
-            .iter()
-            .find(|s| s.damaged_at().is_some())
-            .map(|s| s.end());
-        match (segment, self.gap) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        self.damaged
     }
 
     /// Whether damage was found when the shard was opened.
@@ -204,8 +205,14 @@ impl Shard {
         body_len: usize,
         times: Times,
     ) -> Result<(Arc<Segment>, Slot, Times, bool), LogError> {
-        if let Some(at) = self.gap {
-            return Err(self.gap_error(at));
+        if let Some(at) = self.damaged {
+            return Err(LogError::Integrity {
+                what: format!(
+                    "`{}` shard {}: damaged from block {at}, refusing to append",
+                    self.folder.display(),
+                    self.number
+                ),
+            });
         }
         let mut rolled = false;
         loop {
@@ -503,6 +510,51 @@ mod tests {
         assert_eq!(shard.end(), 6);
         assert!(!shard.is_damaged());
         assert_eq!(append(&shard, b"more", 70), 6);
+    }
+
+    #[test]
+    fn only_the_last_segment_may_have_a_torn_tail() {
+        let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let shard = open(d.path(), 100);
+        for t in 1..=6 {
+            append(&shard, &[1u8; 40], t);
+        }
+        drop(shard);
+        let files = segment_files(d.path(), 3).unwrap_or_default();
+        assert!(files.len() >= 3);
+        // A cut in the last segment is a write that never completed: cut
+        // back, and its number is used again.
+        let (base, last) = files[files.len() - 1].clone();
+        let len = std::fs::metadata(&last).map(|m| m.len()).unwrap_or(0);
+        let cut = |path: &Path, to: u64| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .and_then(|f| f.set_len(to))
+                .unwrap_or_else(|e| panic!("{e}"));
+        };
+        cut(&last, len - 5);
+        let shard = open(d.path(), 100);
+        assert!(!shard.is_damaged());
+        assert_eq!(shard.end(), 5);
+        assert_eq!(base, 5);
+        assert_eq!(append(&shard, b"again", 9), 5);
+        drop(shard);
+        // The same cut in an earlier segment (finished, all durable before
+        // the next began) is damage: kept, reads into it fail, appends stop.
+        let (_, middle) = files[1].clone();
+        let len = std::fs::metadata(&middle).map(|m| m.len()).unwrap_or(0);
+        cut(&middle, len - 5);
+        let shard = open(d.path(), 100);
+        assert!(shard.is_damaged());
+        assert_eq!(
+            std::fs::metadata(&middle).map(|m| m.len()).ok(),
+            Some(len - 5),
+            "nothing cut"
+        );
+        assert!(shard.read(files[2].0 - 1).is_err());
+        assert!(shard.read(0).is_ok());
+        assert!(shard.reserve(1, times(9)).is_err());
     }
 
     #[test]
