@@ -9,6 +9,12 @@
 //! every writer waiting, so throughput should grow with the threads; the
 //! 1-thread row is the baseline.
 //!
+//! `put_64k_overhead` measures what one in-memory `put_logs` of 64 KiB costs
+//! beyond its AEAD seal (the raw seal is the baseline row), on a fresh
+//! directory and on one whose shard already holds 50,000 blocks and whose
+//! audit log 50,000 records, in the same run: the cost must not grow with
+//! either (no step reads the shard or the audit log whole).
+//!
 //!     cargo bench --bench pipeline
 
 use std::hint::black_box;
@@ -111,6 +117,7 @@ fn service(dir: &Path, durable: bool, encrypt_type: &str) -> LogService {
         ("wide", service, 4),
     ] {
         let config = LogstoreConfig {
+            ttl: None,
             name: name.into(),
             shard_count: shards,
             encrypt_conf: Some(conf),
@@ -280,7 +287,53 @@ fn concurrent(c: &mut Criterion) {
     g.finish();
 }
 
+/// How many blocks (and audit records) the pre-filled directory holds.
+const PREFILLED: u32 = 50_000;
+
+/// One 64 KiB `put_logs` in memory beyond its seal, fresh and pre-filled
+/// (module docs).
+fn overhead(c: &mut Criterion) {
+    let group = group();
+    let mut encoded = Vec::new();
+    group.encode_into(&mut encoded);
+    let len = encoded.len();
+    raw_seal_open(c, "put_64k_overhead", "default", len);
+    let root = Identity::Account {
+        uid: ACCOUNT.into(),
+    };
+    let base = Path::new("/dev/shm");
+    let tmp = || tempfile::tempdir_in(if base.exists() { base } else { Path::new(".") }).unwrap();
+    let (fresh_dir, full_dir) = (tmp(), tmp());
+    let fresh = service(fresh_dir.path(), false, "default");
+    let full = service(full_dir.path(), false, "default");
+    let small = group_of(1);
+    for _ in 0..PREFILLED {
+        full.put_logs(&root, "bench", "svc", Some(0), &small)
+            .unwrap();
+    }
+    let mut g = c.benchmark_group("put_64k_overhead");
+    g.throughput(Throughput::Bytes(len as u64));
+    for (name, svc) in [
+        ("put_logs_fresh".to_string(), &fresh),
+        (
+            format!("put_logs_after_{PREFILLED}_blocks_and_audit_records"),
+            &full,
+        ),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                black_box(
+                    svc.put_logs(&root, "bench", "svc", Some(0), &group)
+                        .unwrap(),
+                )
+            })
+        });
+    }
+    g.finish();
+}
+
 fn benches(c: &mut Criterion) {
+    overhead(c);
     pipeline(c, "default");
     pipeline(c, "m4");
     chain(c);

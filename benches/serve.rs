@@ -106,6 +106,7 @@ fn service(dir: &Path) -> LogService {
     let config = LogstoreConfig {
         name: "byok".into(),
         shard_count: 1,
+        ttl: None,
         encrypt_conf: Some(conf),
     };
     svc.create_logstore(&root(), "bench", &config).unwrap();

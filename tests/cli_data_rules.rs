@@ -396,7 +396,7 @@ fn encrypt_conf_errors_are_log_services() {
     ]);
     assert_eq!(
         cli.ok(&["log", "get-logstore", "app", "store1"]),
-        "store1 shards 2 encrypt_conf {\"enable\":true,\"encrypt_type\":\"m4\"}\n"
+        "store1 shards 2 ttl 30 encrypt_conf {\"enable\":true,\"encrypt_type\":\"m4\"}\n"
     );
 }
 

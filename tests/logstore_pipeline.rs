@@ -131,6 +131,7 @@ fn an_unknown_encrypt_type_is_the_live_error() {
         user_cmk_info: None,
     };
     let config = LogstoreConfig {
+        ttl: None,
         name: "bad".into(),
         shard_count: 1,
         encrypt_conf: Some(conf),
@@ -287,6 +288,7 @@ fn each_configuration_step_fails_on_its_own_and_changes_nothing() {
     let m4 = env.byok("m4");
     let create = |env: &mut Env, who: &ramgate::ram::Identity, conf: EncryptConf| {
         let config = LogstoreConfig {
+            ttl: None,
             name: "byok".into(),
             shard_count: 1,
             encrypt_conf: Some(conf),
@@ -377,6 +379,7 @@ fn each_configuration_step_fails_on_its_own_and_changes_nothing() {
     create(&mut env, &alice, m4.clone()).unwrap();
     // The account itself needs no PassRole.
     let config = LogstoreConfig {
+        ttl: None,
         name: "byok2".into(),
         shard_count: 1,
         encrypt_conf: Some(env.byok("default")),
@@ -537,6 +540,7 @@ fn keys_rotate_before_their_nonce_budget_runs_out() {
         ramgate::logstore::LogService::init(dir.path(), ACCOUNT, REGION, clock, options).unwrap();
     svc.create_project(&root(), "app").unwrap();
     let config = LogstoreConfig {
+        ttl: None,
         name: "svc".into(),
         shard_count: 1,
         encrypt_conf: Some(Env::service_key("default")),

@@ -14,9 +14,9 @@ use logstore_support::*;
 fn frames(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let mut pos = 0;
-    while pos + 12 <= bytes.len() {
+    while pos + 24 <= bytes.len() {
         let len = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().unwrap()) as usize;
-        let end = pos + 12 + len + 4;
+        let end = pos + 24 + len + 4;
         out.push(pos..end);
         pos = end;
     }

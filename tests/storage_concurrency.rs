@@ -43,6 +43,7 @@ fn s2_d3_concurrent_writers_readers_and_revocation_keep_every_promise() {
         ("svc", Env::service_key("default")),
     ] {
         let config = LogstoreConfig {
+            ttl: None,
             name: name.into(),
             shard_count: SHARDS,
             encrypt_conf: Some(conf),

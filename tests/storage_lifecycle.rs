@@ -275,12 +275,14 @@ fn u7_a_block_naming_a_missing_key_names_its_shard_and_block() {
         .unwrap();
     let mut bytes = std::fs::read(&seg).unwrap();
     let len = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
-    bytes[12 + 7..12 + 11].copy_from_slice(&5u32.to_le_bytes());
+    // The frame: a 24-byte header (magic, length, three times, its check),
+    // the body, and a check over the first 20 header bytes and the body.
+    bytes[24 + 7..24 + 11].copy_from_slice(&5u32.to_le_bytes());
     let mut h = crc32fast::Hasher::new();
-    h.update(&bytes[..8]);
-    h.update(&bytes[12..12 + len]);
+    h.update(&bytes[..20]);
+    h.update(&bytes[24..24 + len]);
     let check = h.finalize().to_le_bytes();
-    bytes[12 + len..16 + len].copy_from_slice(&check);
+    bytes[24 + len..28 + len].copy_from_slice(&check);
     std::fs::write(&seg, bytes).unwrap();
     let e = cli.fails(3, &["log", "pull-logs", "app", "svc", "--shard", "1"]);
     assert!(e.contains("`app/svc`"), "{e}");

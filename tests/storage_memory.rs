@@ -27,6 +27,7 @@ const LIMIT_KIB: u64 = 64 * 1024;
 fn c1_commands_stay_under_64_mib_on_a_large_directory() {
     let mut env = Env::new();
     let config = LogstoreConfig {
+        ttl: None,
         name: "big".into(),
         shard_count: 1,
         encrypt_conf: Some(Env::service_key("default")),

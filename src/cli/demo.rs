@@ -356,6 +356,7 @@ impl Demo {
         let project = self.svc.create_project(&alice(), "shop");
         self.expect_ok("alice creates project shop", project);
         let byok = LogstoreConfig {
+            ttl: None,
             name: "orders-byok".into(),
             shard_count: 2,
             encrypt_conf: Some(self.byok("m4")),
@@ -370,6 +371,7 @@ impl Demo {
         self.say("the configuration chain: alice may create it, may pass the role, Log Service may assume it, the role may describe the CMK");
         self.chain(&chain);
         let service = LogstoreConfig {
+            ttl: None,
             name: "orders-svc".into(),
             shard_count: 2,
             encrypt_conf: Some(EncryptConf {
@@ -482,6 +484,7 @@ impl Demo {
     fn without_pass_role(&mut self) {
         self.heading("A RAM user without PassRole cannot configure BYOK");
         let config = LogstoreConfig {
+            ttl: None,
             name: "bob-byok".into(),
             shard_count: 1,
             encrypt_conf: Some(self.byok("default")),

@@ -4,7 +4,9 @@
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::logstore::{EncryptConf, LogGroup, LogService, LogstoreConfig, StoredGroup, Traced};
+use crate::logstore::{
+    CursorFrom, EncryptConf, LogGroup, LogService, LogstoreConfig, StoredGroup, Traced,
+};
 use crate::ram::Identity;
 
 use super::data::{
@@ -54,6 +56,10 @@ enum LogCommand {
         /// `user_cmk_info`: the service key).
         #[arg(long, value_name = "JSON|@FILE")]
         encrypt_conf: Option<String>,
+        /// Days data is kept, 1 to 3650 (default 30): whole segments
+        /// older than this are removed.
+        #[arg(long, value_name = "DAYS")]
+        ttl: Option<u32>,
     },
     /// Update a Logstore (`UpdateLogStore`). Once encryption is configured
     /// every update carries the complete `encrypt_conf`, and only `enable`
@@ -68,6 +74,9 @@ enum LogCommand {
         /// The complete `encrypt_conf`, inline or `@FILE`.
         #[arg(long, value_name = "JSON|@FILE")]
         encrypt_conf: Option<String>,
+        /// Days data is kept, 1 to 3650.
+        #[arg(long, value_name = "DAYS")]
+        ttl: Option<u32>,
     },
     /// A Logstore's settings, `encrypt_conf` as sent (`GetLogStore`).
     GetLogstore { project: String, logstore: String },
@@ -91,6 +100,22 @@ enum LogCommand {
         #[arg(long, default_value_t = 1)]
         repeat: u64,
     },
+    /// The cursor of a shard at a time (`GetCursor`): `begin` (the oldest
+    /// log group kept), `end`, or the first log group received at or after
+    /// a Unix time.
+    GetCursor {
+        project: String,
+        logstore: String,
+        #[arg(long)]
+        shard: u32,
+        /// `begin`, `end` or Unix seconds.
+        #[arg(long, default_value = "begin")]
+        from: String,
+    },
+    /// Remove every segment older than the Logstore's ttl (retention also
+    /// runs by itself whenever a shard starts a new segment), printing
+    /// `expired <shard> <from> <to>` for each.
+    Expire { project: String, logstore: String },
     /// Read log groups of a shard from a cursor on (`PullLogs`).
     PullLogs {
         project: String,
@@ -141,8 +166,10 @@ fn log(args: &LogArgs) -> Result<(), DataError> {
             logstore,
             shards,
             encrypt_conf,
+            ttl,
         } => {
             let config = LogstoreConfig {
+                ttl: *ttl,
                 name: logstore.clone(),
                 shard_count: *shards,
                 encrypt_conf: encrypt_conf.as_deref().map(read_encrypt_conf).transpose()?,
@@ -157,11 +184,17 @@ fn log(args: &LogArgs) -> Result<(), DataError> {
             logstore,
             shards,
             encrypt_conf,
+            ttl,
         } => {
             let conf = encrypt_conf.as_deref().map(read_encrypt_conf).transpose()?;
-            call.run(|s, who| {
-                s.update_logstore_traced(who, project, logstore, *shards, conf.as_ref())
-            })?;
+            if shards.is_some() || conf.is_some() || ttl.is_none() {
+                call.run(|s, who| {
+                    s.update_logstore_traced(who, project, logstore, *shards, conf.as_ref())
+                })?;
+            }
+            if let Some(days) = ttl {
+                call.run(|s, who| s.set_logstore_ttl_traced(who, project, logstore, *days))?;
+            }
             emit(&format!(
                 "updated logstore `{logstore}` in project `{project}`\n"
             ))
@@ -183,8 +216,8 @@ fn log(args: &LogArgs) -> Result<(), DataError> {
                         .map(|t| format!(" encryption off since {t}"))
                         .unwrap_or_default();
                     emit(&format!(
-                        "{} shards {}{conf}{off}\n",
-                        info.name, info.shard_count
+                        "{} shards {} ttl {}{conf}{off}\n",
+                        info.name, info.shard_count, info.ttl
                     ))
                 }
             }
@@ -229,6 +262,32 @@ fn log(args: &LogArgs) -> Result<(), DataError> {
                 }
             }
             Ok(())
+        }
+        LogCommand::GetCursor {
+            project,
+            logstore,
+            shard,
+            from,
+        } => {
+            let from: CursorFrom = from.parse()?;
+            let cursor =
+                call.run(|s, who| s.get_cursor_traced(who, project, logstore, *shard, from))?;
+            match format {
+                Format::Json => emit_json(&json!({"cursor": cursor})),
+                Format::Text => emit(&format!("cursor {cursor}\n")),
+            }
+        }
+        LogCommand::Expire { project, logstore } => {
+            let expired = call.svc.expire_segments(project, logstore)?;
+            match format {
+                Format::Json => emit_json(&expired),
+                Format::Text => emit(
+                    &expired
+                        .iter()
+                        .map(|e| format!("expired {} {} {}\n", e.shard, e.from, e.to))
+                        .collect::<String>(),
+                ),
+            }
         }
         LogCommand::PullLogs {
             project,

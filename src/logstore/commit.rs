@@ -35,6 +35,31 @@ fn sync_file(file: &File, path: &Path) -> Result<(), LogError> {
     durable::sync_file(file, path).map_err(|e| LogError::io(path, "sync", e))
 }
 
+/// What a segment's index keeps of one block (24 bytes, the only memory a
+/// block costs while its shard is open): where it is, and its times.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Entry {
+    /// The byte offset of its frame.
+    pub offset: u64,
+    /// Its times.
+    pub times: Times,
+}
+
+const _: () = assert!(std::mem::size_of::<Entry>() == 24);
+
+/// A block's times, in Unix seconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Times {
+    /// When the service received it, never earlier than the block before
+    /// it (so a shard's receive times can be searched by bisection);
+    /// 0 when unknown (a frame written before frames carried times).
+    pub received: u32,
+    /// The earliest log time in its group.
+    pub first: u32,
+    /// The latest log time in its group.
+    pub last: u32,
+}
+
 /// A reserved place in the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Slot {
@@ -51,9 +76,15 @@ struct State {
     /// The next index and byte offset to hand out.
     next: u64,
     end: u64,
-    /// Offsets of every reserved record (segments keep them to read by
-    /// sequence number; the audit log keeps none).
-    offsets: Option<Vec<u64>>,
+    /// The index of every reserved record, from `base` on (segments keep
+    /// one to read by sequence number; the audit log keeps none).
+    offsets: Option<Vec<Entry>>,
+    /// The index of the file's first record (a segment's first sequence
+    /// number; 0 for the audit log).
+    base: u64,
+    /// Set once a reservation would pass the size limit: the file takes no
+    /// more records (the shard rolls over to a new segment).
+    full: bool,
     /// Indices written beyond `contiguous`, not yet contiguous.
     written: std::collections::BTreeSet<u64>,
     /// Every index below this is written.
@@ -67,6 +98,27 @@ struct State {
     truncated: bool,
     /// The audit log's hash link of the last reserved record.
     link: String,
+}
+
+impl State {
+    /// Hands out the next record's slot, `len` bytes.
+    fn take(&mut self, len: u64, times: Times) -> Slot {
+        let slot = Slot {
+            index: self.next,
+            offset: self.end,
+            len,
+        };
+        if let Some(offsets) = self.offsets.as_mut() {
+            offsets.push(Entry {
+                offset: slot.offset,
+                times,
+            });
+        }
+        self.next += 1;
+        self.end += len;
+        self.in_flight += 1;
+        slot
+    }
 }
 
 /// An append-only file shared by many writers (module docs).
@@ -86,7 +138,7 @@ impl Appender {
         path: &Path,
         file: File,
         durable: bool,
-        offsets: Option<Vec<u64>>,
+        offsets: Option<Vec<Entry>>,
         count: u64,
         end: u64,
         link: String,
@@ -99,6 +151,8 @@ impl Appender {
                 next: count,
                 end,
                 offsets,
+                base: 0,
+                full: false,
                 written: Default::default(),
                 contiguous: count,
                 durable: count,
@@ -110,6 +164,19 @@ impl Appender {
             }),
             changed: Condvar::new(),
         }
+    }
+
+    /// Numbers this file's records from `base` on (a segment that is not
+    /// its shard's first).
+    pub fn starting_at(self, base: u64) -> Appender {
+        {
+            let mut st = self.state();
+            st.base = base;
+            st.next += base;
+            st.contiguous += base;
+            st.durable += base;
+        }
+        self
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -132,21 +199,31 @@ impl Appender {
         self.state().durable
     }
 
-    /// The index the next reservation gets.
-    pub fn next_index(&self) -> u64 {
-        self.state().next
-    }
-
-    /// The offset of durable record `index`.
-    pub fn offset(&self, index: u64) -> Option<u64> {
+    /// The index entry of durable record `index`.
+    pub fn entry(&self, index: u64) -> Option<Entry> {
         let st = self.state();
         if index >= st.durable {
             return None;
         }
         st.offsets
             .as_ref()?
-            .get(usize::try_from(index).ok()?)
+            .get(usize::try_from(index.checked_sub(st.base)?).ok()?)
             .copied()
+    }
+
+    /// Runs `f` over the index of the durable records (the first is record
+    /// `base`), under the mutex: memory only.
+    pub fn with_durable_index<T>(&self, f: impl FnOnce(u64, &[Entry]) -> T) -> T {
+        let st = self.state();
+        let durable = usize::try_from(st.durable - st.base).unwrap_or(usize::MAX);
+        let index = st.offsets.as_deref().unwrap_or_default();
+        f(st.base, index.get(..durable).unwrap_or(index))
+    }
+
+    /// The index of the first record and one past the last reserved one.
+    pub fn reserved_range(&self) -> std::ops::Range<u64> {
+        let st = self.state();
+        st.base..st.next
     }
 
     fn refuse(&self, st: &State) -> Result<(), LogError> {
@@ -161,9 +238,38 @@ impl Appender {
     }
 
     /// Reserves `len` bytes for the next record.
+    #[cfg(test)]
     pub fn reserve(&self, len: u64) -> Result<Slot, LogError> {
         self.reserve_with(|_, _| Ok((len, None::<((), String)>)))
             .map(|(slot, _)| slot)
+    }
+
+    /// Reserves `len` bytes for the next record of a segment, whose times
+    /// are `times` with its receive time raised to the last record's when
+    /// the clock went back. `None` (and the file is full from then on)
+    /// when the file holds a record and this one would end past `limit`.
+    pub fn reserve_entry(
+        &self,
+        len: u64,
+        times: Times,
+        limit: u64,
+    ) -> Result<Option<(Slot, Times)>, LogError> {
+        let mut st = self.state();
+        self.refuse(&st)?;
+        if st.full || (st.next > st.base && st.end.saturating_add(len) > limit) {
+            st.full = true;
+            return Ok(None);
+        }
+        let floor = st
+            .offsets
+            .as_ref()
+            .and_then(|o| o.last())
+            .map_or(0, |e| e.times.received);
+        let times = Times {
+            received: times.received.max(floor),
+            ..times
+        };
+        Ok(Some((st.take(len, times), times)))
     }
 
     /// Reserves the next record, whose bytes `build(index, link)` makes
@@ -189,18 +295,7 @@ impl Appender {
         if let Some((_, link)) = &made {
             st.link = link.clone();
         }
-        let slot = Slot {
-            index: st.next,
-            offset: st.end,
-            len,
-        };
-        if let Some(offsets) = st.offsets.as_mut() {
-            offsets.push(slot.offset);
-        }
-        st.next += 1;
-        st.end += len;
-        st.in_flight += 1;
-        Ok((slot, made))
+        Ok((st.take(len, Times::default()), made))
     }
 
     /// Writes a reserved record's bytes (no lock held during the write).
@@ -306,7 +401,10 @@ impl Appender {
                     let offset = st
                         .offsets
                         .as_ref()
-                        .and_then(|o| o.get(usize::try_from(index).ok()?).copied())
+                        .and_then(|o| {
+                            o.get(usize::try_from(index.checked_sub(st.base)?).ok()?)
+                                .map(|e| e.offset)
+                        })
                         .unwrap_or(st.end);
                     self.fail(&mut st, index, offset, e.to_string());
                     if st.in_flight == 0 && !st.truncated {

@@ -7,7 +7,8 @@
 //! ram.json          the RAM directory (users, groups, roles, policies)
 //! kms/              the KMS key store and the local root key
 //! logstores.json    projects, Logstores, encrypt_conf, wrapped keys
-//! data/<project>/<logstore>/shard-<n>.seg    append-only blocks
+//! data/<project>/<logstore>/<incarnation>/shard-<n>[-<first seq>].seg
+//!                   append-only blocks, a run of segments per shard
 //! audit.jsonl       the hash-chained audit log of decision chains
 //! ```
 //!
@@ -218,8 +219,9 @@ impl ReadOnlyDir {
         self.dir.join(AUDIT_FILE)
     }
 
-    /// Where a shard's segment file is (it may not exist yet: a shard
-    /// never written has none).
+    /// Where a shard's first segment file is, `shard-<n>.seg` (it may not
+    /// exist: a shard never written has none, and retention removes old
+    /// segments; later ones are `shard-<n>-<first seq>.seg` beside it).
     pub fn segment_path(
         &self,
         project: &str,

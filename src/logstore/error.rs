@@ -42,6 +42,20 @@ pub enum LogError {
     /// `ShardNotExist`, 404.
     #[error("shard {0} does not exist")]
     ShardNotExist(u32),
+    /// `InvalidCursor`, 400: a cursor before the oldest log group kept (the
+    /// segments that held it were removed under the Logstore's `ttl`).
+    #[error(
+        "cursor {cursor} of shard {shard} is before the oldest log group kept ({first}): \
+         older data expired under the Logstore's ttl"
+    )]
+    CursorExpired {
+        /// The shard.
+        shard: u32,
+        /// The cursor given.
+        cursor: u64,
+        /// The oldest cursor kept (GetCursor `begin`).
+        first: u64,
+    },
     /// `InvalidCursor`, 400: a cursor past the end of the shard.
     #[error("cursor {cursor} is past the end of shard {shard}, which holds {len} log groups")]
     InvalidCursor {
@@ -183,7 +197,7 @@ impl LogError {
             LogError::LogStoreNotExist(_) => "LogStoreNotExist",
             LogError::LogStoreAlreadyExist(_) => "LogStoreAlreadyExist",
             LogError::ShardNotExist(_) => "ShardNotExist",
-            LogError::InvalidCursor { .. } => "InvalidCursor",
+            LogError::InvalidCursor { .. } | LogError::CursorExpired { .. } => "InvalidCursor",
             LogError::PostBodyTooLarge { .. } => "PostBodyTooLarge",
             LogError::Unauthorized { .. } => "Unauthorized",
             LogError::KeyUnavailable { .. } => "KMSKeyUnavailable",
@@ -254,6 +268,9 @@ impl LogError {
             LogError::Busy { .. } => {
                 Some("wait for that command to finish, or pass `--wait SECONDS` to wait longer")
             }
+            LogError::CursorExpired { .. } => {
+                Some("take a new cursor with GetCursor `from=begin` (the oldest log group kept)")
+            }
             _ => None,
         }
     }
@@ -266,6 +283,7 @@ impl LogError {
             | LogError::ProjectAlreadyExist(_)
             | LogError::LogStoreAlreadyExist(_)
             | LogError::InvalidCursor { .. }
+            | LogError::CursorExpired { .. }
             | LogError::PostBodyTooLarge { .. } => 400,
             LogError::Unauthorized { .. } => 401,
             LogError::KeyUnavailable { .. } => 403,

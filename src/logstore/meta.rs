@@ -83,6 +83,9 @@ pub struct LogstoreMeta {
     /// (S1). A block's window is its index here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plaintext_windows: Vec<PlaintextWindow>,
+    /// Days data is kept, when set (absent: the default, 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u32>,
 }
 
 /// A stretch of a Logstore's history in which new blocks were stored in
@@ -343,6 +346,7 @@ mod tests {
                     encryption_off_since: None,
                     integrity_key: None,
                     plaintext_windows: Vec::new(),
+                    ttl: Some(7),
                 },
             );
         meta.save(d.path(), &kms).unwrap_or_else(|e| panic!("{e}"));
@@ -376,6 +380,7 @@ mod tests {
             incarnation: None,
             encryption_off_since: None,
             integrity_key: None,
+            ttl: None,
             plaintext_windows: vec![
                 PlaintextWindow {
                     since: "t0".into(),

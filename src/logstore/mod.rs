@@ -21,16 +21,17 @@ mod lock;
 pub(crate) mod meta;
 pub mod model;
 mod op;
-mod ops_cursor;
 mod ops_logs;
 mod ops_logstore;
 mod ops_project;
+mod ops_retention;
 mod ops_sts;
 mod plaintext;
 mod positional;
 mod ramstore;
 mod segment;
 mod service;
+mod shard;
 mod shards;
 mod strict_json;
 
@@ -40,7 +41,6 @@ pub use audit::{
     verify_each as verify_audit_log_each, verify_with as verify_audit_log_with,
 };
 pub use lock::DirLock;
-pub use ops_cursor::CursorFrom;
 
 pub use datadir::ReadOnlyDir;
 pub use encrypt_conf::{EncryptConf, EncryptType, UserCmkInfo};
@@ -48,7 +48,7 @@ pub use error::{ErrorKind, LogError};
 pub use model::{Log, LogGroup};
 pub use ramstore::{EditRefused, RamSnapshot};
 pub use service::{
-    LOG_SERVICE, LogService, LogstoreConfig, LogstoreInfo, Options, Pulled, Receipt, RequestScope,
-    StoredGroup, Traced,
+    CursorFrom, DEFAULT_SEGMENT_BYTES, DEFAULT_TTL_DAYS, ExpiredSegment, LOG_SERVICE, LogService,
+    LogstoreConfig, LogstoreInfo, Options, Pulled, Receipt, RequestScope, StoredGroup, Traced,
 };
 pub use strict_json::JsonInputError;

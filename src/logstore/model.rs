@@ -221,6 +221,17 @@ pub fn check_shard_count(n: u32) -> Result<(), LogError> {
     }
 }
 
+/// A Logstore `ttl` is 1 to 3650 days (Log Service's range).
+pub fn check_ttl(days: u32) -> Result<(), LogError> {
+    if (1..=3650).contains(&days) {
+        Ok(())
+    } else {
+        Err(LogError::LogStoreInfoInvalid(format!(
+            "ttl {days} must be within range [1, 3650] days"
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,5 +299,6 @@ mod tests {
                 && check_shard_count(2).is_ok()
                 && check_shard_count(257).is_err()
         );
+        assert!(check_ttl(0).is_err() && check_ttl(1).is_ok() && check_ttl(3651).is_err());
     }
 }

@@ -1,4 +1,5 @@
-//! The log APIs: `PutLogs` (the write path), `PullLogs` and `GetLogs`.
+//! The log APIs: `PutLogs` (the write path), `GetCursor`, `PullLogs` and
+//! `GetLogs`.
 //!
 //! A write: (1) the operation's snapshots of RAM and the catalog; (2) the
 //! chain, RAM then KMS, with no storage lock; (3) a sequence number and a
@@ -6,6 +7,11 @@
 //! the seal and the write, no lock held; (5) the audit record; (6) group
 //! commit of both; then the acknowledgement. Reads see only durable blocks
 //! and never change a file.
+//!
+//! Each block is stamped with its receive time (the service's clock) and
+//! its group's log-time span; the shard's in-memory index of both lets
+//! `GetCursor` find a cursor by time and `GetLogs` read only the blocks
+//! whose logs can fall in its range (`shard.rs`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,15 +22,16 @@ use zeroize::Zeroizing;
 use crate::ram::Identity;
 
 use super::block::{self, Location, Protection};
-use super::commit::Slot;
+use super::commit::{Slot, Times};
 use super::error::LogError;
 use super::keyring::SealingKey;
-use super::meta::LogstoreMeta;
+use super::meta::{LogstoreMeta, Meta};
 use super::model::LogGroup;
 use super::op::{Op, Pending};
 use super::plaintext::Reserved;
 use super::segment::Segment;
-use super::service::{LogService, Pulled, Receipt, Shared, StoredGroup, Traced};
+use super::service::{CursorFrom, LogService, Pulled, Receipt, Shared, StoredGroup, Traced};
+use super::shard::Shard;
 use super::shards::ShardKey;
 
 fn shard_key(project: &str, logstore: &str, l: &LogstoreMeta, shard: u32) -> ShardKey {
@@ -68,7 +75,9 @@ impl LogService {
         group: &LogGroup,
     ) -> Traced<Receipt> {
         let target = json!({"project": project, "logstore": logstore, "shard": shard});
-        self.shared
+        let mut rolled = None;
+        let traced = self
+            .shared
             .audited(self.request(), "put_logs", caller, target, |s, op| {
                 s.authorize(
                     op,
@@ -92,8 +101,22 @@ impl LogService {
                 }
                 let mut buf = block::buffer(group.encoded_len());
                 group.encode_into(&mut buf);
-                let placed = s.place(op, project, logstore, l, shard, buf.len())?;
-                let segment = placed.segment.clone();
+                let times = Times {
+                    received: u32::try_from(s.clock.now().unix_timestamp().max(0))
+                        .unwrap_or(u32::MAX),
+                    first: group
+                        .logs
+                        .iter()
+                        .map(|log| log.time)
+                        .min()
+                        .unwrap_or(u32::MAX),
+                    last: group.logs.iter().map(|log| log.time).max().unwrap_or(0),
+                };
+                let placed = s.place(op, project, logstore, l, shard, buf.len(), times)?;
+                let (segment, slot, times, new_segment) = placed.reservation;
+                if new_segment {
+                    rolled = Some((shard, l.clone()));
+                }
                 let protection = match &placed.key {
                     Sealing::Plaintext { window, key } => Protection::Plaintext {
                         window: *window,
@@ -109,7 +132,6 @@ impl LogService {
                     Sealing::Plaintext { .. } => "plaintext".to_string(),
                     Sealing::Sealed(k) => format!("{} key {}", k.algorithm, k.key_ref),
                 };
-                let slot = placed.slot;
                 let loc = Location {
                     project,
                     logstore,
@@ -123,13 +145,61 @@ impl LogService {
                         return Err(LogError::Storage(e.to_string()));
                     }
                 };
-                segment.write(slot, &sealed)?;
+                segment.write(slot, times, &sealed)?;
                 let seq = slot.index;
                 Ok((
                     Receipt { shard, seq },
                     json!({"shard": shard, "seq": seq, "protection": described}),
                     Some(Pending { segment, seq }),
                 ))
+            });
+        // A new segment began: the shard's expired segments go (their own
+        // audited operation; the write is already acknowledged either way).
+        if let Some((shard, l)) = rolled {
+            let _ = self.shared.expire_shard(project, logstore, &l, shard);
+        }
+        traced
+    }
+
+    /// `GetCursor`: the cursor of `shard` at `from` — its oldest log group
+    /// kept (`begin`), one past its newest (`end`), or the first log group
+    /// received at or after a Unix time (the end cursor when none was).
+    pub fn get_cursor(
+        &self,
+        caller: &Identity,
+        project: &str,
+        logstore: &str,
+        shard: u32,
+        from: CursorFrom,
+    ) -> Result<u64, LogError> {
+        self.get_cursor_traced(caller, project, logstore, shard, from)
+            .outcome
+    }
+
+    /// `GetCursor`, with its chain.
+    pub fn get_cursor_traced(
+        &self,
+        caller: &Identity,
+        project: &str,
+        logstore: &str,
+        shard: u32,
+        from: CursorFrom,
+    ) -> Traced<u64> {
+        let target = json!({"project": project, "logstore": logstore, "shard": shard,
+            "from": from.to_string()});
+        self.shared
+            .audited(self.request(), "get_cursor", caller, target, |s, op| {
+                let meta = s.shard_to_read(op, caller, project, logstore, shard)?;
+                let l = meta.logstore(project, logstore)?;
+                let cursor = match s.shard(project, logstore, l, shard, false)? {
+                    None => 0,
+                    Some(stored) => match from {
+                        CursorFrom::Begin => stored.first(),
+                        CursorFrom::End => stored.end(),
+                        CursorFrom::Time(t) => stored.cursor_at(t),
+                    },
+                };
+                Ok((cursor, json!({"cursor": cursor}), None))
             })
     }
 
@@ -162,28 +232,28 @@ impl LogService {
             json!({"project": project, "logstore": logstore, "shard": shard, "cursor": cursor});
         self.shared
             .audited(self.request(), "pull_logs", caller, target, |s, op| {
-                s.authorize(
-                    op,
-                    caller,
-                    "log:GetCursorOrData",
-                    &s.logstore_arn(project, logstore),
-                )?;
-                let meta = s.catalog.snapshot();
+                let meta = s.shard_to_read(op, caller, project, logstore, shard)?;
                 let l = meta.logstore(project, logstore)?;
-                if shard >= l.shard_count {
-                    return Err(LogError::ShardNotExist(shard));
-                }
-                let segment = s.segment(project, logstore, l, shard, false)?;
+                let stored = s.shard(project, logstore, l, shard, false)?;
                 // A cursor past the end names nothing ever written (U8).
-                let len = segment.as_ref().map_or(0, |seg| seg.len());
+                let len = stored.as_ref().map_or(0, |st| st.end());
                 if cursor > len {
                     return Err(LogError::InvalidCursor { shard, cursor, len });
                 }
-                let end = readable_end(segment.as_ref(), cursor.saturating_add(u64::from(count)));
-                let groups = match &segment {
-                    Some(seg) => {
-                        s.read_blocks(op, project, logstore, l, shard, seg, cursor..end)?
-                    }
+                // A cursor into segments removed under the ttl: refused, with
+                // the oldest cursor kept, rather than silently moved on (the
+                // caller learns that data expired; GetCursor `begin` resumes).
+                let first = stored.as_ref().map_or(0, |st| st.first());
+                if cursor < first {
+                    return Err(LogError::CursorExpired {
+                        shard,
+                        cursor,
+                        first,
+                    });
+                }
+                let end = readable_end(stored.as_ref(), cursor.saturating_add(u64::from(count)));
+                let groups = match &stored {
+                    Some(st) => s.read_blocks(op, project, logstore, l, shard, st, cursor..end)?,
                     None => Vec::new(),
                 };
                 let detail = json!({"opened": groups.len(), "from": cursor, "to": end});
@@ -199,7 +269,9 @@ impl LogService {
     }
 
     /// `GetLogs`: every log group of every shard with a log in
-    /// `[from, to)` (Unix seconds), those logs only.
+    /// `[from, to)` (Unix seconds, log time as Log Service's `__time__`),
+    /// those logs only. Only the blocks whose log-time span meets the
+    /// range are read and opened (the shard's index says which).
     pub fn get_logs(
         &self,
         caller: &Identity,
@@ -233,32 +305,45 @@ impl LogService {
                 let meta = s.catalog.snapshot();
                 let l = meta.logstore(project, logstore)?;
                 let mut out = Vec::new();
+                let mut read = 0usize;
                 for shard in 0..l.shard_count {
-                    let Some(seg) = s.segment(project, logstore, l, shard, false)? else {
+                    let Some(stored) = s.shard(project, logstore, l, shard, false)? else {
                         continue;
                     };
-                    let end = readable_end(Some(&seg), u64::MAX);
-                    for mut g in s.read_blocks(op, project, logstore, l, shard, &seg, 0..end)? {
+                    let mut seqs = stored.blocks_in(stored.first(), from, to);
+                    if let Some(damaged) = stored.damaged_seq() {
+                        // Reach the damage and fail, instead of quietly
+                        // returning less.
+                        seqs.push(damaged);
+                    }
+                    read += seqs.len();
+                    for mut g in s.read_blocks(op, project, logstore, l, shard, &stored, seqs)? {
                         g.group.logs.retain(|log| (from..to).contains(&log.time));
                         if !g.group.logs.is_empty() {
                             out.push(g);
                         }
                     }
                 }
-                let detail = json!({"groups": out.len()});
+                let detail = json!({"groups": out.len(), "blocks_read": read});
                 Ok((out, detail, None))
             })
     }
 }
 
 /// Where a read of a shard up to `wanted` stops: at the last durable block,
-/// or — when the segment is damaged — one past it, so the read reaches the
+/// or — when the shard is damaged — one past it, so the read reaches the
 /// damage and fails instead of quietly returning less.
-pub(super) fn readable_end(segment: Option<&Arc<Segment>>, wanted: u64) -> u64 {
-    let end = match segment {
+fn readable_end(shard: Option<&Arc<Shard>>, wanted: u64) -> u64 {
+    let end = match shard {
         None => 0,
-        Some(s) if s.is_damaged() => s.len() + 1,
-        Some(s) => s.len(),
+        Some(s) => {
+            let end = s.end();
+            // Damage inside the shard is met by a read that crosses it.
+            match s.damaged_seq() {
+                Some(d) if d >= end => end + 1,
+                _ => end,
+            }
+        }
     };
     end.min(wanted)
 }
@@ -274,11 +359,11 @@ enum Sealing {
     Sealed(SealingKey),
 }
 
-/// A new block's key and its reserved place.
+/// A new block's key and its reserved place: the segment it is in, its
+/// slot, its times, and whether a new segment began.
 struct Placed {
     key: Sealing,
-    segment: Arc<Segment>,
-    slot: Slot,
+    reservation: (Arc<Segment>, Slot, Times, bool),
 }
 
 impl Shared {
@@ -286,6 +371,7 @@ impl Shared {
     /// protected and reserves its sequence number: sealed when encryption
     /// is on, else plaintext in the open window — or sealed after all, when
     /// encryption came on since the operation's snapshot (`plaintext.rs`).
+    #[allow(clippy::too_many_arguments)]
     fn place(
         &self,
         op: &mut Op,
@@ -294,16 +380,17 @@ impl Shared {
         l: &LogstoreMeta,
         shard: u32,
         buf_len: usize,
+        times: Times,
     ) -> Result<Placed, LogError> {
-        // The segment is made only once the key is at hand: a refused put
-        // leaves no file behind.
-        let segment = || {
-            self.segment(project, logstore, l, shard, true)?
+        // The shard's files are made only once the key is at hand: a
+        // refused put leaves no file behind.
+        let stored = || {
+            self.shard(project, logstore, l, shard, true)?
                 .ok_or_else(|| {
                     LogError::Storage(format!("shard {shard} of `{project}/{logstore}` vanished"))
                 })
         };
-        let sealed = |key: SealingKey, segment: Arc<Segment>| {
+        let sealed = |key: SealingKey, stored: Arc<Shard>| {
             let len = block::sealed_len(
                 buf_len,
                 &Protection::Sealed {
@@ -313,14 +400,13 @@ impl Shared {
                 },
             );
             Ok::<_, LogError>(Placed {
-                slot: segment.reserve(len)?,
+                reservation: stored.reserve(len, times)?,
                 key: Sealing::Sealed(key),
-                segment,
             })
         };
         if let Some(conf) = l.encrypt_conf.as_ref().filter(|c| c.enable) {
             let key = self.sealing_key(op, project, logstore, conf)?;
-            return sealed(key, segment()?);
+            return sealed(key, stored()?);
         }
         let key = self.integrity_key(project, logstore, l)?;
         let len = block::sealed_len(
@@ -330,12 +416,14 @@ impl Shared {
                 key: &key,
             },
         );
-        let segment = segment()?;
-        match self.reserve_plaintext(project, logstore, l, &segment, len)? {
-            Reserved::Plaintext { window, slot } => Ok(Placed {
+        let stored = stored()?;
+        match self.reserve_plaintext(project, logstore, l, (&stored, times), len)? {
+            Reserved::Plaintext {
+                window,
+                reservation,
+            } => Ok(Placed {
                 key: Sealing::Plaintext { window, key },
-                segment,
-                slot,
+                reservation,
             }),
             Reserved::EncryptionOn => {
                 let meta = self.catalog.snapshot();
@@ -349,19 +437,42 @@ impl Shared {
                             "encryption was switched on and off again while a put ran".into(),
                         )
                     })?;
-                sealed(self.sealing_key(op, project, logstore, conf)?, segment)
+                sealed(self.sealing_key(op, project, logstore, conf)?, stored)
             }
         }
     }
 
-    pub(super) fn segment(
+    /// The catalog for a read of `shard` (`GetCursor`, `PullLogs`), once
+    /// the caller may read and the shard exists.
+    fn shard_to_read(
+        &self,
+        op: &mut Op,
+        caller: &Identity,
+        project: &str,
+        logstore: &str,
+        shard: u32,
+    ) -> Result<Arc<Meta>, LogError> {
+        self.authorize(
+            op,
+            caller,
+            "log:GetCursorOrData",
+            &self.logstore_arn(project, logstore),
+        )?;
+        let meta = self.catalog.snapshot();
+        if shard >= meta.logstore(project, logstore)?.shard_count {
+            return Err(LogError::ShardNotExist(shard));
+        }
+        Ok(meta)
+    }
+
+    pub(crate) fn shard(
         &self,
         project: &str,
         logstore: &str,
         l: &LogstoreMeta,
         shard: u32,
         create: bool,
-    ) -> Result<Option<Arc<Segment>>, LogError> {
+    ) -> Result<Option<Arc<Shard>>, LogError> {
         self.shards
             .get(&shard_key(project, logstore, l, shard), create)
     }
@@ -377,8 +488,8 @@ impl Shared {
         let mut best = (u64::MAX, 0);
         for n in 0..l.shard_count {
             let len = self
-                .segment(project, logstore, l, n, false)?
-                .map_or(0, |s| s.len());
+                .shard(project, logstore, l, n, false)?
+                .map_or(0, |s| s.end());
             if len < best.0 {
                 best = (len, n);
             }
@@ -389,7 +500,7 @@ impl Shared {
         Ok(best.1)
     }
 
-    /// Reads blocks `range` of a shard: each key needed is unwrapped once
+    /// Reads blocks `seqs` of a shard: each key needed is unwrapped once
     /// per operation, through its chain, before any block under it opens.
     #[allow(clippy::too_many_arguments)]
     fn read_blocks(
@@ -399,18 +510,19 @@ impl Shared {
         logstore: &str,
         l: &LogstoreMeta,
         shard: u32,
-        segment: &Segment,
-        range: std::ops::Range<u64>,
+        stored: &Shard,
+        seqs: impl IntoIterator<Item = u64>,
     ) -> Result<Vec<StoredGroup>, LogError> {
         let mut keys: HashMap<u32, Zeroizing<Vec<u8>>> = HashMap::new();
         let mut integrity_key: Option<Zeroizing<Vec<u8>>> = None;
         let mut out = Vec::new();
-        for seq in range {
-            let mut bytes = segment.read(seq)?;
+        for seq in seqs {
+            let mut bytes = stored.read(seq)?;
+            let file = stored.path_of(seq);
             let integrity = |e: block::BlockError| LogError::Integrity {
                 what: format!(
                     "`{}`: `{project}/{logstore}` shard {shard} block {seq}: {e}",
-                    segment.path().display()
+                    file.display()
                 ),
             };
             let header = block::header(&bytes).map_err(integrity)?;
@@ -422,7 +534,7 @@ impl Shared {
                         project,
                         logstore,
                         l,
-                        segment,
+                        &file,
                         (shard, seq, header.key_ref),
                     )?;
                     if integrity_key.is_none() {

@@ -10,9 +10,9 @@ use super::encrypt_conf::EncryptConf;
 use super::error::LogError;
 use super::keyring::algorithm_of;
 use super::meta::{LogstoreMeta, PlaintextWindow, to_hex};
-use super::model::{check_logstore_name, check_project_name, check_shard_count};
+use super::model::{check_logstore_name, check_project_name, check_shard_count, check_ttl};
 use super::op::Op;
-use super::service::{LogService, LogstoreConfig, LogstoreInfo, Shared, Traced};
+use super::service::{DEFAULT_TTL_DAYS, LogService, LogstoreConfig, LogstoreInfo, Shared, Traced};
 
 /// A fresh incarnation id: 16 random bytes, hex.
 fn new_incarnation() -> Result<String, LogError> {
@@ -72,6 +72,9 @@ impl LogService {
             |s, op| {
                 check_logstore_name(&config.name)?;
                 check_shard_count(config.shard_count)?;
+                if let Some(days) = config.ttl {
+                    check_ttl(days)?;
+                }
                 if let Some(conf) = &config.encrypt_conf {
                     conf.encrypt_type()?;
                 }
@@ -102,6 +105,7 @@ impl LogService {
                     incarnation: Some(incarnation),
                     encryption_off_since: None,
                     plaintext_windows: Vec::new(),
+                    ttl: config.ttl,
                 };
                 if let Some(conf) = &config.encrypt_conf {
                     s.configure(op, caller, project, &config.name, &mut logstore, conf)?;
@@ -249,6 +253,7 @@ impl LogService {
                 shard_count: l.shard_count,
                 encrypt_conf: l.encrypt_conf.clone(),
                 encryption_off_since: l.encryption_off_since.clone(),
+                ttl: l.ttl.unwrap_or(DEFAULT_TTL_DAYS),
             })
         })
     }

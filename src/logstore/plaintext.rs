@@ -14,11 +14,12 @@ use std::sync::Arc;
 
 use time::format_description::well_known::Rfc3339;
 
-use super::commit::Slot;
+use super::commit::{Slot, Times};
 use super::error::LogError;
 use super::meta::{LogstoreMeta, PlaintextWindow};
 use super::segment::Segment;
 use super::service::Shared;
+use super::shard::Shard;
 use super::shards::ShardKey;
 
 /// What a plaintext writer got.
@@ -27,8 +28,9 @@ pub(crate) enum Reserved {
     Plaintext {
         /// The window.
         window: u32,
-        /// The reservation.
-        slot: Slot,
+        /// The reservation: the segment it is in, its slot, its times and
+        /// whether a new segment began.
+        reservation: (Arc<Segment>, Slot, Times, bool),
     },
     /// Encryption came on since the writer's snapshot: seal instead.
     EncryptionOn,
@@ -86,14 +88,17 @@ impl Shared {
         Ok(())
     }
 
-    /// Reserves a plaintext block's place in `segment`, in the Logstore's
-    /// open window, unless encryption is on in the current metadata.
+    /// Reserves a plaintext block's place in `shard`, in the Logstore's
+    /// open window, unless encryption is on in the current metadata. A
+    /// reservation that starts a new segment makes it under the catalog's
+    /// writer mutex: the one place a plaintext put holds a lock across an
+    /// `fsync`, once per segment.
     pub(crate) fn reserve_plaintext(
         &self,
         project: &str,
         logstore: &str,
         l: &LogstoreMeta,
-        segment: &Arc<Segment>,
+        (shard, times): (&Arc<Shard>, Times),
         body_len: usize,
     ) -> Result<Reserved, LogError> {
         self.catalog.while_unchanged(|m| {
@@ -112,7 +117,7 @@ impl Shared {
             })?;
             Ok(Reserved::Plaintext {
                 window,
-                slot: segment.reserve(body_len)?,
+                reservation: shard.reserve(body_len, times)?,
             })
         })
     }
@@ -125,7 +130,7 @@ impl Shared {
         project: &str,
         logstore: &str,
         l: &LogstoreMeta,
-        segment: &Segment,
+        file: &std::path::Path,
         (shard, seq, window): (u32, u64, u32),
     ) -> Result<(), LogError> {
         if l.plaintext_allowed(window, shard, seq) {
@@ -141,7 +146,7 @@ impl Shared {
             what: format!(
                 "`{}`: `{project}/{logstore}` shard {shard} block {seq} is plaintext (window \
                  {window}), where the Logstore's history says encryption was on",
-                segment.path().display()
+                file.display()
             ),
         })
     }

@@ -1,13 +1,27 @@
-//! Append-only segment files: one per shard, a sequence of framed blocks.
+//! Append-only segment files: a shard's blocks are a run of segments
+//! (`shard.rs`), each a sequence of framed blocks.
 //!
 //! ```text
-//! frame  := "RGS1" | len: u32 LE | hcheck: u32 LE | body: len bytes | check: u32 LE
-//! hcheck := CRC-32("RGS1" | len)
-//! check  := CRC-32("RGS1" | len | body)
+//! frame    := "RGS2" | len: u32 LE | received: u32 LE | first: u32 LE | last: u32 LE
+//!             | hcheck: u32 LE | body: len bytes | check: u32 LE
+//! hcheck   := CRC-32(the 20 header bytes before it)
+//! check    := CRC-32(the 20 header bytes | body)
+//! received := when the service received the group (Unix seconds)
+//! first, last := the earliest and latest log time in the group
 //! ```
 //!
+//! Frames written before times existed (`"RGS1" | len | hcheck | body |
+//! check`, 12-byte header) are still read; their times are unknown
+//! (received 0, log times 0..=u32::MAX, so a time-range read always reads
+//! them and retention never removes them).
+//!
 //! The header has its own check so that a damaged length field is told
-//! apart from a write that stopped half way.
+//! apart from a write that stopped half way. The times are in the header
+//! so that the scan that opens a segment builds its time index from the
+//! headers alone (24 bytes of memory per block, never a body, C1). They are
+//! plaintext and checked by CRC only, as the length is: a hand edit of them
+//! can make a time-range read skip a block, as deleting the block could;
+//! what a block holds is the block layer's to authenticate.
 //!
 //! The frame checks only tell a complete frame from a torn or damaged one,
 //! which is what a CRC is for (as in LevelDB's log format); a block's
@@ -17,17 +31,17 @@
 //!
 //! Recovery when a segment is opened (by the directory's owner only, so
 //! no reader can be cut short, D2): frame headers are read from the start,
-//! each one's length skipping its body, so opening keeps 8 bytes per block
-//! and never the blocks (C1); the last frame is checked whole. A frame
-//! that runs past the end of the file is the torn tail of a write that was
-//! never acknowledged (acknowledgement waits for `fsync`), and the file is
-//! cut back to the last whole frame. Anything else that does not read — a
-//! bad magic, a header or last frame whose check fails — is damage, not a
-//! torn write: the segment keeps it, every read at or after it fails with
-//! an integrity error, and appends are refused, so nothing is lost
-//! silently and nothing corrupt is served. Damage inside an earlier body is
-//! found when that block is read (its frame check is verified on every
-//! read).
+//! each one's length skipping its body; the last frame is checked whole. A
+//! frame that runs past the end of the shard's last segment is the torn
+//! tail of a write that was never acknowledged (acknowledgement waits for
+//! `fsync`), and the file is cut back to the last whole frame; in an
+//! earlier segment (finished, every block durable before the next segment
+//! began) it is damage. Anything else that does not read — a bad magic, a
+//! header or last frame whose check fails — is damage, not a torn write:
+//! the segment keeps it, every read at or after it fails with an integrity
+//! error, and appends are refused, so nothing is lost silently and nothing
+//! corrupt is served. Damage inside an earlier body is found when that
+//! block is read (its frame check is verified on every read).
 //!
 //! Appends go through an [`Appender`]: many writers, one `fsync` per group.
 
@@ -35,20 +49,23 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use super::commit::{Appender, Slot};
+use super::commit::{Appender, Entry, Slot, Times};
 use super::error::LogError;
 use super::positional::read_exact_at;
 
-const MAGIC: &[u8; 4] = b"RGS1";
-const HEADER: usize = 12;
+const MAGIC: &[u8; 4] = b"RGS2";
+const HEADER: usize = 24;
+/// The frame of segments written before frames carried times.
+const MAGIC_V1: &[u8; 4] = b"RGS1";
+const HEADER_V1: usize = 12;
 const CHECK: usize = 4;
 
 /// The largest block a frame may carry (a log group is at most a few MiB in
 /// Log Service; this bounds what a damaged length field can make us read).
 pub const MAX_BLOCK: usize = 64 << 20;
 
-/// One shard's segment file: appended by many writers, read by sequence
-/// number below what is durable.
+/// One segment file of a shard: appended by many writers, read by
+/// sequence number below what is durable.
 #[derive(Debug)]
 pub struct Segment {
     path: PathBuf,
@@ -57,31 +74,62 @@ pub struct Segment {
     damaged_at: Option<u64>,
 }
 
-fn header_check(len: &[u8]) -> [u8; 4] {
+fn crc(parts: &[&[u8]]) -> [u8; 4] {
     let mut h = crc32fast::Hasher::new();
-    h.update(MAGIC);
-    h.update(len);
+    for p in parts {
+        h.update(p);
+    }
     h.finalize().to_le_bytes()
 }
 
-/// Reads a frame header: `Some(len)` when it is intact.
-fn header_len(header: &[u8]) -> Option<usize> {
-    if header.len() < HEADER
-        || &header[..4] != MAGIC
-        || header[8..12] != header_check(&header[4..8])
-    {
+fn le(bytes: &[u8], at: usize) -> u32 {
+    let mut b = [0u8; 4];
+    if let Some(src) = bytes.get(at..at + 4) {
+        b.copy_from_slice(src);
+    }
+    u32::from_le_bytes(b)
+}
+
+/// A frame header that reads: where its body starts, how long it is, and
+/// its times.
+#[derive(Clone, Copy, Debug)]
+struct Header {
+    len: usize,
+    size: usize,
+    times: Times,
+}
+
+/// How many header bytes a frame starting with `magic` has.
+fn header_size(magic: &[u8]) -> Option<usize> {
+    match magic.get(..4)? {
+        m if m == MAGIC => Some(HEADER),
+        m if m == MAGIC_V1 => Some(HEADER_V1),
+        _ => None,
+    }
+}
+
+/// Reads a frame header: `Some` when it is intact.
+fn header(bytes: &[u8]) -> Option<Header> {
+    let size = header_size(bytes)?;
+    let bytes = bytes.get(..size)?;
+    if bytes[size - 4..] != crc(&[&bytes[..size - 4]]) {
         return None;
     }
-    let len = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
-    (len <= MAX_BLOCK).then_some(len)
-}
-
-fn check(len: &[u8], body: &[u8]) -> [u8; CHECK] {
-    let mut h = crc32fast::Hasher::new();
-    h.update(MAGIC);
-    h.update(len);
-    h.update(body);
-    h.finalize().to_le_bytes()
+    let len = le(bytes, 4) as usize;
+    let times = if size == HEADER {
+        Times {
+            received: le(bytes, 8),
+            first: le(bytes, 12),
+            last: le(bytes, 16),
+        }
+    } else {
+        Times {
+            received: 0,
+            first: 0,
+            last: u32::MAX,
+        }
+    };
+    (len <= MAX_BLOCK).then_some(Header { len, size, times })
 }
 
 /// The bytes a frame of a `body_len`-byte block takes.
@@ -89,20 +137,24 @@ pub fn frame_len(body_len: usize) -> u64 {
     (HEADER + body_len + CHECK) as u64
 }
 
-fn frame(body: &[u8]) -> Vec<u8> {
-    let len = (body.len() as u32).to_le_bytes();
+fn frame(times: Times, body: &[u8]) -> Vec<u8> {
     let mut frame = Vec::with_capacity(HEADER + body.len() + CHECK);
     frame.extend_from_slice(MAGIC);
-    frame.extend_from_slice(&len);
-    frame.extend_from_slice(&header_check(&len));
+    frame.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    frame.extend_from_slice(&times.received.to_le_bytes());
+    frame.extend_from_slice(&times.first.to_le_bytes());
+    frame.extend_from_slice(&times.last.to_le_bytes());
+    let hcheck = crc(&[&frame]);
+    frame.extend_from_slice(&hcheck);
+    let check = crc(&[&frame[..HEADER - 4], body]);
     frame.extend_from_slice(body);
-    frame.extend_from_slice(&check(&len, body));
+    frame.extend_from_slice(&check);
     frame
 }
 
 /// What a scan of the headers found.
 struct Scan {
-    offsets: Vec<u64>,
+    index: Vec<Entry>,
     end: u64,
     damaged_at: Option<u64>,
 }
@@ -113,34 +165,42 @@ fn scan(file: &File, path: &Path) -> Result<Scan, LogError> {
     let size = file.metadata().map_err(io)?.len();
     let mut reader = BufReader::with_capacity(64 << 10, file);
     reader.seek(SeekFrom::Start(0)).map_err(io)?;
-    let mut offsets = Vec::new();
+    let mut index = Vec::new();
     let mut pos = 0u64;
     let mut damaged_at = None;
-    while size - pos >= HEADER as u64 {
-        let mut header = [0u8; HEADER];
-        reader.read_exact(&mut header).map_err(io)?;
-        let Some(len) = header_len(&header) else {
+    while size - pos >= HEADER_V1 as u64 {
+        let mut bytes = [0u8; HEADER];
+        reader.read_exact(&mut bytes[..HEADER_V1]).map_err(io)?;
+        let want = header_size(&bytes).unwrap_or(HEADER_V1);
+        if size - pos < want as u64 {
+            break; // torn header: the write never completed
+        }
+        reader.read_exact(&mut bytes[HEADER_V1..want]).map_err(io)?;
+        let Some(h) = header(&bytes[..want]) else {
             damaged_at = Some(pos);
             break;
         };
-        let whole = frame_len(len);
+        let whole = (h.size + h.len + CHECK) as u64;
         if size - pos < whole {
             break; // torn body: the write never completed
         }
-        offsets.push(pos);
+        index.push(Entry {
+            offset: pos,
+            times: h.times,
+        });
         pos += whole;
         reader.seek(SeekFrom::Start(pos)).map_err(io)?;
     }
     // The last frame is the one a crash could have left half-written with
     // its length already extended: check it whole.
     if damaged_at.is_none()
-        && let Some(&last) = offsets.last()
-        && read_frame(file, last).is_err()
+        && let Some(last) = index.last()
+        && read_frame(file, last.offset).is_err()
     {
-        damaged_at = Some(last);
+        damaged_at = Some(last.offset);
     }
     Ok(Scan {
-        offsets,
+        index,
         end: pos,
         damaged_at,
     })
@@ -148,22 +208,35 @@ fn scan(file: &File, path: &Path) -> Result<Scan, LogError> {
 
 /// The body of the frame at `offset`, its checks verified.
 fn read_frame(file: &File, offset: u64) -> Result<Vec<u8>, &'static str> {
-    let mut header = [0u8; HEADER];
-    read_exact_at(file, &mut header, offset).map_err(|_| "the frame header is gone")?;
-    let len = header_len(&header).ok_or("the frame header is altered")?;
-    let mut rest = vec![0u8; len + CHECK];
-    read_exact_at(file, &mut rest, offset + HEADER as u64).map_err(|_| "the frame is cut short")?;
-    if rest[len..] != check(&header[4..8], &rest[..len]) {
+    let mut bytes = [0u8; HEADER];
+    read_exact_at(file, &mut bytes[..HEADER_V1], offset).map_err(|_| "the frame header is gone")?;
+    let size = header_size(&bytes).ok_or("the frame header is altered")?;
+    read_exact_at(file, &mut bytes[HEADER_V1..size], offset + HEADER_V1 as u64)
+        .map_err(|_| "the frame header is cut short")?;
+    let h = header(&bytes[..size]).ok_or("the frame header is altered")?;
+    let mut rest = vec![0u8; h.len + CHECK];
+    read_exact_at(file, &mut rest, offset + size as u64).map_err(|_| "the frame is cut short")?;
+    // A v1 frame's check covers the magic and the length only.
+    let covered = if size == HEADER { size - 4 } else { 8 };
+    if rest[h.len..] != crc(&[&bytes[..covered], &rest[..h.len]]) {
         return Err("the frame check fails");
     }
-    rest.truncate(len);
+    rest.truncate(h.len);
     Ok(rest)
 }
 
 impl Segment {
-    /// Opens a segment and recovers it; `None` when it does not exist and
+    /// Opens a segment whose first block is sequence number `base`, and
+    /// recovers it: a torn tail is cut only when it is the shard's `last`
+    /// segment (elsewhere it is damage). `None` when it does not exist and
     /// `create` is false (reads make no files).
-    pub fn open(path: &Path, durable: bool, create: bool) -> Result<Option<Segment>, LogError> {
+    pub fn open(
+        path: &Path,
+        base: u64,
+        durable: bool,
+        create: bool,
+        last: bool,
+    ) -> Result<Option<Segment>, LogError> {
         match std::fs::symlink_metadata(path) {
             Ok(m) if !m.is_file() => {
                 return Err(LogError::Damaged {
@@ -178,61 +251,83 @@ impl Segment {
         }
         let file = crate::durable::open_private_file(path, create)
             .map_err(|e| LogError::io(path, "open", e))?;
-        let scan = scan(&file, path)?;
+        let mut scan = scan(&file, path)?;
         let size = file
             .metadata()
             .map_err(|e| LogError::io(path, "read", e))?
             .len();
         if scan.damaged_at.is_none() && scan.end < size {
-            file.set_len(scan.end)
-                .map_err(|e| LogError::io(path, "truncate", e))?;
-            crate::durable::sync_file(&file, path).map_err(|e| LogError::io(path, "sync", e))?;
+            if last {
+                file.set_len(scan.end)
+                    .map_err(|e| LogError::io(path, "truncate", e))?;
+                crate::durable::sync_file(&file, path)
+                    .map_err(|e| LogError::io(path, "sync", e))?;
+            } else {
+                scan.damaged_at = Some(scan.end);
+            }
         }
-        let count = scan.offsets.len() as u64;
+        let count = scan.index.len() as u64;
         Ok(Some(Segment {
             path: path.to_path_buf(),
             appender: Appender::new(
                 path,
                 file,
                 durable,
-                Some(scan.offsets),
+                Some(scan.index),
                 count,
                 scan.end,
                 String::new(),
-            ),
+            )
+            .starting_at(base),
             damaged_at: scan.damaged_at,
         }))
     }
 
-    /// How many blocks are durable (and readable).
-    pub fn len(&self) -> u64 {
-        self.appender.durable_len()
-    }
-
-    /// The sequence number the next reserved block gets (blocks reserved
-    /// but not yet durable counted): where a plaintext window starts or
-    /// ends (S1).
-    pub fn next_seq(&self) -> u64 {
-        self.appender.next_index()
-    }
-
-    /// The segment's file.
+    /// The file.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Whether the segment holds no durable block.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// The sequence number of its first block.
+    pub fn base(&self) -> u64 {
+        self.appender.reserved_range().start
     }
 
-    /// Whether damage was found when the segment was opened.
-    pub fn is_damaged(&self) -> bool {
-        self.damaged_at.is_some()
+    /// One past the sequence number of its last durable block.
+    pub fn end(&self) -> u64 {
+        self.appender.durable_len()
     }
 
-    /// Reserves the next sequence number for a block of `body_len` bytes.
-    pub fn reserve(&self, body_len: usize) -> Result<Slot, LogError> {
+    /// One past the sequence number of its last reserved block.
+    pub fn reserved_end(&self) -> u64 {
+        self.appender.reserved_range().end
+    }
+
+    /// The offset of the first damaged frame, when damage was found when
+    /// the segment was opened.
+    pub fn damaged_at(&self) -> Option<u64> {
+        self.damaged_at
+    }
+
+    /// The durable blocks' index entries (the first is block `base`).
+    pub fn with_index<T>(&self, f: impl FnOnce(u64, &[Entry]) -> T) -> T {
+        self.appender.with_durable_index(f)
+    }
+
+    /// The receive time of its newest durable block, if it has one.
+    pub fn newest_received(&self) -> Option<u32> {
+        self.with_index(|_, index| index.last().map(|e| e.times.received))
+    }
+
+    /// Reserves the next sequence number for a block of `body_len` bytes
+    /// received at `times`; `None` when the segment is full (a block would
+    /// end past `limit` bytes): the shard starts a new one.
+    pub fn reserve(
+        &self,
+        body_len: usize,
+        times: Times,
+        limit: u64,
+    ) -> Result<Option<(Slot, Times)>, LogError> {
         if let Some(at) = self.damaged_at {
             return Err(LogError::Integrity {
                 what: format!(
@@ -246,12 +341,13 @@ impl Segment {
                 "a block of {body_len} bytes is over {MAX_BLOCK}"
             )));
         }
-        self.appender.reserve(frame_len(body_len))
+        self.appender
+            .reserve_entry(frame_len(body_len), times, limit)
     }
 
     /// Writes the block of a reserved slot (not yet durable).
-    pub fn write(&self, slot: Slot, body: &[u8]) -> Result<(), LogError> {
-        self.appender.write(slot, &frame(body))
+    pub fn write(&self, slot: Slot, times: Times, body: &[u8]) -> Result<(), LogError> {
+        self.appender.write(slot, &frame(times, body))
     }
 
     /// Gives a reserved slot up (its block could not be made).
@@ -264,13 +360,29 @@ impl Segment {
         self.appender.commit(seq)
     }
 
+    /// Waits until every block reserved so far is durable (before the
+    /// shard moves on to a new segment).
+    pub fn commit_all(&self) -> Result<(), LogError> {
+        match self.reserved_end().checked_sub(1) {
+            Some(last) if last >= self.base() => self.commit(last),
+            _ => Ok(()),
+        }
+    }
+
     /// Appends a block and returns its sequence number once durable (the
     /// engine reserves, writes and commits in separate steps; tests use
     /// this in one).
     #[cfg(test)]
     pub fn append(&self, body: &[u8]) -> Result<u64, LogError> {
-        let slot = self.reserve(body.len())?;
-        self.write(slot, body)?;
+        let times = Times {
+            received: 7,
+            first: 1,
+            last: 2,
+        };
+        let (slot, times) = self
+            .reserve(body.len(), times, u64::MAX)?
+            .ok_or_else(|| LogError::Storage("full".into()))?;
+        self.write(slot, times, body)?;
         self.commit(slot.index)?;
         Ok(slot.index)
     }
@@ -281,7 +393,7 @@ impl Segment {
         let damaged = |what: &str| LogError::Integrity {
             what: format!("`{}` block {seq}: {what}", self.path.display()),
         };
-        let Some(offset) = self.appender.offset(seq) else {
+        let Some(entry) = self.appender.entry(seq) else {
             return Err(match self.damaged_at {
                 Some(at) => damaged(&format!(
                     "unreadable, the segment is damaged from byte {at}"
@@ -291,7 +403,7 @@ impl Segment {
                 }
             });
         };
-        read_frame(self.appender.file(), offset).map_err(damaged)
+        read_frame(self.appender.file(), entry.offset).map_err(damaged)
     }
 }
 
@@ -307,7 +419,7 @@ mod tests {
     fn blocks_append_and_read_back_after_reopening() {
         let d = dir();
         let path = d.path().join("shard-0.seg");
-        let s = Segment::open(&path, true, true)
+        let s = Segment::open(&path, 0, true, true, true)
             .ok()
             .flatten()
             .unwrap_or_else(|| panic!("opens"));
@@ -315,11 +427,11 @@ mod tests {
         assert_eq!(s.append(b"").ok(), Some(1));
         assert_eq!(s.append(b"three").ok(), Some(2));
         drop(s);
-        let s = Segment::open(&path, true, true)
+        let s = Segment::open(&path, 0, true, true, true)
             .ok()
             .flatten()
             .unwrap_or_else(|| panic!("opens"));
-        assert_eq!(s.len(), 3);
+        assert_eq!(s.end(), 3);
         assert_eq!(s.read(2).ok(), Some(b"three".to_vec()));
         assert_eq!(s.read(1).ok(), Some(Vec::new()));
         assert_eq!(s.read(3).err().map(|e| e.code()), Some("ParameterInvalid"));
@@ -329,7 +441,7 @@ mod tests {
     fn a_torn_tail_is_cut_back_and_appends_continue() {
         let d = dir();
         let path = d.path().join("s.seg");
-        let s = Segment::open(&path, true, true)
+        let s = Segment::open(&path, 0, true, true, true)
             .ok()
             .flatten()
             .unwrap_or_else(|| panic!("opens"));
@@ -338,17 +450,17 @@ mod tests {
         drop(s);
         let original = std::fs::read(&path).unwrap_or_default();
         // Every cut inside the second frame: its header, its body, its check.
-        for cut in 21..original.len() {
+        for cut in 32..original.len() {
             std::fs::write(&path, &original[..cut]).unwrap_or_else(|e| panic!("{e}"));
-            let s = Segment::open(&path, true, true)
+            let s = Segment::open(&path, 0, true, true, true)
                 .ok()
                 .flatten()
                 .unwrap_or_else(|| panic!("opens"));
-            assert_eq!(s.len(), 1, "cut at {cut}");
-            assert!(!s.is_damaged());
+            assert_eq!(s.end(), 1, "cut at {cut}");
+            assert!(s.damaged_at().is_none());
             assert_eq!(s.read(0).ok(), Some(b"kept".to_vec()));
         }
-        let s = Segment::open(&path, true, true)
+        let s = Segment::open(&path, 0, true, true, true)
             .ok()
             .flatten()
             .unwrap_or_else(|| panic!("opens"));
@@ -360,7 +472,7 @@ mod tests {
     fn damage_is_never_served_nor_truncated_away() {
         let d = dir();
         let path = d.path().join("s.seg");
-        let s = Segment::open(&path, true, true)
+        let s = Segment::open(&path, 0, true, true, true)
             .ok()
             .flatten()
             .unwrap_or_else(|| panic!("opens"));
@@ -372,7 +484,7 @@ mod tests {
             let mut bytes = original.clone();
             bytes[i] ^= 0x01;
             std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{e}"));
-            let s = Segment::open(&path, true, true)
+            let s = Segment::open(&path, 0, true, true, true)
                 .ok()
                 .flatten()
                 .unwrap_or_else(|| panic!("opens"));
@@ -383,7 +495,7 @@ mod tests {
             let failed = [&first, &second].iter().filter(|r| r.is_err()).count();
             // A header flipped in the first frame hides both; otherwise
             // only the frame flipped fails.
-            assert_eq!(failed, if i < 12 { 2 } else { 1 }, "byte {i}");
+            assert_eq!(failed, if i < 24 { 2 } else { 1 }, "byte {i}");
             for r in [&first, &second] {
                 match r {
                     Ok(b) => assert!(b == b"first" || b == b"second"),
@@ -397,7 +509,7 @@ mod tests {
             );
             // Damage a scan at open sees (a header, the last frame) stops
             // appends; damage inside an earlier body is found by its read.
-            if !(12..21).contains(&i) {
+            if !(24..33).contains(&i) {
                 assert!(
                     s.append(b"x").is_err(),
                     "appends refused on a damaged segment"

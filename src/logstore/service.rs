@@ -79,7 +79,17 @@ pub struct Options {
     /// Who this owner is, recorded in the lock file for whoever waits (a
     /// command line, `ramgate serve`).
     pub holder: String,
+    /// The size at which a shard's segment file is full and the next block
+    /// starts a new one (default 256 MiB). A block larger than this still
+    /// goes, alone, in a segment of its own.
+    pub segment_bytes: u64,
 }
+
+/// The default [`Options::segment_bytes`]: 256 MiB.
+pub const DEFAULT_SEGMENT_BYTES: u64 = 256 << 20;
+
+/// The default Logstore `ttl`, in days (as `CreateLogStore` takes it).
+pub const DEFAULT_TTL_DAYS: u32 = 30;
 
 impl Default for Options {
     fn default() -> Options {
@@ -89,6 +99,7 @@ impl Default for Options {
             root_key: RootKeySource::from_env(),
             lock_wait: std::time::Duration::ZERO,
             holder: "a program using the ramgate library".to_string(),
+            segment_bytes: DEFAULT_SEGMENT_BYTES,
         }
     }
 }
@@ -102,6 +113,10 @@ pub struct LogstoreConfig {
     pub shard_count: u32,
     /// Encryption settings, as the SDKs send them.
     pub encrypt_conf: Option<EncryptConf>,
+    /// How many days data is kept (1–3650; `None`: [`DEFAULT_TTL_DAYS`]).
+    /// Whole segments whose newest log group is older are removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u32>,
 }
 
 /// What `get_logstore` answers.
@@ -113,6 +128,8 @@ pub struct LogstoreInfo {
     /// The number of shards.
     #[serde(rename = "shardCount")]
     pub shard_count: u32,
+    /// How many days data is kept.
+    pub ttl: u32,
     /// The encryption settings, echoed exactly as sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encrypt_conf: Option<EncryptConf>,
@@ -140,6 +157,61 @@ pub struct StoredGroup {
     pub seq: u64,
     /// The log group.
     pub group: LogGroup,
+}
+
+/// Where `get_cursor` puts a cursor (`GetCursor`'s `from`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CursorFrom {
+    /// The oldest log group kept (`begin`).
+    Begin,
+    /// One past the newest (`end`).
+    End,
+    /// The first log group received at or after this Unix time (seconds).
+    Time(u32),
+}
+
+impl std::str::FromStr for CursorFrom {
+    type Err = LogError;
+
+    /// `begin`, `end` or Unix seconds, as Log Service's `from` takes them.
+    fn from_str(text: &str) -> Result<CursorFrom, LogError> {
+        match text {
+            "begin" => Ok(CursorFrom::Begin),
+            "end" => Ok(CursorFrom::End),
+            _ => text.parse().map(CursorFrom::Time).map_err(|_| {
+                LogError::ParameterInvalid(format!(
+                    "from `{text}` is not `begin`, `end` or a Unix time in seconds"
+                ))
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for CursorFrom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CursorFrom::Begin => f.write_str("begin"),
+            CursorFrom::End => f.write_str("end"),
+            CursorFrom::Time(t) => write!(f, "{t}"),
+        }
+    }
+}
+
+/// A segment file removed under its Logstore's `ttl`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpiredSegment {
+    /// The project.
+    pub project: String,
+    /// The Logstore.
+    pub logstore: String,
+    /// The shard.
+    pub shard: u32,
+    /// The cursors it held, `[from, to)`.
+    pub from: u64,
+    /// One past its last cursor.
+    pub to: u64,
+    /// When its newest log group was received (Unix seconds).
+    pub newest_received: u32,
 }
 
 /// What `pull_logs` answers.
@@ -402,7 +474,7 @@ impl LogService {
                 clock,
                 kms,
                 catalog: Catalog::new(dir, meta),
-                shards: Shards::new(&dir.join(DATA_DIR), options.durable),
+                shards: Shards::new(&dir.join(DATA_DIR), options.durable, options.segment_bytes),
                 audit,
                 seals: Mutex::new(HashMap::new()),
                 options,

@@ -1,5 +1,6 @@
-//! The open segments of a data directory, one per shard of each Logstore
-//! incarnation, shared by every thread of the owner.
+//! The open shards of a data directory (each a run of segments,
+//! `shard.rs`), one per shard of each Logstore incarnation, shared by
+//! every thread of the owner.
 //!
 //! A Logstore's blocks live under `data/<project>/<logstore>/<incarnation>/`
 //! (D8: a Logstore made again under an old name gets a new incarnation and
@@ -7,9 +8,9 @@
 //! existed keep `data/<project>/<logstore>/`.
 //!
 //! Lock order: the map's mutex comes after the catalog's and before a
-//! segment's own. It is held while a segment is opened for the first time
-//! (its header scan and recovery: once per shard per run), so that no two
-//! threads ever recover the same file.
+//! shard's own. It is held while a shard is opened for the first time
+//! (its segments' header scans and recovery: once per shard per run), so
+//! that no two threads ever recover the same file.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::durable::{create_private_dir, sync_dir};
 
 use super::error::LogError;
-use super::segment::Segment;
+use super::shard::{Shard, segment_files};
 
 /// Which shard of which Logstore incarnation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -29,19 +30,22 @@ pub(crate) struct ShardKey {
     pub(crate) shard: u32,
 }
 
-/// The open segments.
+/// The open shards.
 #[derive(Debug)]
 pub(crate) struct Shards {
     data: PathBuf,
     durable: bool,
-    open: Mutex<HashMap<ShardKey, Arc<Segment>>>,
+    /// The size at which a shard's segment is full.
+    segment_bytes: u64,
+    open: Mutex<HashMap<ShardKey, Arc<Shard>>>,
 }
 
 impl Shards {
-    pub(crate) fn new(data: &Path, durable: bool) -> Shards {
+    pub(crate) fn new(data: &Path, durable: bool, segment_bytes: u64) -> Shards {
         Shards {
             data: data.to_path_buf(),
             durable,
+            segment_bytes,
             open: Mutex::new(HashMap::new()),
         }
     }
@@ -60,30 +64,27 @@ impl Shards {
         }
     }
 
-    /// The segment of a shard; made (durably: D9) when `create`, else
+    /// A shard; its first segment made (durably: D9) when `create`, else
     /// `None` for a shard never written (reads make no files).
-    pub(crate) fn get(
-        &self,
-        key: &ShardKey,
-        create: bool,
-    ) -> Result<Option<Arc<Segment>>, LogError> {
+    pub(crate) fn get(&self, key: &ShardKey, create: bool) -> Result<Option<Arc<Shard>>, LogError> {
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(s) = open.get(key) {
             return Ok(Some(s.clone()));
         }
         let folder = self.folder(&key.project, &key.logstore, key.incarnation.as_deref());
-        let path = segment_file(&folder, key.shard);
-        let exists = path.symlink_metadata().is_ok();
+        let exists = !segment_files(&folder, key.shard)?.is_empty();
         if !exists && !create {
             return Ok(None);
         }
         if !exists {
             create_private_dir(&folder).map_err(|e| LogError::io(&folder, "create", e))?;
         }
-        let Some(segment) = Segment::open(&path, self.durable, create)? else {
+        let Some(segment) =
+            Shard::open(&folder, key.shard, self.durable, self.segment_bytes, create)?
+        else {
             return Ok(None);
         };
-        if self.durable && (!exists || segment.is_empty()) {
+        if self.durable && (!exists || segment.end() == 0) {
             // The new file's name, and every folder above it up to the data
             // directory, are durable before its first block is acknowledged
             // (D9). An empty segment is synced again at its first open, so
@@ -155,6 +156,7 @@ mod tests {
         svc.create_project(&root, "d9proj")
             .unwrap_or_else(|e| panic!("{e}"));
         let config = LogstoreConfig {
+            ttl: None,
             name: "d9store".into(),
             shard_count: 1,
             encrypt_conf: None,

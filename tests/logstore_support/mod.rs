@@ -119,6 +119,7 @@ impl Env {
 
     pub fn create(&mut self, name: &str, conf: Option<EncryptConf>) {
         let config = LogstoreConfig {
+            ttl: None,
             name: name.into(),
             shard_count: 2,
             encrypt_conf: conf,

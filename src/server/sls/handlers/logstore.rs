@@ -25,6 +25,23 @@ fn encrypt_conf(body: &Value) -> Result<Option<EncryptConf>, Failure> {
     }
 }
 
+/// `ttl` in days from a body, when given (the engine checks its range).
+fn ttl(body: &Value) -> Result<Option<u32>, Failure> {
+    match body.get("ttl") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                Failure::invalid(
+                    "ParameterInvalid",
+                    format!("`ttl` `{v}` is not a number of days"),
+                )
+            }),
+    }
+}
+
 fn shard_count(body: &Value) -> Result<Option<u32>, Failure> {
     match body.get("shardCount") {
         None | Some(Value::Null) => Ok(None),
@@ -54,6 +71,7 @@ pub fn create(request: &SlsRequest<'_>) -> Result<Answer, Failure> {
     let config = LogstoreConfig {
         name: name.to_string(),
         shard_count: shard_count(&body)?.unwrap_or(DEFAULT_SHARDS),
+        ttl: ttl(&body)?,
         encrypt_conf: encrypt_conf(&body)?,
     };
     outcome(
@@ -75,7 +93,7 @@ pub fn get(request: &SlsRequest<'_>, logstore: &str) -> Result<Answer, Failure> 
     )?;
     let mut body = json!({
         "logstoreName": info.name,
-        "ttl": 30,
+        "ttl": info.ttl,
         "shardCount": info.shard_count,
         "enable_tracking": false,
         "appendMeta": false,
@@ -110,6 +128,15 @@ pub fn update(request: &SlsRequest<'_>, logstore: &str) -> Result<Answer, Failur
         shard_count(&body)?,
         conf.as_ref(),
     ))?;
+    // The SDK sends the whole configuration, `ttl` included (filled from
+    // a GetLogStore): a changed retention is its own audited update.
+    if let Some(days) = ttl(&body)? {
+        outcome(
+            request
+                .service
+                .set_logstore_ttl_traced(request.caller, project, logstore, days),
+        )?;
+    }
     Ok(Answer::empty())
 }
 

@@ -95,8 +95,10 @@ pub fn get_cursor(request: &SlsRequest<'_>, logstore: &str, shard: u32) -> Resul
     let from = match from.trim() {
         "begin" => CursorFrom::Begin,
         "end" => CursorFrom::End,
-        t => match t.parse::<u64>() {
-            Ok(seconds) => cursor_at_time(seconds),
+        t => match t.parse::<u32>() {
+            // The first log group received at or after the time (the
+            // shard's time index), or the end cursor when none was.
+            Ok(seconds) => CursorFrom::Time(seconds),
             Err(_) => {
                 return Err(Failure::invalid(
                     "ParameterInvalid",
@@ -115,14 +117,6 @@ pub fn get_cursor(request: &SlsRequest<'_>, logstore: &str, shard: u32) -> Resul
                 .get_cursor_traced(request.caller, project, logstore, shard, from),
         )?;
     Ok(Answer::json(200, &json!({"cursor": cursor::encode(seq)})))
-}
-
-/// The cursor for a unix time. The engine has no time index yet, so a
-/// time is answered with the shard's beginning: a reader starting there
-/// misses nothing written at or after the time, and may see earlier groups
-/// (the one function to switch when the by-time cursor lands).
-fn cursor_at_time(_seconds: u64) -> CursorFrom {
-    CursorFrom::Begin
 }
 
 /// `?type=log&cursor=<c>&count=<n>[&end_cursor=<c>]`: a LogGroupList with
