@@ -58,15 +58,18 @@ fn segment(cli: &Cli, store: &str, shard: u32) -> PathBuf {
         .unwrap()
 }
 
-/// The bodies of a segment's frames (`RGS1 | len | crc | body | crc`).
+/// The bodies of a segment's frames: `RGS2 | len | received | first |
+/// last | crc | body | crc` as the engine writes them, or the older
+/// `RGS1 | len | crc | body | crc` that `write_bodies` writes back.
 fn bodies(path: &Path) -> Vec<Vec<u8>> {
     let bytes = std::fs::read(path).unwrap();
     let mut out = Vec::new();
     let mut pos = 0;
     while pos + 12 <= bytes.len() {
+        let head = if &bytes[pos..pos + 4] == b"RGS2" { 24 } else { 12 };
         let len = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().unwrap()) as usize;
-        out.push(bytes[pos + 12..pos + 12 + len].to_vec());
-        pos += 12 + len + 4;
+        out.push(bytes[pos + head..pos + head + len].to_vec());
+        pos += head + len + 4;
     }
     out
 }

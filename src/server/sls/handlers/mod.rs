@@ -98,7 +98,9 @@ impl Failure {
     /// that refused and its deciding statements as `policy:line:column`,
     /// or that no statement applies.
     pub fn from_engine(e: &LogError, chain: &DecisionChain) -> Failure {
-        let mut message = e.to_string();
+        // The wire text, not ramgate's own message: a damaged file is the
+        // server's business, its path no client's.
+        let mut message = e.wire_message();
         if let Some(step) = chain.steps.iter().find(|s| !s.is_allowed()) {
             let why: Vec<String> = step
                 .response
