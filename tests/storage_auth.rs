@@ -66,7 +66,11 @@ fn bodies(path: &Path) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut pos = 0;
     while pos + 12 <= bytes.len() {
-        let head = if &bytes[pos..pos + 4] == b"RGS2" { 24 } else { 12 };
+        let head = if &bytes[pos..pos + 4] == b"RGS2" {
+            24
+        } else {
+            12
+        };
         let len = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().unwrap()) as usize;
         out.push(bytes[pos + head..pos + head + len].to_vec());
         pos += head + len + 4;
