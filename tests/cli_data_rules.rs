@@ -68,7 +68,7 @@ fn the_data_directory_is_dot_ramgate_or_data_dir_or_the_environment() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
-        "error: ParameterInvalid (400): `.ramgate` already holds ramgate files (cloud.json, ram.json, kms, audit.jsonl); `init` makes only new data directories\n"
+        "error: ParameterInvalid (400): `.ramgate` already holds ramgate files (cloud.json, ram.json, kms, audit.jsonl, journal); `init` makes only new data directories\n"
     );
     // A directory that is not one says how to make one.
     let out = cli

@@ -15,7 +15,7 @@ use crate::logstore::{
     AUDIT_FILE, AuditError, AuditRecord as Record, last_audit_records as last_records,
     repair_audit_log as repair_log, verify_audit_log_each as verify_each,
 };
-use crate::logstore::{AuditKey, DirLock, LogError};
+use crate::logstore::{AuditKey, DirLock, LogError, recover_journal};
 use crate::ram::DecisionChain;
 use crate::terminal::{escape, escape_lines};
 
@@ -156,6 +156,9 @@ fn broken(e: AuditError) -> Result<Outcome, Failure> {
 fn repair(dir: &DataDirArg, path: &Path) -> Result<(), DataError> {
     let options = owner_options(dir);
     let _lock = DirLock::acquire(&dir.data_dir, options.lock_wait, &options.holder)?;
+    // Records journaled but not yet in the log go back first, so the
+    // repair sees the log as the last owner acknowledged it.
+    recover_journal(&dir.data_dir)?;
     let now = OffsetDateTime::now_utc()
         .format(&Rfc3339)
         .unwrap_or_default();

@@ -32,7 +32,9 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::commit::Appender;
+use std::sync::Arc;
+
+use super::commit::{Appender, Mode, Slot};
 use super::positional::read_exact_at;
 
 use hmac::{KeyInit, Mac};
@@ -155,7 +157,7 @@ pub struct StateVersions {
 /// An audit log opened for appending by many threads.
 #[derive(Debug)]
 pub struct AuditLog {
-    appender: Appender,
+    appender: Arc<Appender>,
     key: AuditKey,
     /// The newest state versions written, raised under the appender's
     /// mutex so they never decrease from one record to the next.
@@ -507,6 +509,25 @@ impl AuditLog {
     /// opening costs the same however long the log is; [`verify`] checks
     /// the whole chain.
     pub fn open(path: &Path, durable: bool, key: AuditKey) -> Result<AuditLog, AuditError> {
+        AuditLog::open_in(path, durable, Mode::Direct { fsync: durable }, key)
+    }
+
+    /// [`AuditLog::open`], for a directory's owner whose records become
+    /// durable through its journal (`journal.rs`).
+    pub(crate) fn open_journaled(
+        path: &Path,
+        durable: bool,
+        key: AuditKey,
+    ) -> Result<AuditLog, AuditError> {
+        AuditLog::open_in(path, durable, Mode::Journal, key)
+    }
+
+    fn open_in(
+        path: &Path,
+        durable: bool,
+        mode: Mode,
+        key: AuditKey,
+    ) -> Result<AuditLog, AuditError> {
         if let Ok(m) = std::fs::symlink_metadata(path)
             && !m.is_file()
         {
@@ -554,7 +575,9 @@ impl AuditLog {
             }
         };
         Ok(AuditLog {
-            appender: Appender::new(path, file, durable, None, next_seq, complete, last_hash),
+            appender: Arc::new(Appender::new(
+                path, file, mode, None, next_seq, complete, last_hash,
+            )),
             key,
             keys_version: AtomicU64::new(floor.keys),
             logstores_version: AtomicU64::new(floor.logstores),
@@ -580,6 +603,21 @@ impl AuditLog {
         seen: StateVersions,
         event: &impl Serialize,
     ) -> Result<u64, AuditError> {
+        let (slot, line) = self.prepare(time, seen, event)?;
+        self.appender
+            .write(slot, &line)
+            .map_err(|e| io(self.appender.path(), e))?;
+        Ok(slot.index)
+    }
+
+    /// Numbers, links and makes a record ([`AuditLog::write`]) without
+    /// writing it: its place and bytes, for the journal.
+    pub(crate) fn prepare(
+        &self,
+        time: &str,
+        seen: StateVersions,
+        event: &impl Serialize,
+    ) -> Result<(Slot, Vec<u8>), AuditError> {
         let path = self.appender.path().to_path_buf();
         let event = serde_json::to_string(event).map_err(|e| io(&path, e))?;
         let time = serde_json::to_string(time).map_err(|e| io(&path, e))?;
@@ -601,8 +639,12 @@ impl AuditLog {
                 ))
             })
             .map_err(|e| io(&path, e))?;
-        self.appender.write(slot, &line).map_err(|e| io(&path, e))?;
-        Ok(slot.index)
+        Ok((slot, line))
+    }
+
+    /// Its appender, for the journal to apply its records to.
+    pub(crate) fn appender(&self) -> &Arc<Appender> {
+        &self.appender
     }
 
     /// Waits until record `seq` is durable (group commit).

@@ -14,6 +14,15 @@
 //!    mutex, calls [`sync_file`] once, and wakes every waiter that sync
 //!    covered (RocksDB's write groups, on one file).
 //!
+//! That is [`Mode::Direct`], for files that stand alone (a standalone
+//! audit log, tests). The files of a data directory's owner are in
+//! [`Mode::Journal`]: a writer hands its record to the directory's journal
+//! (`journal.rs`) instead of writing it, one `fsync` of the journal makes a
+//! whole group durable whatever files its records are for, and the
+//! journal's leader then *applies* them here ([`Appender::stage`]): in
+//! order of index, each written only once every record before it is, so
+//! the file only ever holds a run of journaled records with no hole.
+//!
 //! No lock is held across a write or an `fsync`. A failed write or sync
 //! poisons the appender: every record not yet durable is refused, the file
 //! is cut back to the first record in doubt once in-flight writers are done
@@ -33,6 +42,29 @@ use super::positional::write_all_at;
 /// the audit log) becomes durable here, through [`durable::sync_file`].
 fn sync_file(file: &File, path: &Path) -> Result<(), LogError> {
     durable::sync_file(file, path).map_err(|e| LogError::io(path, "sync", e))
+}
+
+/// How an appender's records become durable (module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Writers write their own records, and a group's leader `fsync`s the
+    /// file (when `fsync` is set; without it, records are acknowledged
+    /// once written).
+    Direct {
+        /// Whether to `fsync`.
+        fsync: bool,
+    },
+    /// Records are made durable by the journal, then applied here.
+    Journal,
+}
+
+/// A journaled record waiting for the records before it to be applied:
+/// its place, its bytes, and the journal file that holds it.
+#[derive(Debug)]
+struct Staged {
+    slot: Slot,
+    bytes: Vec<u8>,
+    era: u64,
 }
 
 /// What a segment's index keeps of one block (24 bytes, the only memory a
@@ -98,6 +130,10 @@ struct State {
     truncated: bool,
     /// The audit log's hash link of the last reserved record.
     link: String,
+    /// Journaled records not yet applied, by index ([`Mode::Journal`]).
+    staged: std::collections::BTreeMap<u64, Staged>,
+    /// Whether the journal's leader is applying records now.
+    applying: bool,
 }
 
 impl State {
@@ -126,7 +162,7 @@ impl State {
 pub struct Appender {
     path: PathBuf,
     file: File,
-    durable: bool,
+    mode: Mode,
     state: Mutex<State>,
     changed: Condvar,
 }
@@ -137,7 +173,7 @@ impl Appender {
     pub fn new(
         path: &Path,
         file: File,
-        durable: bool,
+        mode: Mode,
         offsets: Option<Vec<Entry>>,
         count: u64,
         end: u64,
@@ -146,7 +182,7 @@ impl Appender {
         Appender {
             path: path.to_path_buf(),
             file,
-            durable,
+            mode,
             state: Mutex::new(State {
                 next: count,
                 end,
@@ -161,6 +197,8 @@ impl Appender {
                 failed: None,
                 truncated: false,
                 link,
+                staged: Default::default(),
+                applying: false,
             }),
             changed: Condvar::new(),
         }
@@ -345,6 +383,9 @@ impl Appender {
         if earlier {
             st.failed = Some((index, offset, why));
         }
+        // Journaled records after the failure can never be applied: they
+        // were never acknowledged, and nothing waits for them any more.
+        st.staged.retain(|i, _| *i < index);
     }
 
     /// One in-flight writer is done; the last one after a failure cuts the
@@ -352,7 +393,10 @@ impl Appender {
     /// I/O under this mutex).
     fn finish_one(&self, st: &mut State) {
         st.in_flight = st.in_flight.saturating_sub(1);
+        // A journaled file never holds a record before it is applied in
+        // order: there is nothing to cut.
         if st.in_flight == 0
+            && self.mode != Mode::Journal
             && !st.truncated
             && let Some((index, offset, _)) = st.failed.clone()
         {
@@ -361,6 +405,65 @@ impl Appender {
                 let _ = self.file.set_len(offset);
             }
         }
+    }
+
+    /// Takes a journaled record ([`Mode::Journal`]; the journal's leader
+    /// only, one at a time) and applies, in order, every staged record
+    /// whose predecessors are all applied: their bytes are written with no
+    /// lock held, then they are durable and their writers wake.
+    pub fn stage(&self, slot: Slot, bytes: Vec<u8>, era: u64) {
+        let mut st = self.state();
+        if st.failed.as_ref().is_some_and(|(i, _, _)| slot.index >= *i) {
+            return; // refused already: its writer was told
+        }
+        st.staged.insert(slot.index, Staged { slot, bytes, era });
+        if st.applying {
+            return;
+        }
+        st.applying = true;
+        loop {
+            let mut run = Vec::new();
+            let mut next = st.durable;
+            while let Some(s) = st.staged.remove(&next) {
+                run.push(s);
+                next += 1;
+            }
+            if run.is_empty() {
+                break;
+            }
+            drop(st);
+            let mut applied = 0u64;
+            let mut failure = None;
+            for s in &run {
+                if let Err(e) = write_all_at(&self.file, &s.bytes, s.slot.offset) {
+                    // Cut the part written, so the file keeps no piece of a
+                    // record that was never applied.
+                    let _ = self.file.set_len(s.slot.offset);
+                    failure = Some((s.slot, LogError::io(&self.path, "write", e)));
+                    break;
+                }
+                applied += 1;
+            }
+            st = self.state();
+            st.durable += applied;
+            if let Some((slot, e)) = failure {
+                self.fail(&mut st, slot.index, slot.offset, e.to_string());
+            }
+            self.changed.notify_all();
+        }
+        st.applying = false;
+    }
+
+    /// Whether a record journaled in `era` or before still waits to be
+    /// applied (the journal keeps that era's file until none does).
+    pub fn holds_era(&self, era: u64) -> bool {
+        self.state().staged.values().any(|s| s.era <= era)
+    }
+
+    /// Makes every applied record durable in the file itself (a journal
+    /// checkpoint, before the journal's copy is removed).
+    pub fn sync(&self) -> Result<(), LogError> {
+        sync_file(&self.file, &self.path)
     }
 
     /// Waits until record `index` is durable (module docs): one `fsync`
@@ -376,7 +479,9 @@ impl Appender {
             {
                 return self.refuse(&st);
             }
-            if st.syncing || st.contiguous <= index {
+            // In journal mode an applied record is durable (the journal
+            // holds it), and the journal's leader wakes us as it applies.
+            if self.mode == Mode::Journal || st.syncing || st.contiguous <= index {
                 st = self
                     .changed
                     .wait(st)
@@ -386,10 +491,9 @@ impl Appender {
             st.syncing = true;
             let target = st.contiguous;
             drop(st);
-            let synced = if self.durable {
-                sync_file(&self.file, &self.path)
-            } else {
-                Ok(())
+            let synced = match self.mode {
+                Mode::Direct { fsync: true } => sync_file(&self.file, &self.path),
+                _ => Ok(()),
             };
             st = self.state();
             st.syncing = false;
@@ -436,7 +540,7 @@ mod tests {
         Arc::new(Appender::new(
             &path,
             file,
-            true,
+            Mode::Direct { fsync: true },
             Some(Vec::new()),
             0,
             0,

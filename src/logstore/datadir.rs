@@ -10,6 +10,8 @@
 //! data/<project>/<logstore>/<incarnation>/shard-<n>[-<first seq>].seg
 //!                   append-only blocks, a run of segments per shard
 //! audit.jsonl       the hash-chained audit log of decision chains
+//! journal/          the write-ahead journal of blocks and audit records,
+//!                   applied again when the owner next opens (`journal.rs`)
 //! ```
 //!
 //! Metadata files change only by atomic rename, so a reader that opens one
@@ -26,6 +28,7 @@ use crate::ram::Directory;
 
 use super::audit::AUDIT_FILE;
 use super::error::LogError;
+use super::journal::JOURNAL_DIR;
 use super::meta::{META_FILE, Meta};
 use super::shards::{logstore_folder, segment_file};
 
@@ -45,8 +48,14 @@ pub const MAX_METADATA_BYTES: u64 = 64 << 20;
 /// Every name that makes a folder a ramgate data directory: `init` refuses
 /// a folder holding any of them (D7: an `init` over a directory that lost
 /// one file would replace the others).
-pub const RAMGATE_FILES: [&str; 6] = [
-    CLOUD_FILE, RAM_FILE, KMS_DIR, META_FILE, AUDIT_FILE, DATA_DIR,
+pub const RAMGATE_FILES: [&str; 7] = [
+    CLOUD_FILE,
+    RAM_FILE,
+    KMS_DIR,
+    META_FILE,
+    AUDIT_FILE,
+    DATA_DIR,
+    JOURNAL_DIR,
 ];
 
 /// The layout version of `cloud.json`. Optional on read (absent means this

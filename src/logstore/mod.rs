@@ -16,6 +16,7 @@ mod datadir;
 pub mod encrypt_conf;
 pub mod error;
 mod gate;
+mod journal;
 mod keyring;
 mod lock;
 pub(crate) mod meta;
@@ -40,6 +41,7 @@ pub use audit::{
     last_records as last_audit_records, repair as repair_audit_log, verify as verify_audit_log,
     verify_each as verify_audit_log_each, verify_with as verify_audit_log_with,
 };
+pub use journal::{DEFAULT_JOURNAL_BYTES, recover_journal};
 pub use lock::DirLock;
 
 pub use datadir::ReadOnlyDir;

@@ -12,7 +12,9 @@ use crate::kms::Caller;
 use crate::ram::{DecisionChain, Identity, Ram};
 
 use super::audit::StateVersions;
+use super::commit::Slot;
 use super::error::{ErrorKind, LogError};
+use super::journal::Part;
 use super::ramstore::RamSnapshot;
 use super::segment::Segment;
 use super::service::{RequestScope, Shared, Traced, audit_error};
@@ -58,11 +60,14 @@ impl Op {
     }
 }
 
-/// A block written but not yet durable: committed after the audit record
-/// is written, before the operation answers.
+/// A block sealed but not yet written: journaled with the audit record,
+/// then applied to its segment, before the operation answers.
 pub(crate) struct Pending {
     pub(crate) segment: Arc<Segment>,
-    pub(crate) seq: u64,
+    /// Its place in the segment (its sequence number is `slot.index`).
+    pub(crate) slot: Slot,
+    /// Its frame.
+    pub(crate) frame: Vec<u8>,
 }
 
 /// What an operation's body answers: its value, the audit detail, and a
@@ -134,8 +139,9 @@ impl Shared {
         }
     }
 
-    /// Writes the audit record, then makes the block and the record
-    /// durable (group commit), then answers.
+    /// Makes the audit record, journals it with the block (group commit:
+    /// both durable under one `fsync`), waits until both are applied to
+    /// their files, then answers.
     fn finish<T>(&self, event: &Value, result: Result<Done<T>, LogError>) -> Result<T, LogError> {
         // The state files as they stand now (at least what decided this
         // operation): the log's floor against rollback.
@@ -145,17 +151,43 @@ impl Shared {
         };
         let record = self
             .audit
-            .write(&self.now(), seen, event)
+            .prepare(&self.now(), seen, event)
             .map_err(audit_error);
-        let pending = match &result {
-            Ok((_, _, Some(p))) => Some((p.segment.clone(), p.seq)),
-            _ => None,
+        let (result, pending) = match result {
+            Ok((value, detail, pending)) => (Ok((value, detail)), pending),
+            Err(e) => (Err(e), None),
         };
-        let record = record?;
-        if let Some((segment, seq)) = pending {
+        let (slot, line) = match record {
+            Ok(r) => r,
+            Err(e) => {
+                // The block's place is given up: nothing after it in its
+                // segment waits for it.
+                if let Some(p) = &pending {
+                    p.segment.abandon(p.slot, &e.to_string());
+                }
+                return Err(e);
+            }
+        };
+        let mut parts = Vec::with_capacity(2);
+        let mut block = None;
+        if let Some(p) = pending {
+            block = Some((p.segment.clone(), p.slot.index));
+            parts.push(Part {
+                target: p.segment.appender().clone(),
+                slot: p.slot,
+                bytes: p.frame,
+            });
+        }
+        parts.push(Part {
+            target: self.audit.appender().clone(),
+            slot,
+            bytes: line,
+        });
+        self.journal.commit(parts)?;
+        if let Some((segment, seq)) = block {
             segment.commit(seq)?;
         }
-        self.audit.commit(record).map_err(audit_error)?;
-        result.map(|(value, _, _)| value)
+        self.audit.commit(slot.index).map_err(audit_error)?;
+        result.map(|(value, _)| value)
     }
 }

@@ -4,9 +4,9 @@
 //! A write: (1) the operation's snapshots of RAM and the catalog; (2) the
 //! chain, RAM then KMS, with no storage lock; (3) a sequence number and a
 //! place reserved in the shard's segment (the AAD binds the number); (4)
-//! the seal and the write, no lock held; (5) the audit record; (6) group
-//! commit of both; then the acknowledgement. Reads see only durable blocks
-//! and never change a file.
+//! the seal, no lock held; (5) the audit record; (6) both journaled under
+//! one group commit (`journal.rs`) and applied to their files; then the
+//! acknowledgement. Reads see only durable blocks and never change a file.
 //!
 //! Each block is stamped with its receive time (the service's clock) and
 //! its group's log-time span; the shard's in-memory index of both lets
@@ -29,7 +29,7 @@ use super::meta::{LogstoreMeta, Meta};
 use super::model::LogGroup;
 use super::op::{Op, Pending};
 use super::plaintext::Reserved;
-use super::segment::Segment;
+use super::segment::{self, Segment};
 use super::service::{CursorFrom, LogService, Pulled, Receipt, Shared, StoredGroup, Traced};
 use super::shard::Shard;
 use super::shards::ShardKey;
@@ -145,12 +145,16 @@ impl LogService {
                         return Err(LogError::Storage(e.to_string()));
                     }
                 };
-                segment.write(slot, times, &sealed)?;
+                let frame = segment::frame(times, &sealed);
                 let seq = slot.index;
                 Ok((
                     Receipt { shard, seq },
                     json!({"shard": shard, "seq": seq, "protection": described}),
-                    Some(Pending { segment, seq }),
+                    Some(Pending {
+                        segment,
+                        slot,
+                        frame,
+                    }),
                 ))
             });
         // A new segment began: the shard's expired segments go (their own

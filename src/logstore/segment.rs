@@ -49,7 +49,9 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use super::commit::{Appender, Entry, Slot, Times};
+use std::sync::Arc;
+
+use super::commit::{Appender, Entry, Mode, Slot, Times};
 use super::error::LogError;
 use super::positional::read_exact_at;
 
@@ -69,7 +71,7 @@ pub const MAX_BLOCK: usize = 64 << 20;
 #[derive(Debug)]
 pub struct Segment {
     path: PathBuf,
-    appender: Appender,
+    appender: Arc<Appender>,
     /// Offset of the first damaged frame, if any.
     damaged_at: Option<u64>,
 }
@@ -137,7 +139,8 @@ pub fn frame_len(body_len: usize) -> u64 {
     (HEADER + body_len + CHECK) as u64
 }
 
-fn frame(times: Times, body: &[u8]) -> Vec<u8> {
+/// The frame of a block (module docs).
+pub fn frame(times: Times, body: &[u8]) -> Vec<u8> {
     let mut frame = Vec::with_capacity(HEADER + body.len() + CHECK);
     frame.extend_from_slice(MAGIC);
     frame.extend_from_slice(&(body.len() as u32).to_le_bytes());
@@ -233,7 +236,7 @@ impl Segment {
     pub fn open(
         path: &Path,
         base: u64,
-        durable: bool,
+        mode: Mode,
         create: bool,
         last: bool,
     ) -> Result<Option<Segment>, LogError> {
@@ -269,16 +272,18 @@ impl Segment {
         let count = scan.index.len() as u64;
         Ok(Some(Segment {
             path: path.to_path_buf(),
-            appender: Appender::new(
-                path,
-                file,
-                durable,
-                Some(scan.index),
-                count,
-                scan.end,
-                String::new(),
-            )
-            .starting_at(base),
+            appender: Arc::new(
+                Appender::new(
+                    path,
+                    file,
+                    mode,
+                    Some(scan.index),
+                    count,
+                    scan.end,
+                    String::new(),
+                )
+                .starting_at(base),
+            ),
             damaged_at: scan.damaged_at,
         }))
     }
@@ -345,7 +350,14 @@ impl Segment {
             .reserve_entry(frame_len(body_len), times, limit)
     }
 
-    /// Writes the block of a reserved slot (not yet durable).
+    /// Its appender, for the journal to apply its blocks to.
+    pub fn appender(&self) -> &Arc<Appender> {
+        &self.appender
+    }
+
+    /// Writes the block of a reserved slot (not yet durable; in
+    /// [`Mode::Direct`]: tests).
+    #[cfg(test)]
     pub fn write(&self, slot: Slot, times: Times, body: &[u8]) -> Result<(), LogError> {
         self.appender.write(slot, &frame(times, body))
     }
@@ -419,7 +431,7 @@ mod tests {
     fn blocks_append_and_read_back_after_reopening() {
         let d = dir();
         let path = d.path().join("shard-0.seg");
-        let s = Segment::open(&path, 0, true, true, true)
+        let s = Segment::open(&path, 0, Mode::Direct { fsync: true }, true, true)
             .ok()
             .flatten()
             .unwrap_or_else(|| panic!("opens"));
@@ -427,7 +439,7 @@ mod tests {
         assert_eq!(s.append(b"").ok(), Some(1));
         assert_eq!(s.append(b"three").ok(), Some(2));
         drop(s);
-        let s = Segment::open(&path, 0, true, true, true)
+        let s = Segment::open(&path, 0, Mode::Direct { fsync: true }, true, true)
             .ok()
             .flatten()
             .unwrap_or_else(|| panic!("opens"));
@@ -441,7 +453,7 @@ mod tests {
     fn a_torn_tail_is_cut_back_and_appends_continue() {
         let d = dir();
         let path = d.path().join("s.seg");
-        let s = Segment::open(&path, 0, true, true, true)
+        let s = Segment::open(&path, 0, Mode::Direct { fsync: true }, true, true)
             .ok()
             .flatten()
             .unwrap_or_else(|| panic!("opens"));
@@ -452,7 +464,7 @@ mod tests {
         // Every cut inside the second frame: its header, its body, its check.
         for cut in 32..original.len() {
             std::fs::write(&path, &original[..cut]).unwrap_or_else(|e| panic!("{e}"));
-            let s = Segment::open(&path, 0, true, true, true)
+            let s = Segment::open(&path, 0, Mode::Direct { fsync: true }, true, true)
                 .ok()
                 .flatten()
                 .unwrap_or_else(|| panic!("opens"));
@@ -460,7 +472,7 @@ mod tests {
             assert!(s.damaged_at().is_none());
             assert_eq!(s.read(0).ok(), Some(b"kept".to_vec()));
         }
-        let s = Segment::open(&path, 0, true, true, true)
+        let s = Segment::open(&path, 0, Mode::Direct { fsync: true }, true, true)
             .ok()
             .flatten()
             .unwrap_or_else(|| panic!("opens"));
@@ -472,7 +484,7 @@ mod tests {
     fn damage_is_never_served_nor_truncated_away() {
         let d = dir();
         let path = d.path().join("s.seg");
-        let s = Segment::open(&path, 0, true, true, true)
+        let s = Segment::open(&path, 0, Mode::Direct { fsync: true }, true, true)
             .ok()
             .flatten()
             .unwrap_or_else(|| panic!("opens"));
@@ -484,7 +496,7 @@ mod tests {
             let mut bytes = original.clone();
             bytes[i] ^= 0x01;
             std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{e}"));
-            let s = Segment::open(&path, 0, true, true, true)
+            let s = Segment::open(&path, 0, Mode::Direct { fsync: true }, true, true)
                 .ok()
                 .flatten()
                 .unwrap_or_else(|| panic!("opens"));

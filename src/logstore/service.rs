@@ -15,16 +15,20 @@
 //! starts, decides its chain on them (KMS calls decide on the KMS's
 //! snapshot), and returns its own chain in a [`Traced`].
 //!
-//! Appends to one shard are numbered under that shard's mutex, sealed and
-//! written with no lock held, and group-committed (`commit.rs`): one
-//! `fsync` acknowledges every writer waiting on the shard, and the audit
-//! log's records take part the same way. The order per operation is:
-//! decide the chain → seal → write the block and the audit record → both
-//! durable → acknowledge.
+//! Appends to one shard are numbered under that shard's mutex and sealed
+//! with no lock held; the block and the operation's audit record are then
+//! handed to the directory's journal together (`journal.rs`), where one
+//! `fsync` makes every operation waiting at the time durable, whatever
+//! shards it wrote, and the journal's leader applies them to their files
+//! (`commit.rs`). The order per operation is: decide the chain → seal →
+//! journal the block and the audit record → durable → applied →
+//! acknowledge.
 //!
 //! Lock order (a lock is only ever taken while holding those before it):
 //! RAM writer → catalog writer → KMS writer → the shard map → a segment's
-//! appender → the audit log's appender. Snapshot locks (`RwLock`s around
+//! appender → the audit log's appender. The journal's mutex is taken with
+//! none of these held, and the leader applies records (each appender's
+//! mutex in turn) after releasing it. Snapshot locks (`RwLock`s around
 //! an `Arc`) are held only to clone or swap the `Arc`. No lock is held
 //! across an AEAD operation, a KMS call or a RAM decision; the writer
 //! mutexes of RAM, the catalog and the KMS are held across their own
@@ -52,6 +56,7 @@ use super::datadir::{
 };
 use super::encrypt_conf::EncryptConf;
 use super::error::LogError;
+use super::journal::{DEFAULT_JOURNAL_BYTES, Journal};
 use super::lock::DirLock;
 use super::meta::{META_FILE, Meta};
 use super::model::LogGroup;
@@ -83,6 +88,10 @@ pub struct Options {
     /// starts a new one (default 256 MiB). A block larger than this still
     /// goes, alone, in a segment of its own.
     pub segment_bytes: u64,
+    /// The size past which a journal file is full and the next begins
+    /// (default 16 MiB); an older file goes once what it holds is synced
+    /// in the files it was for (`journal.rs`).
+    pub journal_bytes: u64,
 }
 
 /// The default [`Options::segment_bytes`]: 256 MiB.
@@ -100,6 +109,7 @@ impl Default for Options {
             lock_wait: std::time::Duration::ZERO,
             holder: "a program using the ramgate library".to_string(),
             segment_bytes: DEFAULT_SEGMENT_BYTES,
+            journal_bytes: DEFAULT_JOURNAL_BYTES,
         }
     }
 }
@@ -259,8 +269,9 @@ pub(crate) type KeyId = (String, String, Option<String>, u32);
 
 /// What every handle shares.
 pub(crate) struct Shared {
-    /// The directory's owner lock, held as long as any handle lives.
-    pub(crate) lock: DirLock,
+    /// Dropped first (fields drop in order): its last checkpoint runs while
+    /// the lock below is still held.
+    pub(crate) journal: Journal,
     pub(crate) dir: PathBuf,
     pub(crate) account: String,
     pub(crate) region: String,
@@ -274,6 +285,9 @@ pub(crate) struct Shared {
     /// persisted reservation.
     pub(crate) seals: Mutex<HashMap<KeyId, u64>>,
     pub(crate) options: Options,
+    /// The directory's owner lock, held as long as any handle lives:
+    /// declared last, so released last.
+    pub(crate) lock: DirLock,
 }
 
 const _: () = {
@@ -421,6 +435,8 @@ impl LogService {
     /// tails cut, state re-read), keeping this service's lock: the owner
     /// stays the owner. Use the new service only; drop this one.
     pub fn reopen(&self, options: Options) -> Result<LogService, LogError> {
+        // A clean restart: what was journaled is in its files first.
+        self.shared.journal.checkpoint_now();
         let lock = self.shared.lock.share()?;
         LogService::open_locked(&self.shared.dir, lock, self.shared.clock.clone(), options)
     }
@@ -434,6 +450,9 @@ impl LogService {
         options: Options,
     ) -> Result<LogService, LogError> {
         remove_stale_temp_files(dir);
+        // Before any segment or the audit log is read: what was journaled
+        // goes back where it belongs.
+        let journal = Journal::open(dir, options.durable, options.journal_bytes)?;
         let cloud = read_cloud(dir)?;
         let directory = read_directory(dir)?;
         let kms = Kms::open_with_root_key(
@@ -446,7 +465,7 @@ impl LogService {
         .map_err(kms_open_error)?;
         let meta = Meta::load_verified(dir, &kms)?;
         let audit_path = dir.join(AUDIT_FILE);
-        let audit = AuditLog::open(&audit_path, options.durable, AuditKey::of(&kms))
+        let audit = AuditLog::open_journaled(&audit_path, options.durable, AuditKey::of(&kms))
             .map_err(audit_error)?;
         // Rollback: a state file older than the newest version the audit
         // log has recorded is an older, authentic copy put back.
@@ -476,6 +495,7 @@ impl LogService {
                 catalog: Catalog::new(dir, meta),
                 shards: Shards::new(&dir.join(DATA_DIR), options.durable, options.segment_bytes),
                 audit,
+                journal,
                 seals: Mutex::new(HashMap::new()),
                 options,
             }),

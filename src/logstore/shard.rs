@@ -38,7 +38,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use crate::durable::sync_dir;
 
-use super::commit::{Slot, Times};
+use super::commit::{Mode, Slot, Times};
 use super::error::LogError;
 use super::segment::Segment;
 
@@ -101,6 +101,8 @@ pub(crate) struct Shard {
     folder: PathBuf,
     number: u32,
     durable: bool,
+    /// How its segments' blocks become durable.
+    mode: Mode,
     limit: u64,
     segments: RwLock<Arc<Vec<Arc<Segment>>>>,
     roll: Mutex<()>,
@@ -117,6 +119,7 @@ impl Shard {
         folder: &Path,
         number: u32,
         durable: bool,
+        mode: Mode,
         limit: u64,
         create: bool,
     ) -> Result<Option<Shard>, LogError> {
@@ -131,7 +134,7 @@ impl Shard {
         let last = files.len() - 1;
         for (i, (base, path)) in files.iter().enumerate() {
             let create = create && i == last;
-            let Some(s) = Segment::open(path, *base, durable, create, i == last)? else {
+            let Some(s) = Segment::open(path, *base, mode, create, i == last)? else {
                 return Ok(None);
             };
             segments.push(Arc::new(s));
@@ -152,6 +155,7 @@ impl Shard {
             folder: folder.to_path_buf(),
             number,
             durable,
+            mode,
             limit,
             segments: RwLock::new(Arc::new(segments)),
             roll: Mutex::new(()),
@@ -268,7 +272,7 @@ impl Shard {
         full.commit_all()?;
         let base = full.reserved_end();
         let path = self.folder.join(segment_name(self.number, base));
-        let segment = Segment::open(&path, base, self.durable, true, true)?
+        let segment = Segment::open(&path, base, self.mode, true, true)?
             .ok_or_else(|| LogError::Storage(format!("`{}` was not made", path.display())))?;
         if self.durable {
             sync_dir(&self.folder).map_err(|e| LogError::io(&self.folder, "sync", e))?;
@@ -417,7 +421,7 @@ mod tests {
     }
 
     fn open(folder: &Path, limit: u64) -> Shard {
-        Shard::open(folder, 3, true, limit, true)
+        Shard::open(folder, 3, true, Mode::Direct { fsync: true }, limit, true)
             .ok()
             .flatten()
             .unwrap_or_else(|| panic!("opens"))

@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::durable::{create_private_dir, sync_dir};
 
+use super::commit::Mode;
 use super::error::LogError;
 use super::shard::{Shard, segment_files};
 
@@ -30,7 +31,7 @@ pub(crate) struct ShardKey {
     pub(crate) shard: u32,
 }
 
-/// The open shards.
+/// The open shards (their blocks durable through the journal).
 #[derive(Debug)]
 pub(crate) struct Shards {
     data: PathBuf,
@@ -79,8 +80,14 @@ impl Shards {
         if !exists {
             create_private_dir(&folder).map_err(|e| LogError::io(&folder, "create", e))?;
         }
-        let Some(segment) =
-            Shard::open(&folder, key.shard, self.durable, self.segment_bytes, create)?
+        let Some(segment) = Shard::open(
+            &folder,
+            key.shard,
+            self.durable,
+            Mode::Journal,
+            self.segment_bytes,
+            create,
+        )?
         else {
             return Ok(None);
         };
