@@ -328,10 +328,12 @@ impl Journal {
         }
     }
 
-    /// Appends one record of `parts` to `buf`.
+    /// Appends one record of `parts` to `buf`, the bytes copied once.
     fn encode(&self, parts: &[Part], buf: &mut Vec<u8>) -> Result<(), LogError> {
-        let mut body = Vec::new();
-        body.extend_from_slice(&(parts.len() as u32).to_le_bytes());
+        let start = buf.len();
+        buf.extend_from_slice(MAGIC);
+        buf.extend_from_slice(&[0; HEADER - 4]); // the length and its check, below
+        buf.extend_from_slice(&(parts.len() as u32).to_le_bytes());
         for part in parts {
             let path = part.target.path();
             let rel = path
@@ -353,26 +355,27 @@ impl Journal {
                     part.bytes.len()
                 ))
             })?;
-            body.extend_from_slice(&path_len.to_le_bytes());
-            body.extend_from_slice(rel.as_bytes());
-            body.extend_from_slice(&part.slot.offset.to_le_bytes());
-            body.extend_from_slice(&len.to_le_bytes());
-            body.extend_from_slice(&part.bytes);
+            buf.extend_from_slice(&path_len.to_le_bytes());
+            buf.extend_from_slice(rel.as_bytes());
+            buf.extend_from_slice(&part.slot.offset.to_le_bytes());
+            buf.extend_from_slice(&len.to_le_bytes());
+            buf.extend_from_slice(&part.bytes);
         }
-        if body.len() > MAX_RECORD {
+        let body = buf.len() - start - HEADER;
+        if body > MAX_RECORD {
+            buf.truncate(start);
             return Err(storage(format!(
-                "a journal record of {} bytes is over {MAX_RECORD}",
-                body.len()
+                "a journal record of {body} bytes is over {MAX_RECORD}"
             )));
         }
-        let mut header = Vec::with_capacity(HEADER);
-        header.extend_from_slice(MAGIC);
-        header.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        let hcheck = crc(&header);
-        buf.extend_from_slice(&header);
-        buf.extend_from_slice(&hcheck);
-        buf.extend_from_slice(&body);
-        buf.extend_from_slice(&crc(&body));
+        let check = crc(buf.get(start + HEADER..).unwrap_or_default());
+        let mut header = [0u8; HEADER];
+        header[..4].copy_from_slice(MAGIC);
+        header[4..8].copy_from_slice(&(body as u32).to_le_bytes());
+        let hcheck = crc(&header[..8]);
+        header[8..].copy_from_slice(&hcheck);
+        buf.splice(start..start + HEADER, header);
+        buf.extend_from_slice(&check);
         Ok(())
     }
 }
@@ -486,6 +489,20 @@ fn scan(
         let mut header = [0u8; HEADER];
         reader.read_exact(&mut header).map_err(io)?;
         let len = le32(&header[4..]) as usize;
+        if header[..3] == MAGIC[..3] && header[3] != MAGIC[3] && header[8..] == crc(&header[..8]) {
+            // A journal of another ramgate: never misread, never dropped.
+            return Err(LogError::Damaged {
+                what: format!(
+                    "`{}` has format version {}, and this build reads version {}",
+                    path.display(),
+                    char::from(header[3]),
+                    char::from(MAGIC[3])
+                ),
+                hint: "open the directory with the ramgate that wrote it, so that it \
+                       applies its journal"
+                    .to_string(),
+            });
+        }
         if &header[..4] != MAGIC || header[8..] != crc(&header[..8]) || len > MAX_RECORD {
             return Ok(()); // a write that never completed
         }
@@ -808,6 +825,29 @@ mod tests {
         recover(d.path(), false).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(read(seg.path()), b"kept");
         assert_eq!(read(meta.path()), b"{}", "only segments and the audit log");
+    }
+
+    #[test]
+    fn a_journal_of_another_format_version_is_refused_with_both_versions() {
+        let d = root();
+        let dir = d.path().join(JOURNAL_DIR);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let mut header = b"RGJ2".to_vec();
+        header.extend_from_slice(&4u32.to_le_bytes());
+        let check = crc(&header);
+        header.extend_from_slice(&check);
+        header.extend_from_slice(b"\0\0\0\0");
+        header.extend_from_slice(&crc(b"\0\0\0\0"));
+        std::fs::write(dir.join(file_name(1)), &header).unwrap_or_else(|e| panic!("{e}"));
+        let e = recover(d.path(), false)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("has format version 2, and this build reads version 1"),
+            "{e}"
+        );
+        assert_eq!(journal_files_of(d.path()), 1, "nothing is removed");
     }
 
     #[test]
