@@ -4,6 +4,10 @@
 //! every write it acknowledged (`ack <shard> <seq>` on its output) reads
 //! back intact, equal to the group written, through the library.
 //!
+//! Every other kill is also a power cut: every data file loses what was
+//! written to it since the writer started (only the journal was synced
+//! then), which the next open must bring back from the journal.
+//!
 //! The kill points come from a fixed xorshift seed, so a failure repeats.
 
 #![cfg(feature = "cli")]
@@ -92,6 +96,39 @@ fn read_acks(out: &mut BufReader<ChildStdout>, n: u64) -> Vec<(u32, u64)> {
     acks
 }
 
+/// The segments and the audit log of a data directory, with their sizes.
+fn data_files(dir: &Path) -> BTreeMap<std::path::PathBuf, u64> {
+    let mut files = BTreeMap::new();
+    let mut folders = vec![dir.join("data")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                folders.push(entry.path());
+            } else {
+                files.insert(entry.path(), meta.len());
+            }
+        }
+    }
+    let audit = dir.join("audit.jsonl");
+    let len = std::fs::metadata(&audit).map_or(0, |m| m.len());
+    files.insert(audit, len);
+    files
+}
+
+/// A power cut after a kill: each file keeps only what it held when it was
+/// last synced (`synced`, taken after the last clean close), a file made
+/// since nothing.
+fn cut_power(dir: &Path, synced: &BTreeMap<std::path::PathBuf, u64>) {
+    for (path, len) in data_files(dir) {
+        let keep = synced.get(&path).copied().unwrap_or(0);
+        if len > keep {
+            let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+            file.set_len(keep).unwrap();
+        }
+    }
+}
+
 #[test]
 fn acknowledged_log_groups_survive_repeated_kills() {
     let mut env = Env::new();
@@ -101,6 +138,8 @@ fn acknowledged_log_groups_survive_repeated_kills() {
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut expected: BTreeMap<u64, LogGroup> = BTreeMap::new();
     let mut killed_mid_run = 0;
+    let mut synced = data_files(dir.path());
+    let mut cuts = 0;
     for run in 0..KILLS {
         // Every fifth run dies before it could acknowledge anything.
         let target = if run % 5 == 0 {
@@ -146,6 +185,10 @@ fn acknowledged_log_groups_survive_repeated_kills() {
             let before = expected.insert(seq, group.clone());
             assert!(before.is_none(), "run {run}: seq {seq} acknowledged twice");
         }
+        if run % 2 == 1 {
+            cut_power(dir.path(), &synced);
+            cuts += 1;
+        }
         // Recovery: the library opens the directory the child died in, and
         // every acknowledged group reads back as written.
         // (Opening also checks the audit log's hash chain, after dropping a
@@ -159,8 +202,11 @@ fn acknowledged_log_groups_survive_repeated_kills() {
             let got = pulled.groups.get(*seq as usize).map(|g| (g.seq, &g.group));
             assert_eq!(got, Some((*seq, group)), "run {run}: block {seq}");
         }
+        // A clean close syncs every file.
         drop(svc);
+        synced = data_files(dir.path());
     }
+    assert!(cuts >= 10, "only {cuts} power cuts");
     assert!(
         killed_mid_run >= 15,
         "only {killed_mid_run} kills hit a running writer"
