@@ -35,6 +35,12 @@ use crate::logstore::LogService;
 /// requests at ~1000 per second, ~100 bytes each).
 pub const NONCE_CAPACITY: usize = 1 << 20;
 
+/// The name of every thread a server runs on: [`ServerHandle`]'s own
+/// thread and its runtime's workers and blocking threads (`ramgate serve`'s
+/// runtime too), so `top -H` and the `serve` bench can tell the server's
+/// CPU from its clients'. Linux keeps 15 bytes of a thread's name.
+pub const THREAD_NAME: &str = "ramgate-serve";
+
 /// What every request of one server shares.
 pub struct Server {
     /// The engine, owning the data directory.
@@ -155,6 +161,7 @@ impl ServerHandle {
     /// thread until [`ServerHandle::shutdown`] or drop.
     pub fn start(server: Server, addr: SocketAddr) -> std::io::Result<ServerHandle> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
+            .thread_name(THREAD_NAME)
             .enable_all()
             .build()?;
         let std_listener = std::net::TcpListener::bind(addr)?;
@@ -163,7 +170,7 @@ impl ServerHandle {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = Arc::new(server);
         let thread = std::thread::Builder::new()
-            .name("ramgate-serve".into())
+            .name(THREAD_NAME.into())
             .spawn(move || {
                 runtime.block_on(async move {
                     let listener = TcpListener::from_std(std_listener)?;
