@@ -195,14 +195,14 @@ fn only_enable_can_change_and_updates_carry_the_whole_conf() {
     ] {
         let e = env
             .svc
-            .update_logstore(&alice, "app", "byok", None, conf.as_ref())
+            .update_logstore(&alice, "app", "byok", None, conf.as_ref(), None)
             .unwrap_err();
         assert_eq!(e.code(), "LogStoreInfoInvalid", "{what}");
         assert!(e.to_string().contains(message), "{what}: {e}");
     }
     let e = env
         .svc
-        .update_logstore(&alice, "app", "svc", None, Some(&env.byok("default")))
+        .update_logstore(&alice, "app", "svc", None, Some(&env.byok("default")), None)
         .unwrap_err();
     assert!(e.to_string().contains("cannot be switched to BYOK"), "{e}");
     // A partial encrypt_conf from the wire names what is missing.
@@ -215,7 +215,7 @@ fn only_enable_can_change_and_updates_carry_the_whole_conf() {
     let mut off = env.byok("m4");
     off.enable = false;
     env.svc
-        .update_logstore(&alice, "app", "byok", None, Some(&off))
+        .update_logstore(&alice, "app", "byok", None, Some(&off), None)
         .unwrap();
     assert_eq!(
         env.svc
@@ -226,7 +226,7 @@ fn only_enable_can_change_and_updates_carry_the_whole_conf() {
     );
     let e = env
         .svc
-        .update_logstore(&alice, "app", "byok", Some(5), Some(&env.byok("m4")))
+        .update_logstore(&alice, "app", "byok", Some(5), Some(&env.byok("m4")), None)
         .unwrap_err();
     assert_eq!(
         e.to_string(),
@@ -245,7 +245,7 @@ fn with_enable_false_new_blocks_are_plain_and_old_ones_still_open() {
     let mut off = env.byok("default");
     off.enable = false;
     env.svc
-        .update_logstore(&alice, "app", "byok", None, Some(&off))
+        .update_logstore(&alice, "app", "byok", None, Some(&off), None)
         .unwrap();
     env.svc
         .put_logs(&alice, "app", "byok", Some(0), &group(2))
