@@ -28,95 +28,23 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{Hmac, KeyInit, Mac};
 use md5::Digest as _;
 use prost::Message as _;
-use ramgate::clock::SystemClock;
-use ramgate::kms::{KeySpec, KeyUsage, RootKeySource};
-use ramgate::logstore::{
-    EncryptConf, Log, LogGroup, LogService, LogstoreConfig, Options, UserCmkInfo,
-};
-use ramgate::ram::{Identity, PolicyRef, Target};
+use ramgate::logstore::LogService;
 use ramgate::server::WireRequest;
 use ramgate::server::auth::sls_v1;
 use ramgate::server::credentials::StaticCredentials;
 use ramgate::server::http::{Server, ServerHandle, THREAD_NAME};
 use ramgate::server::{body, proto};
 
-const ACCOUNT: &str = "1234567890123456";
-const REGION: &str = "cn-hangzhou";
-const TRUST: &str = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":["log.aliyuncs.com"]}}],"Version":"1"}"#;
+mod support;
+use support::{group, root};
+
 const SECRET: &[u8] = b"bench-secret";
-
-/// ~64 KiB: 256 logs of ~250 bytes.
-fn group() -> LogGroup {
-    let logs = (0..256u32)
-        .map(|i| Log {
-            time: 1_764_400_000 + i,
-            contents: vec![
-                (
-                    "request".into(),
-                    format!("GET /api/v1/orders/{i:08}?expand=items,customer&trace={i:0>160}"),
-                ),
-                ("status".into(), "200".into()),
-                ("latency_ms".into(), format!("{}", i % 97)),
-            ],
-        })
-        .collect();
-    LogGroup {
-        topic: "api".into(),
-        source: "10.0.0.7".into(),
-        tags: vec![("env".into(), "prod".into())],
-        logs,
-    }
-}
-
-fn root() -> Identity {
-    Identity::Account {
-        uid: ACCOUNT.into(),
-    }
-}
 
 /// A durable data directory with a one-shard BYOK `default` (AES)
 /// Logstore `bench/byok`.
 fn service(dir: &Path) -> LogService {
-    let options = Options {
-        root_key: RootKeySource::data_dir(),
-        ..Options::default()
-    };
-    let svc = LogService::init(dir, ACCOUNT, REGION, Arc::new(SystemClock), options).unwrap();
-    svc.edit_directory(|a| {
-        a.create_role("sls-byok", TRUST)?;
-        for p in ["AliyunKMSReadOnlyAccess", "AliyunKMSCryptoUserAccess"] {
-            a.attach_policy(
-                &Target::Role("sls-byok".into()),
-                &PolicyRef::System(p.into()),
-            )?;
-        }
-        Ok(())
-    })
-    .unwrap();
-    let cmk = svc
-        .with_kms_caller(&root(), |kms, caller| {
-            kms.create_key(caller, KeySpec::AliyunAes256, KeyUsage::EncryptDecrypt, "")
-        })
-        .unwrap()
-        .key_id
-        .to_string();
-    svc.create_project(&root(), "bench").unwrap();
-    let conf = EncryptConf {
-        enable: true,
-        encrypt_type: "default".into(),
-        user_cmk_info: Some(UserCmkInfo {
-            cmk_key_id: cmk,
-            arn: format!("acs:ram::{ACCOUNT}:role/sls-byok"),
-            region_id: REGION.into(),
-        }),
-    };
-    let config = LogstoreConfig {
-        name: "byok".into(),
-        shard_count: 1,
-        ttl: None,
-        encrypt_conf: Some(conf),
-    };
-    svc.create_logstore(&root(), "bench", &config).unwrap();
+    let (svc, cmk) = support::seeded(dir, true);
+    support::create(&svc, "byok", 1, support::byok(&cmk, "default"));
     svc
 }
 
