@@ -1,8 +1,9 @@
 //! The HTTP front of `ramgate serve`: one port, plain HTTP/1.1, Log Service
 //! dispatched by path and KMS, STS and RAM by (`Version`, `Action`).
 //!
-//! Every request goes through the same steps ([`front`]): its body is read
-//! up to a bound, it is authenticated ([`authn`]: the access key looked up
+//! Every request goes through the same steps ([`front`]): it waits for a
+//! place among the requests in flight ([`limit`]), its body is read up to
+//! a bound, it is authenticated ([`authn`]: the access key looked up
 //! first, then the signature, the clock and, for POP, the nonce), and one
 //! library call answers it on a blocking thread (the engine `fsync`s; the
 //! async workers never wait on a disk). Every answer carries the request
@@ -15,6 +16,7 @@
 pub mod authn;
 pub mod front;
 pub mod host;
+pub mod limit;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -27,6 +29,7 @@ use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
+use self::limit::{InFlight, MAX_IN_FLIGHT};
 use super::auth::nonce::NonceCache;
 use super::credentials::Credentials;
 use crate::logstore::LogService;
@@ -55,6 +58,8 @@ pub struct Server {
     pub(crate) base_hosts: Vec<String>,
     /// Whether to print one line per request on standard error.
     pub(crate) log_requests: bool,
+    /// The bound on requests in flight ([`limit`]).
+    pub(crate) in_flight: InFlight,
 }
 
 impl std::fmt::Debug for Server {
@@ -79,7 +84,15 @@ impl Server {
                 .map(|h| h.to_string())
                 .collect(),
             log_requests: true,
+            in_flight: InFlight::new(MAX_IN_FLIGHT),
         }
+    }
+
+    /// At most `bound` requests in flight (read, handled, answered) at
+    /// once; more wait for their turn. [`MAX_IN_FLIGHT`] by default.
+    pub fn max_in_flight(mut self, bound: usize) -> Server {
+        self.in_flight = InFlight::new(bound);
+        self
     }
 
     /// Prints (or not) one line per request on standard error.
