@@ -582,3 +582,23 @@ fn refusals_are_audited_and_the_audit_log_verifies() {
     assert_eq!(last.event["op"], "put_logs");
     assert_eq!(last.event["outcome"], "refused");
 }
+
+/// Since when encryption is off (S3) is the service's clock, not the
+/// system's: a test moving the clock sees it.
+#[test]
+fn encryption_off_since_is_the_injected_clock() {
+    let mut env = Env::new();
+    env.create("byok", Some(env.byok("default")));
+    env.clock
+        .set(time::macros::datetime!(2031-05-06 07:08:09 UTC));
+    let mut off = env.byok("default");
+    off.enable = false;
+    env.svc
+        .update_logstore(&user("alice"), "app", "byok", None, Some(&off), None)
+        .unwrap();
+    let info = env.svc.get_logstore(&user("alice"), "app", "byok").unwrap();
+    assert_eq!(
+        info.encryption_off_since.as_deref(),
+        Some("2031-05-06T07:08:09Z")
+    );
+}
