@@ -203,7 +203,7 @@ impl LogService {
             let was_on = current.encrypt_conf.as_ref().is_some_and(|c| c.enable);
             let is_on = encrypt_conf.map_or(was_on, |c| c.enable);
             let switched_off = was_on && !is_on;
-            let now = s.clock.now().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+            let now = s.clock.now().format(&Rfc3339).unwrap_or_default();
             let ttl_changed = s.catalog.update(&s.kms, |m| {
                 // Only the settings change; keys made meanwhile stay.
                 let l = m.logstore_mut(project, logstore)?;
