@@ -19,111 +19,30 @@
 
 use std::hint::black_box;
 use std::path::Path;
-use std::sync::Arc;
 
 use aes_gcm::aead::consts::U12;
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, AesGcm, Nonce};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ramgate::clock::SystemClock;
-use ramgate::kms::{KeySpec, KeyUsage, RootKeySource};
-use ramgate::logstore::{
-    EncryptConf, Log, LogGroup, LogService, LogstoreConfig, Options, UserCmkInfo,
-};
-use ramgate::ram::{AssumeRoleRequest, Identity, PolicyRef, Ram, Target};
+use ramgate::logstore::{EncryptConf, LogService};
+use ramgate::ram::{AssumeRoleRequest, Identity, Ram};
 
-const ACCOUNT: &str = "1234567890123456";
-const REGION: &str = "cn-hangzhou";
-const TRUST: &str = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":["log.aliyuncs.com"]}}],"Version":"1"}"#;
+mod support;
+use support::{ACCOUNT, REGION, group, group_of};
 
-/// A log group of about 64 KiB: 256 logs of ~250 bytes.
-fn group() -> LogGroup {
-    group_of(256)
-}
-
-/// A log group of `n` logs of ~250 bytes.
-fn group_of(n: u32) -> LogGroup {
-    let logs = (0..n)
-        .map(|i| Log {
-            time: 1_764_400_000 + i,
-            contents: vec![
-                (
-                    "request".into(),
-                    format!(
-                        "GET /api/v1/orders/{i:08}?expand=items,customer&trace={:0>160}",
-                        i
-                    ),
-                ),
-                ("status".into(), "200".into()),
-                ("latency_ms".into(), format!("{}", i % 97)),
-            ],
-        })
-        .collect();
-    LogGroup {
-        topic: "api".into(),
-        source: "10.0.0.7".into(),
-        tags: vec![("env".into(), "prod".into())],
-        logs,
-    }
-}
-
-/// A data directory with a service-key Logstore and a BYOK Logstore.
+/// A data directory with a service-key Logstore `svc`, a BYOK Logstore
+/// `byok` and a 4-shard service-key Logstore `wide`.
 fn service(dir: &Path, durable: bool, encrypt_type: &str) -> LogService {
-    let options = Options {
-        durable,
-        root_key: RootKeySource::data_dir(),
-        ..Options::default()
-    };
-    let svc = LogService::init(dir, ACCOUNT, REGION, Arc::new(SystemClock), options).unwrap();
-    svc.edit_directory(|a| {
-        a.create_role("sls-byok", TRUST)?;
-        for p in ["AliyunKMSReadOnlyAccess", "AliyunKMSCryptoUserAccess"] {
-            a.attach_policy(
-                &Target::Role("sls-byok".into()),
-                &PolicyRef::System(p.into()),
-            )?;
-        }
-        Ok(())
-    })
-    .unwrap();
-    let root = Identity::Account {
-        uid: ACCOUNT.into(),
-    };
-    let cmk = svc
-        .with_kms_caller(&root, |kms, caller| {
-            kms.create_key(caller, KeySpec::AliyunAes256, KeyUsage::EncryptDecrypt, "")
-        })
-        .unwrap()
-        .key_id
-        .to_string();
-    svc.create_project(&root, "bench").unwrap();
-    let byok = EncryptConf {
-        enable: true,
-        encrypt_type: encrypt_type.into(),
-        user_cmk_info: Some(UserCmkInfo {
-            cmk_key_id: cmk,
-            arn: format!("acs:ram::{ACCOUNT}:role/sls-byok"),
-            region_id: REGION.into(),
-        }),
-    };
+    let (svc, cmk) = support::seeded(dir, durable);
     let service = EncryptConf {
         enable: true,
         encrypt_type: encrypt_type.into(),
         user_cmk_info: None,
     };
-    for (name, conf, shards) in [
-        ("svc", service.clone(), 1),
-        ("byok", byok, 1),
-        ("wide", service, 4),
-    ] {
-        let config = LogstoreConfig {
-            ttl: None,
-            name: name.into(),
-            shard_count: shards,
-            encrypt_conf: Some(conf),
-        };
-        svc.create_logstore(&root, "bench", &config).unwrap();
-    }
+    support::create(&svc, "svc", 1, service.clone());
+    support::create(&svc, "byok", 1, support::byok(&cmk, encrypt_type));
+    support::create(&svc, "wide", 4, service);
     svc
 }
 
@@ -168,9 +87,7 @@ fn pipeline(c: &mut Criterion, encrypt_type: &str) {
     let len = encoded.len();
     let label = if encrypt_type == "m4" { "sm4" } else { "aes" };
     raw_seal_open(c, &format!("pipeline_{label}_64k"), encrypt_type, len);
-    let root = Identity::Account {
-        uid: ACCOUNT.into(),
-    };
+    let root = support::root();
     for (durable, base) in [(false, Path::new("/dev/shm")), (true, Path::new("target"))] {
         let dir = tempfile::tempdir_in(if base.exists() { base } else { Path::new(".") }).unwrap();
         let svc = service(dir.path(), durable, encrypt_type);
@@ -207,9 +124,7 @@ fn chain(c: &mut Criterion) {
     let svc = service(dir.path(), false, "default");
     let snapshot = svc.directory();
     let ram = Ram::new(&snapshot, &SystemClock);
-    let root = Identity::Account {
-        uid: ACCOUNT.into(),
-    };
+    let root = support::root();
     let log = Identity::Service {
         service: "log.aliyuncs.com".into(),
         account: Some(ACCOUNT.into()),
@@ -254,9 +169,7 @@ fn concurrent(c: &mut Criterion) {
     let dir = tempfile::tempdir_in(if base.exists() { base } else { Path::new(".") }).unwrap();
     let svc = service(dir.path(), true, "default");
     let group = group_of(16);
-    let root = Identity::Account {
-        uid: ACCOUNT.into(),
-    };
+    let root = support::root();
     let mut g = c.benchmark_group("concurrent_put_4k");
     g.sample_size(10);
     g.throughput(Throughput::Elements(1));
@@ -298,9 +211,7 @@ fn overhead(c: &mut Criterion) {
     group.encode_into(&mut encoded);
     let len = encoded.len();
     raw_seal_open(c, "put_64k_overhead", "default", len);
-    let root = Identity::Account {
-        uid: ACCOUNT.into(),
-    };
+    let root = support::root();
     let base = Path::new("/dev/shm");
     let tmp = || tempfile::tempdir_in(if base.exists() { base } else { Path::new(".") }).unwrap();
     let (fresh_dir, full_dir) = (tmp(), tmp());

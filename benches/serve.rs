@@ -5,11 +5,18 @@
 //! `LogService::put_logs` directly (the baseline) in the same run.
 //!
 //! Criterion reports time and MB/s per group; after it, one fixed pass per
-//! N prints requests/s, MB/s, p50 and p99 latency and the HTTP ÷
-//! in-process ratio.
+//! N prints requests/s, MB/s, p50 and p99 latency, the server's CPU per
+//! request and the HTTP ÷ in-process ratio.
+//!
+//! The server's CPU is that of its threads alone (all named
+//! [`THREAD_NAME`]: the handle's thread, the runtime's workers and its
+//! blocking threads), read from `/proc/self/task/*/stat` before and after
+//! each pass, so the clients in the same process are not counted. Linux
+//! only; elsewhere it prints `n/a`.
 //!
 //!     cargo bench --bench serve -- --warm-up-time 1 --measurement-time 3
 
+use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -21,95 +28,23 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{Hmac, KeyInit, Mac};
 use md5::Digest as _;
 use prost::Message as _;
-use ramgate::clock::SystemClock;
-use ramgate::kms::{KeySpec, KeyUsage, RootKeySource};
-use ramgate::logstore::{
-    EncryptConf, Log, LogGroup, LogService, LogstoreConfig, Options, UserCmkInfo,
-};
-use ramgate::ram::{Identity, PolicyRef, Target};
+use ramgate::logstore::LogService;
 use ramgate::server::WireRequest;
 use ramgate::server::auth::sls_v1;
 use ramgate::server::credentials::StaticCredentials;
-use ramgate::server::http::{Server, ServerHandle};
+use ramgate::server::http::{Server, ServerHandle, THREAD_NAME};
 use ramgate::server::{body, proto};
 
-const ACCOUNT: &str = "1234567890123456";
-const REGION: &str = "cn-hangzhou";
-const TRUST: &str = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":["log.aliyuncs.com"]}}],"Version":"1"}"#;
+mod support;
+use support::{group, root};
+
 const SECRET: &[u8] = b"bench-secret";
-
-/// ~64 KiB: 256 logs of ~250 bytes.
-fn group() -> LogGroup {
-    let logs = (0..256u32)
-        .map(|i| Log {
-            time: 1_764_400_000 + i,
-            contents: vec![
-                (
-                    "request".into(),
-                    format!("GET /api/v1/orders/{i:08}?expand=items,customer&trace={i:0>160}"),
-                ),
-                ("status".into(), "200".into()),
-                ("latency_ms".into(), format!("{}", i % 97)),
-            ],
-        })
-        .collect();
-    LogGroup {
-        topic: "api".into(),
-        source: "10.0.0.7".into(),
-        tags: vec![("env".into(), "prod".into())],
-        logs,
-    }
-}
-
-fn root() -> Identity {
-    Identity::Account {
-        uid: ACCOUNT.into(),
-    }
-}
 
 /// A durable data directory with a one-shard BYOK `default` (AES)
 /// Logstore `bench/byok`.
 fn service(dir: &Path) -> LogService {
-    let options = Options {
-        root_key: RootKeySource::data_dir(),
-        ..Options::default()
-    };
-    let svc = LogService::init(dir, ACCOUNT, REGION, Arc::new(SystemClock), options).unwrap();
-    svc.edit_directory(|a| {
-        a.create_role("sls-byok", TRUST)?;
-        for p in ["AliyunKMSReadOnlyAccess", "AliyunKMSCryptoUserAccess"] {
-            a.attach_policy(
-                &Target::Role("sls-byok".into()),
-                &PolicyRef::System(p.into()),
-            )?;
-        }
-        Ok(())
-    })
-    .unwrap();
-    let cmk = svc
-        .with_kms_caller(&root(), |kms, caller| {
-            kms.create_key(caller, KeySpec::AliyunAes256, KeyUsage::EncryptDecrypt, "")
-        })
-        .unwrap()
-        .key_id
-        .to_string();
-    svc.create_project(&root(), "bench").unwrap();
-    let conf = EncryptConf {
-        enable: true,
-        encrypt_type: "default".into(),
-        user_cmk_info: Some(UserCmkInfo {
-            cmk_key_id: cmk,
-            arn: format!("acs:ram::{ACCOUNT}:role/sls-byok"),
-            region_id: REGION.into(),
-        }),
-    };
-    let config = LogstoreConfig {
-        name: "byok".into(),
-        shard_count: 1,
-        ttl: None,
-        encrypt_conf: Some(conf),
-    };
-    svc.create_logstore(&root(), "bench", &config).unwrap();
+    let (svc, cmk) = support::seeded(dir, true);
+    support::create(&svc, "byok", 1, support::byok(&cmk, "default"));
     svc
 }
 
@@ -230,6 +165,106 @@ fn drive(addr: SocketAddr, request: &Arc<Vec<u8>>, n: usize, per_client: u64) ->
         .collect()
 }
 
+/// Linux reports a thread's `utime` and `stime` in USER_HZ ticks, which
+/// the kernel's ABI fixes at 100 per second (`sysconf` would need libc).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// A thread's id, name and CPU ticks (`utime + stime`) from its
+/// `/proc/.../stat` line (proc(5): the name is in parentheses and may hold
+/// spaces, so the fields are counted from the last `)`).
+fn parse_stat(stat: &str) -> Option<(u64, &str, u64)> {
+    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+    let tid = stat.get(..open)?.trim().parse().ok()?;
+    let name = stat.get(open + 1..close)?;
+    let fields: Vec<&str> = stat.get(close + 1..)?.split_whitespace().collect();
+    // Fields 14 (utime) and 15 (stime); `fields[0]` is field 3.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((tid, name, utime + stime))
+}
+
+/// The CPU ticks so far of every live server thread, by thread id.
+fn server_ticks() -> HashMap<u64, u64> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return HashMap::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("stat")).ok())
+        .filter_map(|stat| {
+            let (tid, name, ticks) = parse_stat(&stat)?;
+            (name == THREAD_NAME).then_some((tid, ticks))
+        })
+        .collect()
+}
+
+/// The server's CPU between two samples. A thread new since `before` ran
+/// all its ticks in between. A thread gone by `after` is a blocking thread
+/// that tokio let go after 10 s idle, longer than a pass, so it ran nothing
+/// in between. `None` where `/proc` is not Linux's.
+fn server_cpu(before: &HashMap<u64, u64>, after: &HashMap<u64, u64>) -> Option<Duration> {
+    if after.is_empty() {
+        return None;
+    }
+    let ticks: u64 = after
+        .iter()
+        .map(|(tid, t)| t.saturating_sub(before.get(tid).copied().unwrap_or(0)))
+        .sum();
+    Some(Duration::from_secs_f64(ticks as f64 / TICKS_PER_SECOND))
+}
+
+/// The calling thread's CPU so far.
+fn own_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let (_, _, ticks) = parse_stat(&stat)?;
+    Some(Duration::from_secs_f64(ticks as f64 / TICKS_PER_SECOND))
+}
+
+/// CPU per request in milliseconds, or `n/a`.
+fn per_request(cpu: Option<Duration>, requests: usize) -> String {
+    match cpu {
+        Some(cpu) => format!("{:.2} ms", cpu.as_secs_f64() * 1e3 / requests as f64),
+        None => "n/a".into(),
+    }
+}
+
+/// One fixed pass of a request from `n` clients.
+struct Pass {
+    rps: f64,
+    /// Sorted.
+    latencies: Vec<Duration>,
+    server_cpu: Option<Duration>,
+}
+
+impl Pass {
+    /// About `total` copies of `request` from `n` clients.
+    fn run(addr: SocketAddr, request: &Arc<Vec<u8>>, n: usize, total: u64) -> Pass {
+        let ticks = server_ticks();
+        let t = Instant::now();
+        let mut latencies = drive(addr, request, n, total.div_ceil(n as u64));
+        let rps = latencies.len() as f64 / t.elapsed().as_secs_f64();
+        let server_cpu = server_cpu(&ticks, &server_ticks());
+        latencies.sort();
+        Pass {
+            rps,
+            latencies,
+            server_cpu,
+        }
+    }
+
+    /// requests/s, MB/s (of `bytes` per request), p50, p99, CPU.
+    fn figures(&self, bytes: u64) -> String {
+        format!(
+            "{:.0} req/s, {:.1} MB/s, p50 {:.2} ms, p99 {:.2} ms, server CPU {} per request",
+            self.rps,
+            self.rps * bytes as f64 / 1e6,
+            percentile(&self.latencies, 0.5).as_secs_f64() * 1e3,
+            percentile(&self.latencies, 0.99).as_secs_f64() * 1e3,
+            per_request(self.server_cpu, self.latencies.len()),
+        )
+    }
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted.get(i).copied().unwrap_or_default()
@@ -289,31 +324,32 @@ fn bench(c: &mut Criterion) {
     });
     group_.finish();
 
-    // The summary: fixed passes, the baseline first.
-    let per_n = 64u64;
+    // The summary: fixed passes, the baseline first. A tick is 10 ms per
+    // thread, so each pass is long enough (1,024 requests) for the CPU
+    // per request to be read to a few µs.
+    let per_n = 1024u64;
+    let cpu_before = own_cpu();
     let t = Instant::now();
     for _ in 0..per_n {
         svc.put_logs(&root(), "bench", "byok", None, &g).unwrap();
     }
     let base = per_n as f64 / t.elapsed().as_secs_f64();
+    let cpu = own_cpu().zip(cpu_before).map(|(a, b)| a.saturating_sub(b));
     println!(
-        "\nin-process put_logs: {base:.0} groups/s, {:.1} MB/s",
-        base * bytes as f64 / 1e6
+        "\nin-process put_logs: {base:.0} groups/s, {:.1} MB/s, CPU {} per group",
+        base * bytes as f64 / 1e6,
+        per_request(cpu, per_n as usize)
     );
     for n in [1usize, 4, 16] {
-        let per = (per_n * 4).div_ceil(n as u64);
-        let t = Instant::now();
-        let mut lat = drive(addr, &put, n, per);
-        let rps = lat.len() as f64 / t.elapsed().as_secs_f64();
-        lat.sort();
+        let pass = Pass::run(addr, &put, n, per_n);
         println!(
-            "http put_logs, {n:2} clients: {rps:.0} req/s, {:.1} MB/s, p50 {:.2} ms, p99 {:.2} ms, HTTP / in-process {:.2}",
-            rps * bytes as f64 / 1e6,
-            percentile(&lat, 0.5).as_secs_f64() * 1e3,
-            percentile(&lat, 0.99).as_secs_f64() * 1e3,
-            rps / base
+            "http put_logs, {n:2} clients: {}, HTTP / in-process {:.2}",
+            pass.figures(bytes),
+            pass.rps / base
         );
     }
+    let pass = Pass::run(addr, &pull, 1, per_n);
+    println!("http pull_logs,  1 client:  {}", pass.figures(bytes));
     drop(handle);
 }
 

@@ -29,6 +29,29 @@ fn ttl_is_set_shown_changed_and_checked_and_cursors_are_found_by_time() {
     cli.ok(&["log", "update-logstore", "app", "logs", "--ttl", "9"]);
     let json = cli.ok(&["log", "get-logstore", "app", "logs", "--format", "json"]);
     assert!(json.contains("\"ttl\": 9"), "{json}");
+    // With other settings, ttl goes in the same update: one audit record.
+    let records = || {
+        std::fs::read_to_string(cli.audit_log())
+            .unwrap()
+            .lines()
+            .count()
+    };
+    let before = records();
+    cli.ok(&[
+        "log",
+        "update-logstore",
+        "app",
+        "logs",
+        "--shards",
+        "1",
+        "--ttl",
+        "10",
+    ]);
+    assert_eq!(records(), before + 1);
+    assert_eq!(
+        cli.ok(&["log", "get-logstore", "app", "logs"]),
+        "logs shards 1 ttl 10\n"
+    );
     let e = cli.fails(2, &["log", "update-logstore", "app", "logs", "--ttl", "0"]);
     assert!(
         e.contains("LogStoreInfoInvalid") && e.contains("ttl 0"),

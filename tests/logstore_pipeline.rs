@@ -195,14 +195,14 @@ fn only_enable_can_change_and_updates_carry_the_whole_conf() {
     ] {
         let e = env
             .svc
-            .update_logstore(&alice, "app", "byok", None, conf.as_ref())
+            .update_logstore(&alice, "app", "byok", None, conf.as_ref(), None)
             .unwrap_err();
         assert_eq!(e.code(), "LogStoreInfoInvalid", "{what}");
         assert!(e.to_string().contains(message), "{what}: {e}");
     }
     let e = env
         .svc
-        .update_logstore(&alice, "app", "svc", None, Some(&env.byok("default")))
+        .update_logstore(&alice, "app", "svc", None, Some(&env.byok("default")), None)
         .unwrap_err();
     assert!(e.to_string().contains("cannot be switched to BYOK"), "{e}");
     // A partial encrypt_conf from the wire names what is missing.
@@ -215,7 +215,7 @@ fn only_enable_can_change_and_updates_carry_the_whole_conf() {
     let mut off = env.byok("m4");
     off.enable = false;
     env.svc
-        .update_logstore(&alice, "app", "byok", None, Some(&off))
+        .update_logstore(&alice, "app", "byok", None, Some(&off), None)
         .unwrap();
     assert_eq!(
         env.svc
@@ -226,7 +226,7 @@ fn only_enable_can_change_and_updates_carry_the_whole_conf() {
     );
     let e = env
         .svc
-        .update_logstore(&alice, "app", "byok", Some(5), Some(&env.byok("m4")))
+        .update_logstore(&alice, "app", "byok", Some(5), Some(&env.byok("m4")), None)
         .unwrap_err();
     assert_eq!(
         e.to_string(),
@@ -245,7 +245,7 @@ fn with_enable_false_new_blocks_are_plain_and_old_ones_still_open() {
     let mut off = env.byok("default");
     off.enable = false;
     env.svc
-        .update_logstore(&alice, "app", "byok", None, Some(&off))
+        .update_logstore(&alice, "app", "byok", None, Some(&off), None)
         .unwrap();
     env.svc
         .put_logs(&alice, "app", "byok", Some(0), &group(2))
@@ -581,4 +581,24 @@ fn refusals_are_audited_and_the_audit_log_verifies() {
     let last = records.last().unwrap();
     assert_eq!(last.event["op"], "put_logs");
     assert_eq!(last.event["outcome"], "refused");
+}
+
+/// Since when encryption is off (S3) is the service's clock, not the
+/// system's: a test moving the clock sees it.
+#[test]
+fn encryption_off_since_is_the_injected_clock() {
+    let mut env = Env::new();
+    env.create("byok", Some(env.byok("default")));
+    env.clock
+        .set(time::macros::datetime!(2031-05-06 07:08:09 UTC));
+    let mut off = env.byok("default");
+    off.enable = false;
+    env.svc
+        .update_logstore(&user("alice"), "app", "byok", None, Some(&off), None)
+        .unwrap();
+    let info = env.svc.get_logstore(&user("alice"), "app", "byok").unwrap();
+    assert_eq!(
+        info.encryption_off_since.as_deref(),
+        Some("2031-05-06T07:08:09Z")
+    );
 }

@@ -50,6 +50,8 @@ fn serve_once(dir: &std::path::Path) {
     let answer = health(&addr);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("\"uptimeSeconds\""), "{answer}");
+    #[cfg(target_os = "linux")]
+    assert_threads_named(child.id());
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -68,6 +70,31 @@ fn serve_once(dir: &std::path::Path) {
     assert!(
         stderr.contains("api=Health outcome=200 latency_ms="),
         "{stderr}"
+    );
+}
+
+/// Every thread of the server but its main one (the runtime's workers and
+/// the blocking thread that answered health) carries the server's thread
+/// name, so its CPU can be told apart (`top -H`, the `serve` bench).
+#[cfg(target_os = "linux")]
+fn assert_threads_named(pid: u32) {
+    let names: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+        .filter(|task| task.file_name().to_string_lossy() != pid.to_string())
+        .map(|task| {
+            std::fs::read_to_string(task.path().join("comm"))
+                .unwrap()
+                .trim_end()
+                .to_string()
+        })
+        .collect();
+    assert!(!names.is_empty());
+    assert!(
+        names
+            .iter()
+            .all(|n| n == ramgate::server::http::THREAD_NAME),
+        "{names:?}"
     );
 }
 

@@ -436,3 +436,60 @@ fn absolute_form_targets_route_as_through_a_proxy() {
     assert_eq!(r.status, 200, "{}", r.message());
     assert_eq!(r.json()["projectName"], "app");
 }
+
+/// The audit records of one request, by its id.
+fn records_of(env: &Env, r: &Resp) -> Vec<serde_json::Value> {
+    let id = r.header("x-log-requestid").unwrap();
+    std::fs::read_to_string(env.dir.path().join("audit.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(id))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The SDK's UpdateLogStore: the whole configuration, `ttl` included.
+fn update_ttl(alice: &Sls, conf: &serde_json::Value, ttl: u32) -> Resp {
+    let body = json!({"logstoreName": "byok", "ttl": ttl, "shardCount": 2, "autoSplit": true,
+        "maxSplitShard": 64, "appendMeta": false, "encrypt_conf": conf});
+    alice.call(
+        "PUT",
+        "/logstores/byok",
+        &[],
+        body.to_string().as_bytes(),
+        &[],
+    )
+}
+
+/// Regression: UpdateLogStore wrote two audit records (and two catalog
+/// versions), the update and then `ttl` on its own, even with `ttl`
+/// unchanged.
+#[test]
+fn update_logstore_with_ttl_is_one_audited_update() {
+    let (env, alice) = setup();
+    create_store(&alice, "byok", Some(env.byok()));
+    let r = update_ttl(&alice, &env.byok(), 7);
+    assert_eq!(r.status, 200, "{}", r.message());
+    let records = records_of(&env, &r);
+    assert_eq!(records.len(), 1, "{records:?}");
+    let text = records[0].to_string();
+    assert!(text.contains("update_logstore"), "{text}");
+    assert!(text.contains(r#""ttl":7"#), "{text}");
+    assert_eq!(alice.get("/logstores/byok", &[]).json()["ttl"], 7);
+    // The same ttl again: still one record, and it records no ttl change.
+    let again = update_ttl(&alice, &env.byok(), 7);
+    assert_eq!(again.status, 200, "{}", again.message());
+    let records = records_of(&env, &again);
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert!(!records[0].to_string().contains(r#""ttl""#), "{records:?}");
+    // A ttl out of range changes nothing, encryption included.
+    let mut off = env.byok();
+    off["enable"] = json!(false);
+    let bad = update_ttl(&alice, &off, 0);
+    assert_eq!(bad.status, 400, "{}", bad.message());
+    let got = alice.get("/logstores/byok", &[]).json();
+    assert_eq!(
+        (got["ttl"].clone(), got["encrypt_conf"].clone()),
+        (json!(7), env.byok())
+    );
+}

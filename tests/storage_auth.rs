@@ -464,7 +464,7 @@ fn s1_plaintext_windows_stay_exact_while_writers_race_the_switch() {
             .collect();
         for n in 0..30 {
             let conf = if n % 2 == 0 { &off } else { &on };
-            svc.update_logstore(&user("alice"), "app", "racy", None, Some(conf))
+            svc.update_logstore(&user("alice"), "app", "racy", None, Some(conf), None)
                 .unwrap();
         }
         writers

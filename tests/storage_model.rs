@@ -212,7 +212,7 @@ fn run(steps: &[Step]) -> Result<bool, TestCaseError> {
                 let c = conf(&env, ls.kind, enable);
                 let got = env
                     .svc
-                    .update_logstore(&alice, "app", NAMES[l], None, c.as_ref());
+                    .update_logstore(&alice, "app", NAMES[l], None, c.as_ref(), None);
                 // Switching BYOK on runs the configuration chain again.
                 let expect_ok =
                     !(ls.kind == Kind::Byok && enable && !ls.enabled && model.cmk != Cmk::Enabled);

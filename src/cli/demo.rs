@@ -458,15 +458,15 @@ impl Demo {
         self.heading("The encryption type cannot change once configured");
         let mut aes = self.byok("default");
         aes.enable = true;
-        let update = self
-            .svc
-            .update_logstore(&alice(), "shop", "orders-byok", None, Some(&aes));
+        let update =
+            self.svc
+                .update_logstore(&alice(), "shop", "orders-byok", None, Some(&aes), None);
         self.expect_refused("change orders-byok from m4 to default", update);
         let mut off = self.byok("m4");
         off.enable = false;
-        let update = self
-            .svc
-            .update_logstore(&alice(), "shop", "orders-byok", None, Some(&off));
+        let update =
+            self.svc
+                .update_logstore(&alice(), "shop", "orders-byok", None, Some(&off), None);
         self.expect_ok("switch encryption off (only enable may change)", update);
         let update = self.svc.update_logstore(
             &alice(),
@@ -474,6 +474,7 @@ impl Demo {
             "orders-byok",
             None,
             Some(&self.byok("m4")),
+            None,
         );
         self.expect_ok(
             "switch it on again (the configuration chain runs again)",

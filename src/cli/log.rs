@@ -187,13 +187,16 @@ fn log(args: &LogArgs) -> Result<(), DataError> {
             ttl,
         } => {
             let conf = encrypt_conf.as_deref().map(read_encrypt_conf).transpose()?;
-            if shards.is_some() || conf.is_some() || ttl.is_none() {
-                call.run(|s, who| {
-                    s.update_logstore_traced(who, project, logstore, *shards, conf.as_ref())
-                })?;
-            }
-            if let Some(days) = ttl {
-                call.run(|s, who| s.set_logstore_ttl_traced(who, project, logstore, *days))?;
+            match (shards, &conf, ttl) {
+                // Only a ttl: an encrypted Logstore's `UpdateLogStore` must
+                // repeat its whole encrypt_conf, which the operator need
+                // not type to change retention.
+                (None, None, Some(days)) => {
+                    call.run(|s, who| s.set_logstore_ttl_traced(who, project, logstore, *days))?
+                }
+                _ => call.run(|s, who| {
+                    s.update_logstore_traced(who, project, logstore, *shards, conf.as_ref(), *ttl)
+                })?,
             }
             emit(&format!(
                 "updated logstore `{logstore}` in project `{project}`\n"

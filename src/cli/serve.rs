@@ -11,7 +11,7 @@ use time::Duration;
 use crate::clock::OffsetClock;
 use crate::logstore::LogService;
 use crate::server::credentials::Credentials;
-use crate::server::http::{Server, serve};
+use crate::server::http::{Server, THREAD_NAME, serve};
 use crate::server::keystore::KeyStore;
 
 use super::data::{DataDirArg, DataError, finish, owner_options};
@@ -59,6 +59,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<Outcome, Failure> {
     };
     let server = Arc::new(Server::new(service, credentials));
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_name(THREAD_NAME)
         .enable_all()
         .build()
         .map_err(|e| Failure::new(format!("cannot start the server's runtime: {e}")))?;

@@ -193,7 +193,8 @@ impl LogService {
             "from": from.to_string()});
         self.shared
             .audited(self.request(), "get_cursor", caller, target, |s, op| {
-                let meta = s.shard_to_read(op, caller, project, logstore, shard)?;
+                let meta =
+                    s.catalog_to_read(op, caller, project, logstore, Reading::Shard(shard))?;
                 let l = meta.logstore(project, logstore)?;
                 let cursor = match s.shard(project, logstore, l, shard, false)? {
                     None => 0,
@@ -236,7 +237,8 @@ impl LogService {
             json!({"project": project, "logstore": logstore, "shard": shard, "cursor": cursor});
         self.shared
             .audited(self.request(), "pull_logs", caller, target, |s, op| {
-                let meta = s.shard_to_read(op, caller, project, logstore, shard)?;
+                let meta =
+                    s.catalog_to_read(op, caller, project, logstore, Reading::Shard(shard))?;
                 let l = meta.logstore(project, logstore)?;
                 let stored = s.shard(project, logstore, l, shard, false)?;
                 // A cursor past the end names nothing ever written (U8).
@@ -300,13 +302,7 @@ impl LogService {
         let target = json!({"project": project, "logstore": logstore, "from": from, "to": to});
         self.shared
             .audited(self.request(), "get_logs", caller, target, |s, op| {
-                s.authorize(
-                    op,
-                    caller,
-                    "log:GetLogStoreLogs",
-                    &s.logstore_arn(project, logstore),
-                )?;
-                let meta = s.catalog.snapshot();
+                let meta = s.catalog_to_read(op, caller, project, logstore, Reading::Logstore)?;
                 let l = meta.logstore(project, logstore)?;
                 let mut out = Vec::new();
                 let mut read = 0usize;
@@ -350,6 +346,16 @@ fn readable_end(shard: Option<&Arc<Shard>>, wanted: u64) -> u64 {
         }
     };
     end.min(wanted)
+}
+
+/// What a read reads, which says the action it needs.
+#[derive(Clone, Copy)]
+enum Reading {
+    /// One shard, by cursor (`GetCursor`, `PullLogs`:
+    /// `log:GetCursorOrData`).
+    Shard(u32),
+    /// Every shard, by log time (`GetLogs`: `log:GetLogStoreLogs`).
+    Logstore,
 }
 
 /// The key a new block is protected with.
@@ -446,25 +452,28 @@ impl Shared {
         }
     }
 
-    /// The catalog for a read of `shard` (`GetCursor`, `PullLogs`), once
-    /// the caller may read and the shard exists.
-    fn shard_to_read(
+    /// The first steps of every read: the caller allowed the read's action
+    /// on the Logstore, the catalog's snapshot, the Logstore in it and,
+    /// for a read of one shard, that shard; the snapshot.
+    fn catalog_to_read(
         &self,
         op: &mut Op,
         caller: &Identity,
         project: &str,
         logstore: &str,
-        shard: u32,
+        reading: Reading,
     ) -> Result<Arc<Meta>, LogError> {
-        self.authorize(
-            op,
-            caller,
-            "log:GetCursorOrData",
-            &self.logstore_arn(project, logstore),
-        )?;
+        let action = match reading {
+            Reading::Shard(_) => "log:GetCursorOrData",
+            Reading::Logstore => "log:GetLogStoreLogs",
+        };
+        self.authorize(op, caller, action, &self.logstore_arn(project, logstore))?;
         let meta = self.catalog.snapshot();
-        if shard >= meta.logstore(project, logstore)?.shard_count {
-            return Err(LogError::ShardNotExist(shard));
+        let l = meta.logstore(project, logstore)?;
+        if let Reading::Shard(n) = reading
+            && n >= l.shard_count
+        {
+            return Err(LogError::ShardNotExist(n));
         }
         Ok(meta)
     }

@@ -134,7 +134,11 @@ impl LogService {
     /// `UpdateLogStore`. An encrypted Logstore's update must carry its
     /// complete `encrypt_conf`, and only `enable` may change; switching BYOK
     /// on runs the configuration chain again. The shard count changes only
-    /// by splitting and merging, which ramgate does not emulate.
+    /// by splitting and merging, which ramgate does not emulate. `ttl`
+    /// (days, 1–3650) changes when given and different from the current
+    /// one (the SDK sends it on every update, read from `GetLogStore`), in
+    /// the same catalog write and audit record as the rest; segments
+    /// already older than a shorter `ttl` go at the next expiry.
     pub fn update_logstore(
         &self,
         caller: &Identity,
@@ -142,8 +146,9 @@ impl LogService {
         logstore: &str,
         shard_count: Option<u32>,
         encrypt_conf: Option<&EncryptConf>,
+        ttl: Option<u32>,
     ) -> Result<(), LogError> {
-        self.update_logstore_traced(caller, project, logstore, shard_count, encrypt_conf)
+        self.update_logstore_traced(caller, project, logstore, shard_count, encrypt_conf, ttl)
             .outcome
     }
 
@@ -155,9 +160,13 @@ impl LogService {
         logstore: &str,
         shard_count: Option<u32>,
         encrypt_conf: Option<&EncryptConf>,
+        ttl: Option<u32>,
     ) -> Traced<()> {
         let target = json!({"project": project, "logstore": logstore});
         self.shared.audited(self.request(), "update_logstore", caller, target, |s, op| {
+            if let Some(days) = ttl {
+                check_ttl(days)?;
+            }
             s.authorize(op, caller, "log:UpdateLogStore", &s.logstore_arn(project, logstore))?;
             let mut current = s.catalog.snapshot().logstore(project, logstore)?.clone();
             if shard_count.is_some_and(|n| n != current.shard_count) {
@@ -194,8 +203,8 @@ impl LogService {
             let was_on = current.encrypt_conf.as_ref().is_some_and(|c| c.enable);
             let is_on = encrypt_conf.map_or(was_on, |c| c.enable);
             let switched_off = was_on && !is_on;
-            let now = s.clock.now().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-            s.catalog.update(&s.kms, |m| {
+            let now = s.clock.now().format(&Rfc3339).unwrap_or_default();
+            let ttl_changed = s.catalog.update(&s.kms, |m| {
                 // Only the settings change; keys made meanwhile stay.
                 let l = m.logstore_mut(project, logstore)?;
                 if l.incarnation != current.incarnation {
@@ -212,9 +221,18 @@ impl LogService {
                 } else if is_on {
                     l.encryption_off_since = None;
                 }
-                Ok(())
+                // Compared with what `GetLogStore` shows: an unset ttl is
+                // the default, and the SDK echoes it back.
+                let ttl_changed = ttl.filter(|&days| l.ttl.unwrap_or(DEFAULT_TTL_DAYS) != days);
+                if ttl_changed.is_some() {
+                    l.ttl = ttl_changed;
+                }
+                Ok(ttl_changed)
             })?;
             let mut detail = json!({"encrypt_conf": encrypt_conf});
+            if let Some(days) = ttl_changed {
+                detail["ttl"] = json!(days);
+            }
             if switched_off {
                 detail["security_event"] = json!("encryption-disabled");
             }

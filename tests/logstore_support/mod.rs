@@ -1,6 +1,9 @@
 //! A data directory set up as the seed document describes: a CMK, a role
 //! trusted by Log Service with the two KMS system policies, a RAM user who
 //! may pass it, and a project.
+//!
+//! [`seed`] and the names around it are shared: `serve_support` includes
+//! this file (`#[path]`) for its in-process server's directory.
 #![allow(dead_code)]
 
 use std::sync::Arc;
@@ -46,48 +49,53 @@ pub fn options() -> Options {
     }
 }
 
+/// The seed document's account on `svc`: the role `sls-byok`, trusted by
+/// Log Service, with the two KMS system policies; `PassRoleForLog`; alice
+/// (Log Service full access, may pass the role) and bob (Log Service full
+/// access only); and a CMK, whose id it returns.
+pub fn seed(svc: &LogService) -> String {
+    svc.edit_directory(|a| {
+        a.create_role("sls-byok", LOG_TRUST)?;
+        for p in ["AliyunKMSReadOnlyAccess", "AliyunKMSCryptoUserAccess"] {
+            a.attach_policy(
+                &Target::Role("sls-byok".into()),
+                &PolicyRef::System(p.into()),
+            )?;
+        }
+        a.create_policy("PassRoleForLog", PASS_ROLE)?;
+        for u in ["alice", "bob"] {
+            a.create_user(u)?;
+            a.attach_policy(
+                &Target::User(u.into()),
+                &PolicyRef::System("AliyunLogFullAccess".into()),
+            )?;
+        }
+        a.attach_policy(
+            &Target::User("alice".into()),
+            &PolicyRef::Custom("PassRoleForLog".into()),
+        )?;
+        Ok(())
+    })
+    .unwrap();
+    svc.with_kms_caller(&root(), |kms, caller| {
+        kms.create_key(
+            caller,
+            KeySpec::AliyunAes256,
+            KeyUsage::EncryptDecrypt,
+            "sls byok",
+        )
+    })
+    .unwrap()
+    .key_id
+    .to_string()
+}
+
 impl Env {
     pub fn new() -> Env {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(datetime!(2026-11-29 08:00 UTC)));
         let svc = LogService::init(dir.path(), ACCOUNT, REGION, clock.clone(), options()).unwrap();
-        svc.edit_directory(|a| {
-            a.create_role("sls-byok", LOG_TRUST)?;
-            for p in ["AliyunKMSReadOnlyAccess", "AliyunKMSCryptoUserAccess"] {
-                a.attach_policy(
-                    &Target::Role("sls-byok".into()),
-                    &PolicyRef::System(p.into()),
-                )?;
-            }
-            a.create_policy("PassRoleForLog", PASS_ROLE)?;
-            a.create_user("alice")?;
-            a.attach_policy(
-                &Target::User("alice".into()),
-                &PolicyRef::System("AliyunLogFullAccess".into()),
-            )?;
-            a.attach_policy(
-                &Target::User("alice".into()),
-                &PolicyRef::Custom("PassRoleForLog".into()),
-            )?;
-            a.create_user("bob")?;
-            a.attach_policy(
-                &Target::User("bob".into()),
-                &PolicyRef::System("AliyunLogFullAccess".into()),
-            )?;
-            Ok(())
-        })
-        .unwrap();
-        let cmk = svc
-            .with_kms_caller(&root(), |kms, caller| {
-                kms.create_key(
-                    caller,
-                    KeySpec::AliyunAes256,
-                    KeyUsage::EncryptDecrypt,
-                    "sls byok",
-                )
-            })
-            .unwrap();
-        let cmk = cmk.key_id.to_string();
+        let cmk = seed(&svc);
         svc.create_project(&root(), "app").unwrap();
         Env {
             dir,

@@ -1,6 +1,7 @@
 //! An in-process `ramgate serve` on a fresh data directory (the seed
-//! document's account: a CMK, the BYOK role, users alice with PassRole and
-//! bob without it), and a small HTTP/1.1 client that signs as the SDKs do.
+//! document's account of `logstore_support`: a CMK, the BYOK role, users
+//! alice with PassRole and bob without it; and carol, allowed only from
+//! 10.0.0.0/8), and a small HTTP/1.1 client that signs as the SDKs do.
 //! The client speaks raw HTTP over a `TcpStream`, so a test can send any
 //! target form and any header.
 #![allow(dead_code)]
@@ -12,9 +13,8 @@ use std::sync::Arc;
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use md5::Digest as _;
-use ramgate::kms::{KeySpec, KeyUsage, RootKeySource};
-use ramgate::logstore::{LogService, Options};
-use ramgate::ram::{Identity, PolicyRef, SystemClock, Target};
+use ramgate::logstore::LogService;
+use ramgate::ram::{PolicyRef, SystemClock, Target};
 use ramgate::server::WireRequest;
 use ramgate::server::auth::{pop_rpc, sls_v1};
 use ramgate::server::credentials::StaticCredentials;
@@ -23,11 +23,11 @@ use tempfile::TempDir;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-pub const ACCOUNT: &str = "1234567890123456";
-pub const REGION: &str = "cn-hangzhou";
-pub const ROLE: &str = "acs:ram::1234567890123456:role/sls-byok";
-const LOG_TRUST: &str = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":["log.aliyuncs.com"]}}],"Version":"1"}"#;
-const PASS_ROLE: &str = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"ram:PassRole","Resource":"acs:ram::*"}]}"#;
+/// The seed document's account, shared with the engine's tests.
+#[path = "../logstore_support/mod.rs"]
+mod logstore_support;
+pub use logstore_support::{ACCOUNT, REGION, ROLE, options, root, user};
+
 /// Carol may only write logs, and only from 10.0.0.0/8.
 const FROM_TEN: &str = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"log:*","Resource":"*","Condition":{"IpAddress":{"acs:SourceIp":"10.0.0.0/8"}}}]}"#;
 
@@ -36,20 +36,6 @@ pub struct Env {
     pub server: Option<ServerHandle>,
     pub credentials: Arc<StaticCredentials>,
     pub cmk: String,
-}
-
-pub fn user(name: &str) -> Identity {
-    Identity::User {
-        account: ACCOUNT.into(),
-        name: name.into(),
-    }
-}
-
-pub fn options() -> Options {
-    Options {
-        root_key: RootKeySource::data_dir(),
-        ..Options::default()
-    }
 }
 
 impl Env {
@@ -63,29 +49,10 @@ impl Env {
             options(),
         )
         .unwrap();
+        let cmk = logstore_support::seed(&svc);
         svc.edit_directory(|a| {
-            a.create_role("sls-byok", LOG_TRUST)?;
-            for p in ["AliyunKMSReadOnlyAccess", "AliyunKMSCryptoUserAccess"] {
-                a.attach_policy(
-                    &Target::Role("sls-byok".into()),
-                    &PolicyRef::System(p.into()),
-                )?;
-            }
-            a.create_policy("PassRoleForLog", PASS_ROLE)?;
             a.create_policy("FromTen", FROM_TEN)?;
-            for u in ["alice", "bob", "carol"] {
-                a.create_user(u)?;
-            }
-            for u in ["alice", "bob"] {
-                a.attach_policy(
-                    &Target::User(u.into()),
-                    &PolicyRef::System("AliyunLogFullAccess".into()),
-                )?;
-            }
-            a.attach_policy(
-                &Target::User("alice".into()),
-                &PolicyRef::Custom("PassRoleForLog".into()),
-            )?;
+            a.create_user("carol")?;
             a.attach_policy(
                 &Target::User("carol".into()),
                 &PolicyRef::Custom("FromTen".into()),
@@ -93,23 +60,8 @@ impl Env {
             Ok(())
         })
         .unwrap();
-        let root = Identity::Account {
-            uid: ACCOUNT.into(),
-        };
-        let cmk = svc
-            .with_kms_caller(&root, |kms, caller| {
-                kms.create_key(
-                    caller,
-                    KeySpec::AliyunAes256,
-                    KeyUsage::EncryptDecrypt,
-                    "byok",
-                )
-            })
-            .unwrap()
-            .key_id
-            .to_string();
         let credentials = Arc::new(StaticCredentials::new());
-        credentials.insert("AKroot", b"root-secret", root);
+        credentials.insert("AKroot", b"root-secret", root());
         for u in ["alice", "bob", "carol"] {
             credentials.insert(&format!("AK{u}"), format!("{u}-secret").as_bytes(), user(u));
         }

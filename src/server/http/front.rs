@@ -1,4 +1,5 @@
-//! One request, from hyper's to the answer: the body read up to a bound,
+//! One request, from hyper's to the answer: a place among the requests in
+//! flight ([`limit`](super::limit)), the body read up to a bound,
 //! the health page, POP or Log Service, authentication, the request's
 //! context handed to the engine, the handler on a blocking thread, the
 //! request id on the answer, and one line on standard error.
@@ -78,6 +79,9 @@ pub async fn handle(
 ) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let request_id = reply::request_id();
+    // Held until the answer is built: the body and the blocking handler
+    // count against the bound; the wait for a place counts in the latency.
+    let _pass = server.in_flight.enter().await;
     let (parts, body) = request.into_parts();
     let headers: Vec<(String, String)> = parts
         .headers

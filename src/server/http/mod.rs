@@ -1,8 +1,9 @@
 //! The HTTP front of `ramgate serve`: one port, plain HTTP/1.1, Log Service
 //! dispatched by path and KMS, STS and RAM by (`Version`, `Action`).
 //!
-//! Every request goes through the same steps ([`front`]): its body is read
-//! up to a bound, it is authenticated ([`authn`]: the access key looked up
+//! Every request goes through the same steps ([`front`]): it waits for a
+//! place among the requests in flight ([`limit`]), its body is read up to
+//! a bound, it is authenticated ([`authn`]: the access key looked up
 //! first, then the signature, the clock and, for POP, the nonce), and one
 //! library call answers it on a blocking thread (the engine `fsync`s; the
 //! async workers never wait on a disk). Every answer carries the request
@@ -15,6 +16,7 @@
 pub mod authn;
 pub mod front;
 pub mod host;
+pub mod limit;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -27,6 +29,7 @@ use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
+use self::limit::{InFlight, MAX_IN_FLIGHT};
 use super::auth::nonce::NonceCache;
 use super::credentials::Credentials;
 use crate::logstore::LogService;
@@ -34,6 +37,12 @@ use crate::logstore::LogService;
 /// How many POP nonces are remembered at once (15 minutes' worth of
 /// requests at ~1000 per second, ~100 bytes each).
 pub const NONCE_CAPACITY: usize = 1 << 20;
+
+/// The name of every thread a server runs on: [`ServerHandle`]'s own
+/// thread and its runtime's workers and blocking threads (`ramgate serve`'s
+/// runtime too), so `top -H` and the `serve` bench can tell the server's
+/// CPU from its clients'. Linux keeps 15 bytes of a thread's name.
+pub const THREAD_NAME: &str = "ramgate-serve";
 
 /// What every request of one server shares.
 pub struct Server {
@@ -49,6 +58,8 @@ pub struct Server {
     pub(crate) base_hosts: Vec<String>,
     /// Whether to print one line per request on standard error.
     pub(crate) log_requests: bool,
+    /// The bound on requests in flight ([`limit`]).
+    pub(crate) in_flight: InFlight,
 }
 
 impl std::fmt::Debug for Server {
@@ -73,7 +84,15 @@ impl Server {
                 .map(|h| h.to_string())
                 .collect(),
             log_requests: true,
+            in_flight: InFlight::new(MAX_IN_FLIGHT),
         }
+    }
+
+    /// At most `bound` requests in flight (read, handled, answered) at
+    /// once; more wait for their turn. [`MAX_IN_FLIGHT`] by default.
+    pub fn max_in_flight(mut self, bound: usize) -> Server {
+        self.in_flight = InFlight::new(bound);
+        self
     }
 
     /// Prints (or not) one line per request on standard error.
@@ -155,6 +174,7 @@ impl ServerHandle {
     /// thread until [`ServerHandle::shutdown`] or drop.
     pub fn start(server: Server, addr: SocketAddr) -> std::io::Result<ServerHandle> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
+            .thread_name(THREAD_NAME)
             .enable_all()
             .build()?;
         let std_listener = std::net::TcpListener::bind(addr)?;
@@ -163,7 +183,7 @@ impl ServerHandle {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = Arc::new(server);
         let thread = std::thread::Builder::new()
-            .name("ramgate-serve".into())
+            .name(THREAD_NAME.into())
             .spawn(move || {
                 runtime.block_on(async move {
                     let listener = TcpListener::from_std(std_listener)?;

@@ -1,8 +1,8 @@
 //! `CreateLogStore`, `GetLogStore`, `UpdateLogStore`, `ListLogStores`,
 //! `DeleteLogStore`, with `encrypt_conf` passed and echoed as sent.
 //!
-//! ramgate keeps a Logstore's shard count and encryption; the other keys
-//! the SDK sends (`ttl`, `autoSplit`, …) are accepted and `GetLogStore`
+//! ramgate keeps a Logstore's shard count, `ttl` and encryption; the other
+//! keys the SDK sends (`autoSplit`, …) are accepted and `GetLogStore`
 //! answers the SDK's required keys with Log Service's defaults.
 
 use serde_json::{Value, json};
@@ -116,27 +116,22 @@ pub fn get(request: &SlsRequest<'_>, logstore: &str) -> Result<Answer, Failure> 
 
 /// `PUT /logstores/<name>`: today's update rules (the shard count stays;
 /// an encrypted Logstore's update carries its whole `encrypt_conf`, of
-/// which only `enable` may change).
+/// which only `enable` may change; `ttl` may change).
 pub fn update(request: &SlsRequest<'_>, logstore: &str) -> Result<Answer, Failure> {
     let project = request.project()?;
     let body = request.json_body()?;
     let conf = encrypt_conf(&body)?;
+    // The SDK sends the whole configuration, `ttl` included (filled from a
+    // GetLogStore): one update, one audit record, `ttl` changed only when
+    // it differs.
     outcome(request.service.update_logstore_traced(
         request.caller,
         project,
         logstore,
         shard_count(&body)?,
         conf.as_ref(),
+        ttl(&body)?,
     ))?;
-    // The SDK sends the whole configuration, `ttl` included (filled from
-    // a GetLogStore): a changed retention is its own audited update.
-    if let Some(days) = ttl(&body)? {
-        outcome(
-            request
-                .service
-                .set_logstore_ttl_traced(request.caller, project, logstore, days),
-        )?;
-    }
     Ok(Answer::empty())
 }
 
