@@ -14,8 +14,8 @@ mod ram_policies;
 mod sts;
 
 use crate::authz::Context;
-use crate::logstore::{EditRefused, LogService};
-use crate::ram::{Access, Identity, Ram, RamError};
+use crate::logstore::{AuditedCall, AuditedFailure, EditRefused, ErrorKind, LogError, LogService};
+use crate::ram::{Access, Identity, RamError};
 
 pub use super::credentials::rfc3339;
 use super::credentials::{CredentialError, Credentials};
@@ -72,36 +72,153 @@ pub struct PopFailure {
     pub code: String,
     /// The message.
     pub message: String,
+    /// ramgate itself failed (a disk error, damaged data) rather than
+    /// refusing: the audit record says `failed`, not `refused`.
+    pub failed: bool,
 }
 
 /// Runs `call` against the engine; the answer is the JSON object POP
 /// returns, without `RequestId` (the front adds it). An action the product
 /// does not have is `404 InvalidApi.NotFound`.
+///
+/// Every call, answered or refused, appends one audit record (op: the
+/// action; target: the product and the parameters that name what it acts
+/// on; detail: the answer's ids and states, or the refusal's code and
+/// message; the chain; the request id), durable before this returns.
+/// Secrets never reach it: the target takes named parameters only and the
+/// detail named keys of the answer only ([`answer_detail`]).
 pub fn handle(
     service: &LogService,
     credentials: &dyn Credentials,
     call: &PopCall<'_>,
 ) -> Result<serde_json::Value, PopFailure> {
     let params = Params::new(call.params);
-    let served = match call.product {
-        Product::Kms => kms::handle(service, call, &params),
-        Product::Sts => sts::handle(service, credentials, call, &params),
-        Product::Ram => ram::handle(service, credentials, call, &params),
-    };
-    served.unwrap_or_else(|| {
-        Err(PopFailure::new(
-            404,
-            "InvalidApi.NotFound",
-            format!(
-                "the API `{}` does not exist in version `{}`",
-                call.action,
-                call.product.version()
-            ),
-        ))
+    let scoped = service.with_request(call.context.clone(), call.request_id);
+    let op = crate::terminal::clip(call.action);
+    scoped.audited_call(&op, call.caller, target(call, &params), |audit| {
+        let served = match call.product {
+            Product::Kms => kms::handle(audit, call, &params),
+            Product::Sts => sts::handle(audit, credentials, call, &params),
+            Product::Ram => ram::handle(audit, credentials, call, &params),
+        };
+        let answer = served.unwrap_or_else(|| {
+            Err(PopFailure::new(
+                404,
+                "InvalidApi.NotFound",
+                format!(
+                    "the API `{}` does not exist in version `{}`",
+                    call.action,
+                    call.product.version()
+                ),
+            ))
+        })?;
+        let detail = answer_detail(&answer);
+        Ok((answer, detail))
     })
 }
 
+/// The parameters that name what a call acts on: the audit record's
+/// `target`. Only these: a document, a plaintext or a blob never goes in.
+const TARGET_PARAMS: &[&str] = &[
+    "KeyId",
+    "RoleArn",
+    "RoleSessionName",
+    "DurationSeconds",
+    "UserName",
+    "GroupName",
+    "RoleName",
+    "PolicyName",
+    "PolicyType",
+    "VersionId",
+    "UserAccessKeyId",
+    "Status",
+    "PendingWindowInDays",
+];
+
+/// The answer's keys an audit record keeps: ids, names, states and dates.
+/// Everything else (`AccessKeySecret`, `SecurityToken`, `Plaintext`,
+/// `CiphertextBlob`, documents) is left out.
+const DETAIL_KEYS: &[&str] = &[
+    "KeyId",
+    "KeyState",
+    "Arn",
+    "KeyArn",
+    "KeyVersionId",
+    "DeleteDate",
+    "AccessKeyId",
+    "Status",
+    "Expiration",
+    "AssumedRoleId",
+    "AccountId",
+    "IdentityType",
+    "PrincipalId",
+    "UserId",
+    "UserName",
+    "GroupName",
+    "RoleId",
+    "RoleName",
+    "PolicyName",
+    "PolicyType",
+    "VersionId",
+    "DefaultVersion",
+    "IsDefaultVersion",
+    "TotalCount",
+    "IsTruncated",
+    "Marker",
+];
+
+/// The audit `target` of a call: `{"product": "kms", "KeyId": …}`.
+fn target(call: &PopCall<'_>, params: &Params<'_>) -> serde_json::Value {
+    let mut target = serde_json::Map::new();
+    target.insert("product".into(), call.product.name().into());
+    for name in TARGET_PARAMS {
+        if let Some(v) = params.get(name) {
+            target.insert((*name).into(), crate::terminal::clip(v).into());
+        }
+    }
+    target.into()
+}
+
+/// What an audit record keeps of an answer: the [`DETAIL_KEYS`] of every
+/// object, nested ones included, and of a list only its length (a
+/// `ListUsers` record says how many, not who).
+pub fn answer_detail(answer: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match answer {
+        Value::Object(o) => {
+            let kept: serde_json::Map<String, Value> = o
+                .iter()
+                .filter_map(|(k, v)| {
+                    let keep = match v {
+                        Value::Object(_) | Value::Array(_) => {
+                            Some(answer_detail(v)).filter(|d| d != &Value::Null)
+                        }
+                        _ => DETAIL_KEYS.contains(&k.as_str()).then(|| v.clone()),
+                    };
+                    keep.map(|v| (k.clone(), v))
+                })
+                .collect();
+            if kept.is_empty() {
+                Value::Null
+            } else {
+                Value::Object(kept)
+            }
+        }
+        Value::Array(items) => items.len().into(),
+        _ => Value::Null,
+    }
+}
+
 impl Product {
+    /// The product's name in audit records: `kms`, `sts`, `ram`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Product::Kms => "kms",
+            Product::Sts => "sts",
+            Product::Ram => "ram",
+        }
+    }
+
     /// The `Version` string of the product.
     pub fn version(self) -> &'static str {
         match self {
@@ -120,6 +237,7 @@ impl PopFailure {
             status: super::reply::client_status(status),
             code: code.into(),
             message: message.into(),
+            failed: status >= 500,
         }
     }
 
@@ -144,7 +262,37 @@ impl From<RamError> for PopFailure {
             RamError::NoPermission(d) => deny::assume_role_message(d),
             other => other.to_string(),
         };
-        PopFailure::new(e.http_status(), e.code(), message)
+        let mut failure = PopFailure::new(e.http_status(), e.code(), message);
+        // The directory file could not be saved: ramgate failed, the
+        // caller was not refused.
+        failure.failed |= matches!(e, RamError::DirectoryFile { .. });
+        failure
+    }
+}
+
+impl From<LogError> for PopFailure {
+    /// An engine failure (the audit record not written, say) is the one
+    /// POP answer that may be a 5xx: `500 InternalServerError`.
+    fn from(e: LogError) -> PopFailure {
+        match e.kind() {
+            ErrorKind::System | ErrorKind::Damaged => PopFailure {
+                status: 500,
+                code: e.code().to_string(),
+                message: e.to_string(),
+                failed: true,
+            },
+            _ => PopFailure::new(e.http_status(), e.code(), e.to_string()),
+        }
+    }
+}
+
+impl AuditedFailure for PopFailure {
+    fn is_failure(&self) -> bool {
+        self.failed
+    }
+
+    fn detail(&self) -> serde_json::Value {
+        serde_json::json!({"code": self.code, "message": self.message})
     }
 }
 
@@ -217,19 +365,15 @@ impl<'a> Params<'a> {
 }
 
 /// Authorizes a read-only call: `action` on `resource` for the caller, with
-/// the request's context, on the directory as it stands.
+/// the request's context, on the call's directory; the step joins its
+/// audit record.
 pub(crate) fn authorize(
-    service: &LogService,
+    audit: &AuditedCall<'_>,
     call: &PopCall<'_>,
     action: &str,
     resource: &str,
 ) -> Result<(), PopFailure> {
-    let directory = service.directory();
-    let step = Ram::new(&directory.directory, service.clock()).authorize(
-        call.caller,
-        &access(call, action, resource),
-        None,
-    )?;
+    let step = audit.authorize(call.caller, &access(call, action, resource))?;
     if step.is_allowed() {
         Ok(())
     } else {

@@ -16,7 +16,7 @@
 
 use serde_json::{Value, json};
 
-use crate::logstore::LogService;
+use crate::logstore::{AuditedCall, LogService};
 use crate::ram::{Account, Entity, Identity, MIN_MAX_SESSION_DURATION, RamError, Role};
 
 use super::super::credentials::{CredentialStore, Credentials, KeyOwner, KeyStatus};
@@ -24,13 +24,14 @@ use super::{Params, PopCall, PopFailure, access, authorize, entity_id, ram_polic
 
 /// The answer of `action`, or `None` when RAM has no such action.
 pub(super) fn handle(
-    service: &LogService,
+    audit: &AuditedCall<'_>,
     credentials: &dyn Credentials,
     call: &PopCall<'_>,
     params: &Params<'_>,
 ) -> Option<Result<Value, PopFailure>> {
     let ram = RamCall {
-        service,
+        service: audit.service(),
+        audit,
         call,
         params,
     };
@@ -63,6 +64,8 @@ pub(super) fn handle(
 /// One RAM call: the service, the request and its parameters.
 pub(super) struct RamCall<'a> {
     pub(super) service: &'a LogService,
+    /// The audited call: every decision joins its record.
+    pub(super) audit: &'a AuditedCall<'a>,
     pub(super) call: &'a PopCall<'a>,
     pub(super) params: &'a Params<'a>,
 }
@@ -77,7 +80,7 @@ impl RamCall<'_> {
 
     /// Authorizes a read.
     pub(super) fn authorize(&self, action: &str, resource: &str) -> Result<(), PopFailure> {
-        authorize(self.service, self.call, action, resource)
+        authorize(self.audit, self.call, action, resource)
     }
 
     /// An authorized change of the directory.
@@ -87,7 +90,7 @@ impl RamCall<'_> {
         resource: &str,
         edit: impl FnOnce(&mut Account) -> Result<T, RamError>,
     ) -> Result<T, PopFailure> {
-        Ok(self.service.edit_directory_as(
+        Ok(self.audit.edit_directory_as(
             self.call.caller,
             &access(self.call, action, resource),
             edit,
