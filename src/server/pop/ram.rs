@@ -232,6 +232,28 @@ impl RamCall<'_> {
         Ok(json!({}))
     }
 
+    /// The role `name` as RAM answers it (`EntityNotExist.Role` when the
+    /// account has none): what `CreateRole`, `GetRole` and `UpdateRole`
+    /// answer, read inside the edit or the read that found it.
+    fn role_answer(&self, a: &Account, name: &str) -> Result<Value, RamError> {
+        a.role(name)
+            .map(|r| self.role_json(r))
+            .ok_or_else(|| missing(Entity::Role, name))
+    }
+
+    /// `role` with the echoed description parameter `description` (not
+    /// kept by the directory) and `date` (`CreateDate`, `UpdateDate`) set
+    /// to now.
+    fn stamped(&self, mut role: Value, description: &str, date: &str) -> Value {
+        if let Some(o) = role.as_object_mut() {
+            if let Some(d) = self.params.get(description) {
+                o.insert("Description".into(), json!(d));
+            }
+            o.insert(date.into(), json!(self.now()));
+        }
+        role
+    }
+
     fn role_json(&self, role: &Role) -> Value {
         let uid = self.service.account();
         json!({
@@ -254,13 +276,6 @@ impl RamCall<'_> {
         }
     }
 
-    fn with_echo(&self, mut role: Value, description: &str) -> Value {
-        if let (Some(d), Some(o)) = (self.params.get(description), role.as_object_mut()) {
-            o.insert("Description".into(), json!(d));
-        }
-        role
-    }
-
     fn create_role(&self) -> Answer {
         let name = self.params.required("RoleName")?;
         let trust = self.params.required("AssumeRolePolicyDocument")?;
@@ -270,25 +285,15 @@ impl RamCall<'_> {
             if let Some(seconds) = max {
                 a.set_max_session_duration(name, seconds)?;
             }
-            a.role(name)
-                .map(|r| self.role_json(r))
-                .ok_or_else(|| missing(Entity::Role, name))
+            self.role_answer(a, name)
         })?;
-        let mut role = self.with_echo(role, "Description");
-        if let Some(o) = role.as_object_mut() {
-            o.insert("CreateDate".into(), json!(self.now()));
-        }
-        Ok(json!({ "Role": role }))
+        Ok(json!({ "Role": self.stamped(role, "Description", "CreateDate") }))
     }
 
     fn get_role(&self) -> Answer {
         let name = self.params.required("RoleName")?;
         self.authorize("ram:GetRole", &self.arn("role", name))?;
-        let role = self.read(|a| {
-            a.role(name)
-                .map(|r| self.role_json(r))
-                .ok_or_else(|| missing(Entity::Role, name))
-        })?;
+        let role = self.read(|a| self.role_answer(a, name))?;
         Ok(json!({ "Role": role }))
     }
 
@@ -312,15 +317,9 @@ impl RamCall<'_> {
             if let Some(seconds) = max {
                 a.set_max_session_duration(name, seconds)?;
             }
-            a.role(name)
-                .map(|r| self.role_json(r))
-                .ok_or_else(|| missing(Entity::Role, name))
+            self.role_answer(a, name)
         })?;
-        let mut role = self.with_echo(role, "NewDescription");
-        if let Some(o) = role.as_object_mut() {
-            o.insert("UpdateDate".into(), json!(self.now()));
-        }
-        Ok(json!({ "Role": role }))
+        Ok(json!({ "Role": self.stamped(role, "NewDescription", "UpdateDate") }))
     }
 
     fn delete_role(&self) -> Answer {
