@@ -10,6 +10,7 @@
 mod deny;
 mod kms;
 mod ram;
+mod ram_groups;
 mod ram_policies;
 mod sts;
 
