@@ -130,7 +130,11 @@ fn steps(event: &Value) -> Vec<(String, String, String)> {
         .iter()
         .map(|s| {
             let text = |k: &str| s[k].as_str().unwrap_or_default().to_string();
-            (text("step"), text("action"), s["decision"].to_string())
+            (
+                text("step"),
+                text("action"),
+                s["response"]["decision"].to_string(),
+            )
         })
         .collect()
 }
