@@ -406,3 +406,66 @@ pub(crate) fn entity_id(kind: &str, arn: &str) -> String {
         _ => format!("2{:015}", n % 1_000_000_000_000_000),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_answers_detail_keeps_ids_and_states_and_never_a_secret() {
+        let answer = json!({
+            "Credentials": {
+                "AccessKeyId": "STS.abc",
+                "AccessKeySecret": "s3cret",
+                "SecurityToken": "t0ken",
+                "Expiration": "2026-12-01T09:00:00Z",
+            },
+            "AssumedRoleUser": {"Arn": "acs:ram::1:role/r/s", "AssumedRoleId": "3:s"},
+            "KeyId": "k1",
+            "Plaintext": "data-key",
+            "CiphertextBlob": "blob",
+            "Users": {"User": [{"UserName": "a"}, {"UserName": "b"}]},
+            "PolicyVersion": {"VersionId": "v1", "PolicyDocument": "{}"},
+        });
+        assert_eq!(
+            answer_detail(&answer),
+            json!({
+                "Credentials": {"AccessKeyId": "STS.abc", "Expiration": "2026-12-01T09:00:00Z"},
+                "AssumedRoleUser": {"Arn": "acs:ram::1:role/r/s", "AssumedRoleId": "3:s"},
+                "KeyId": "k1",
+                "Users": {"User": 2},
+                "PolicyVersion": {"VersionId": "v1"},
+            })
+        );
+        assert_eq!(answer_detail(&json!({})), serde_json::Value::Null);
+    }
+
+    #[test]
+    fn a_failure_of_ramgate_is_told_from_a_refusal() {
+        let internal = PopFailure::new(500, "InternalFailure", "the disk is full");
+        assert!(internal.is_failure());
+        assert_eq!(internal.status, 400, "still never a 5xx for the SDKs");
+        assert!(!PopFailure::new(403, "NoPermission", "no").is_failure());
+        let unsaved: PopFailure = RamError::DirectoryFile {
+            file: "ram.json".into(),
+            message: "read-only file system".into(),
+        }
+        .into();
+        assert!(unsaved.is_failure());
+        assert!(!PopFailure::from(RamError::InvalidRoleArn("x".into())).is_failure());
+        // The audit record not written: the one 5xx a POP call answers.
+        let engine: PopFailure = LogError::Storage("cannot append".into()).into();
+        assert_eq!(
+            (engine.status, engine.code.as_str(), engine.is_failure()),
+            (500, "InternalServerError", true)
+        );
+        let bad: PopFailure = LogError::ParameterInvalid("`x`".into()).into();
+        assert!(!bad.is_failure() && bad.status == 400);
+        assert_eq!(
+            bad.detail(),
+            json!({"code": "ParameterInvalid", "message": bad.message})
+        );
+    }
+}
