@@ -180,7 +180,8 @@ fn target(call: &PopCall<'_>, params: &Params<'_>) -> serde_json::Value {
     target.into()
 }
 
-/// What an audit record keeps of an answer: the [`DETAIL_KEYS`] of every
+/// What an audit record keeps of an answer: the ids, names and states
+/// (`KeyId`, `KeyState`, `AccessKeyId`, `Expiration`, `VersionId`, …) of every
 /// object, nested ones included, and of a list only its length (a
 /// `ListUsers` record says how many, not who).
 pub fn answer_detail(answer: &serde_json::Value) -> serde_json::Value {
