@@ -14,6 +14,10 @@
 //! each pass, so the clients in the same process are not counted. Linux
 //! only; elsewhere it prints `n/a`.
 //!
+//! `serve_pop_describe_key` prices a POP request's audit record: KMS
+//! `DescribeKey` alone (the baseline), through `pop::handle` with its
+//! durable record, and over HTTP.
+//!
 //!     cargo bench --bench serve -- --warm-up-time 1 --measurement-time 3
 
 use std::collections::HashMap;
@@ -28,11 +32,13 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{Hmac, KeyInit, Mac};
 use md5::Digest as _;
 use prost::Message as _;
+use ramgate::kms::{KeySpec, KeyUsage};
 use ramgate::logstore::LogService;
 use ramgate::server::WireRequest;
 use ramgate::server::auth::sls_v1;
 use ramgate::server::credentials::StaticCredentials;
 use ramgate::server::http::{Server, ServerHandle, THREAD_NAME};
+use ramgate::server::pop::{self, PopCall, Product};
 use ramgate::server::{body, proto};
 
 mod support;
@@ -275,7 +281,7 @@ fn bench(c: &mut Criterion) {
     let svc = service(dir.path());
     let credentials = Arc::new(StaticCredentials::new());
     credentials.insert("AKbench", SECRET, root());
-    let server = Server::new(svc.clone(), credentials).log_requests(false);
+    let server = Server::new(svc.clone(), credentials.clone()).log_requests(false);
     let handle = ServerHandle::start(server, "127.0.0.1:0".parse().unwrap()).unwrap();
     let addr = handle.addr();
     let g = group();
@@ -323,6 +329,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| c.round_trip(&pull))
     });
     group_.finish();
+    pop_bench(c, &svc, &credentials, addr);
 
     // The summary: fixed passes, the baseline first. A tick is 10 ms per
     // thread, so each pass is long enough (1,024 requests) for the CPU
@@ -351,6 +358,91 @@ fn bench(c: &mut Criterion) {
     let pass = Pass::run(addr, &pull, 1, per_n);
     println!("http pull_logs,  1 client:  {}", pass.figures(bytes));
     drop(handle);
+}
+
+/// A POP RPC v1 `DescribeKey` of `key`, signed as the bench's root key
+/// with a fresh nonce (POP refuses a nonce it has seen).
+fn describe_key_request(key: &str, nonce: u64) -> Vec<u8> {
+    let timestamp = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+        ))
+        .unwrap();
+    let mut params: Vec<(String, String)> = [
+        ("AccessKeyId", "AKbench"),
+        ("Action", "DescribeKey"),
+        ("Format", "JSON"),
+        ("KeyId", key),
+        ("SignatureMethod", "HMAC-SHA1"),
+        ("SignatureVersion", "1.0"),
+        ("Timestamp", &timestamp),
+        ("Version", "2016-01-20"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    params.push(("SignatureNonce".into(), format!("bench-{nonce}")));
+    let to_sign = ramgate::server::auth::pop_rpc::string_to_sign("POST", &params);
+    let mut key = SECRET.to_vec();
+    key.push(b'&');
+    let mut mac = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(&key).unwrap();
+    mac.update(to_sign.as_bytes());
+    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    params.push(("Signature".into(), signature));
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&params)
+        .finish();
+    format!("POST /?{query} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n").into_bytes()
+}
+
+/// KMS `DescribeKey` three ways: the KMS call alone (the baseline: no
+/// audit record), `pop::handle` (the same call and its durable audit
+/// record), and over HTTP (signature, nonce, and both).
+fn pop_bench(
+    c: &mut Criterion,
+    svc: &LogService,
+    credentials: &StaticCredentials,
+    addr: SocketAddr,
+) {
+    let key = svc
+        .with_kms_caller(&root(), |kms, caller| {
+            kms.create_key(caller, KeySpec::AliyunAes256, KeyUsage::EncryptDecrypt, "")
+        })
+        .unwrap()
+        .key_id
+        .to_string();
+    let mut group = c.benchmark_group("serve_pop_describe_key");
+    group.sample_size(20);
+    group.bench_function("kms_call_unaudited", |b| {
+        b.iter(|| {
+            svc.with_kms_caller(&root(), |kms, caller| kms.describe_key(caller, &key))
+                .unwrap()
+        })
+    });
+    let params = vec![("KeyId".to_string(), key.clone())];
+    let context = ramgate::authz::Context::new();
+    group.bench_function("pop_handle_audited", |b| {
+        b.iter(|| {
+            let call = PopCall {
+                product: Product::Kms,
+                action: "DescribeKey",
+                params: &params,
+                caller: &root(),
+                context: &context,
+                request_id: "BENCH",
+            };
+            pop::handle(svc, credentials, &call).unwrap()
+        })
+    });
+    let mut nonce = 0u64;
+    group.bench_function("http_audited", |b| {
+        let mut client = Client::connect(addr);
+        b.iter(|| {
+            nonce += 1;
+            assert_eq!(client.round_trip(&describe_key_request(&key, nonce)), 200);
+        })
+    });
+    group.finish();
 }
 
 criterion_group!(benches, bench);

@@ -442,7 +442,9 @@ fn audit_show_lists_records_with_their_chains() {
     let text = cli.ok(&["audit", "show", "--last", "2"]);
     let heads: Vec<&str> = text.lines().filter(|l| l.starts_with('#')).collect();
     assert_eq!(heads.len(), 2, "{text}");
-    assert!(heads[0].starts_with("#2 "), "{text}");
+    // The seed's ten operator changes (`ram …`, `kms create-key`) are
+    // records 0–9.
+    assert!(heads[0].starts_with("#12 "), "{text}");
     assert!(
         heads[0].ends_with(&format!(
             " put_logs {ALICE} project=app logstore=byok allowed"
@@ -457,9 +459,52 @@ fn audit_show_lists_records_with_their_chains() {
     let json = cli.ok(&["audit", "show", "--format", "json"]);
     let records: serde_json::Value = serde_json::from_str(&json).unwrap();
     let records = records.as_array().unwrap();
-    assert_eq!(records.len(), 4);
-    assert_eq!(records[0]["event"]["op"], "create_project");
-    assert_eq!(records[1]["event"]["op"], "create_logstore");
-    assert_eq!(records[3]["event"]["detail"]["code"], "Unauthorized");
-    assert_eq!(records[2]["hash"].as_str().map(str::len), Some(64));
+    assert_eq!(records.len(), 14);
+    assert_eq!(records[0]["event"]["op"], "CreateRole");
+    assert_eq!(records[0]["event"]["target"]["RoleName"], "sls-byok");
+    assert_eq!(records[9]["event"]["op"], "CreateKey");
+    assert_eq!(records[10]["event"]["op"], "create_project");
+    assert_eq!(records[11]["event"]["op"], "create_logstore");
+    assert_eq!(records[13]["event"]["detail"]["code"], "Unauthorized");
+    assert_eq!(records[12]["hash"].as_str().map(str::len), Some(64));
+}
+
+#[test]
+fn kms_and_ram_changes_from_the_cli_leave_audit_records() {
+    let cli = Cli::init();
+    let cmk = cli.seed();
+    cli.ok(&["kms", "disable-key", &cmk]);
+    cli.fails(1, &["kms", "enable-key", &cmk, "--as", BOB]);
+    cli.ok(&["ram", "create-group", "ops"]);
+    let json = cli.ok(&["audit", "show", "--last", "3", "--format", "json"]);
+    let records: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let events: Vec<&serde_json::Value> = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["event"])
+        .collect();
+    let disabled = events[0];
+    assert_eq!(disabled["op"], "DisableKey");
+    assert_eq!(disabled["outcome"], "allowed");
+    assert_eq!(disabled["target"]["KeyId"], cmk.as_str());
+    assert_eq!(disabled["chain"][0]["action"], "kms:DisableKey");
+    assert!(disabled["versions"]["kms"].is_u64(), "{disabled}");
+    let refused = events[1];
+    assert_eq!(refused["op"], "EnableKey");
+    assert_eq!(refused["outcome"], "refused");
+    assert_eq!(refused["caller"], BOB);
+    assert_eq!(refused["detail"]["code"], "Forbidden.NoPermission");
+    assert_eq!(
+        refused["chain"][0]["response"]["decision"], "ImplicitDeny",
+        "{refused}"
+    );
+    let group = events[2];
+    assert_eq!(group["op"], "CreateGroup");
+    assert_eq!(
+        group["target"],
+        serde_json::json!({"product": "ram", "GroupName": "ops"})
+    );
+    assert_eq!(group["caller"], "acs:ram::1234567890123456:root");
+    cli.ok(&["audit", "verify"]);
 }

@@ -306,6 +306,16 @@ impl fmt::Display for DataError {
     }
 }
 
+impl crate::logstore::AuditedFailure for DataError {
+    fn is_failure(&self) -> bool {
+        matches!(self.kind, ErrorKind::System | ErrorKind::Damaged)
+    }
+
+    fn detail(&self) -> serde_json::Value {
+        serde_json::json!({"code": self.code, "message": self.message})
+    }
+}
+
 impl From<LogError> for DataError {
     fn from(e: LogError) -> DataError {
         DataError {

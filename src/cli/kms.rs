@@ -3,8 +3,11 @@
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::kms::{Caller, KeyListEntry, KeyMetadata, KeySpec, KeyState, KeyUsage, MAX_PAGE_SIZE};
-use crate::ram::Ram;
+use crate::authz::Context;
+use crate::kms::{
+    Caller, KeyListEntry, KeyMetadata, KeySpec, KeyState, KeyUsage, Kms, KmsError, MAX_PAGE_SIZE,
+};
+use crate::ram::{DecisionChain, Identity, Ram};
 
 use super::data::{ActingArgs, DataDirArg, DataError, Format, emit, emit_json, finish, open};
 use super::{Failure, Outcome};
@@ -82,10 +85,9 @@ fn kms(args: &KmsArgs) -> Result<(), DataError> {
                 .chars()
                 .filter(|c| !crate::terminal::is_unsafe(*c))
                 .collect();
-            let made = shown(
-                acting,
-                &caller,
-                kms.create_key(&caller, spec, KeyUsage::EncryptDecrypt, &description),
+            let made = Change::new(&svc, acting, &identity, "CreateKey", "").run_with(
+                |kms, caller| kms.create_key(caller, spec, KeyUsage::EncryptDecrypt, &description),
+                |m| json!({"KeyMetadata": {"KeyId": m.key_id.to_string(), "KeyState": m.key_state}}),
             )?;
             metadata(&made, format)
         }
@@ -114,25 +116,85 @@ fn kms(args: &KmsArgs) -> Result<(), DataError> {
             }
         }
         KmsCommand::EnableKey { key } => {
-            shown(acting, &caller, kms.enable_key(&caller, key))?;
+            let change = Change::new(&svc, acting, &identity, "EnableKey", key);
+            change.run(|kms, caller| kms.enable_key(caller, key))?;
             state(&svc, key, KeyState::Enabled, format)
         }
         KmsCommand::DisableKey { key } => {
-            shown(acting, &caller, kms.disable_key(&caller, key))?;
+            let change = Change::new(&svc, acting, &identity, "DisableKey", key);
+            change.run(|kms, caller| kms.disable_key(caller, key))?;
             state(&svc, key, KeyState::Disabled, format)
         }
         KmsCommand::ScheduleKeyDeletion { key, days } => {
-            shown(
-                acting,
-                &caller,
-                kms.schedule_key_deletion(&caller, key, *days),
-            )?;
+            let change = Change::new(&svc, acting, &identity, "ScheduleKeyDeletion", key);
+            change.run(|kms, caller| kms.schedule_key_deletion(caller, key, *days))?;
             state(&svc, key, KeyState::PendingDeletion, format)
         }
         KmsCommand::CancelKeyDeletion { key } => {
-            shown(acting, &caller, kms.cancel_key_deletion(&caller, key))?;
+            let change = Change::new(&svc, acting, &identity, "CancelKeyDeletion", key);
+            change.run(|kms, caller| kms.cancel_key_deletion(caller, key))?;
             state(&svc, key, KeyState::Enabled, format)
         }
+    }
+}
+
+/// A change of the key store (a new key, a key's state), audited as the API
+/// it is (`op`, the key as the target, the chain, no request id): a state change made here leaves
+/// its record as one made over the wire does. Its chain is shown first.
+struct Change<'a> {
+    svc: &'a crate::logstore::LogService,
+    acting: &'a ActingArgs,
+    identity: &'a Identity,
+    op: &'a str,
+    key: &'a str,
+}
+
+impl<'a> Change<'a> {
+    fn new(
+        svc: &'a crate::logstore::LogService,
+        acting: &'a ActingArgs,
+        identity: &'a Identity,
+        op: &'a str,
+        key: &'a str,
+    ) -> Change<'a> {
+        Change {
+            svc,
+            acting,
+            identity,
+            op,
+            key,
+        }
+    }
+
+    fn run(
+        &self,
+        call: impl FnOnce(&Kms, &Caller<'_>) -> Result<(), KmsError>,
+    ) -> Result<(), DataError> {
+        self.run_with(call, |_| json!({}))
+    }
+
+    /// [`Change::run`] for a call whose answer the record's `detail` names.
+    fn run_with<T>(
+        &self,
+        call: impl FnOnce(&Kms, &Caller<'_>) -> Result<T, KmsError>,
+        detail: impl FnOnce(&T) -> serde_json::Value,
+    ) -> Result<T, DataError> {
+        let mut target = json!({"product": "kms"});
+        if !self.key.is_empty() {
+            target["KeyId"] = json!(crate::terminal::clip(self.key));
+        }
+        self.svc
+            .audited_call(self.op, self.identity, target, |audit| {
+                audit.kms_call(self.identity, &Context::new(), |kms, caller| {
+                    let out = call(kms, caller);
+                    let mut chain = DecisionChain::new();
+                    chain.extend(caller.steps());
+                    self.acting.show_chain(&chain);
+                    let out = out?;
+                    let detail = detail(&out);
+                    Ok((out, detail))
+                })
+            })
     }
 }
 

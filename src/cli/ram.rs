@@ -5,8 +5,11 @@ use std::fmt::Write as _;
 
 use clap::{Args, Subcommand};
 
+use serde_json::{Value, json};
+
+use crate::logstore::LogService;
 use crate::policy::PolicyKind;
-use crate::ram::{PolicyDocument, PolicyRef, Target};
+use crate::ram::{Account, Identity, PolicyDocument, PolicyRef, RamError, Target};
 
 use super::data::{
     DataDirArg, DataError, Format, FormatArg, emit, emit_json, emit_raw, finish, inline_or_file,
@@ -146,42 +149,58 @@ fn ram(args: RamArgs) -> Result<(), DataError> {
     let uid = svc.account().to_string();
     let done = match args.command {
         RamCommand::CreateUser { name } => {
-            svc.edit_directory(|a| a.create_user(&name).map(drop))?;
+            edit(&svc, "CreateUser", json!({"UserName": name}), |a| {
+                a.create_user(&name).map(drop)
+            })?;
             format!("created user `{name}` (acs:ram::{uid}:user/{name})")
         }
         RamCommand::CreateGroup { name } => {
-            svc.edit_directory(|a| a.create_group(&name).map(drop))?;
+            edit(&svc, "CreateGroup", json!({"GroupName": name}), |a| {
+                a.create_group(&name).map(drop)
+            })?;
             format!("created group `{name}`")
         }
         RamCommand::AddUserToGroup { user, group } => {
-            svc.edit_directory(|a| a.add_user_to_group(&user, &group))?;
+            let target = json!({"UserName": user, "GroupName": group});
+            edit(&svc, "AddUserToGroup", target, |a| {
+                a.add_user_to_group(&user, &group)
+            })?;
             format!("added user `{user}` to group `{group}`")
         }
         RamCommand::CreateRole { name, trust_policy } => {
             let what = format!("the trust policy of role `{name}`");
             let text = policy_file(&trust_policy, PolicyKind::Trust, &what)?;
-            let arn = svc.edit_directory(|a| a.create_role(&name, &text).map(|r| r.arn()))?;
+            let arn = edit(&svc, "CreateRole", json!({"RoleName": name}), |a| {
+                a.create_role(&name, &text).map(|r| r.arn())
+            })?;
             format!("created role `{name}` ({arn})")
         }
         RamCommand::UpdateTrustPolicy { role, file } => {
             let what = format!("the trust policy of role `{role}`");
             let text = policy_file(&file, PolicyKind::Trust, &what)?;
-            svc.edit_directory(|a| a.update_trust_policy(&role, &text))?;
+            edit(&svc, "UpdateRole", json!({"RoleName": role}), |a| {
+                a.update_trust_policy(&role, &text)
+            })?;
             format!("updated the trust policy of role `{role}`")
         }
         RamCommand::CreatePolicy { name, file } => {
             let text = policy_file(&file, PolicyKind::Identity, &format!("policy `{name}`"))?;
-            svc.edit_directory(|a| a.create_policy(&name, &text).map(drop))?;
+            let target = json!({"PolicyName": name});
+            edit(&svc, "CreatePolicy", target, |a| {
+                a.create_policy(&name, &text).map(drop)
+            })?;
             format!("created policy `policy/{name}` (version v1)")
         }
         RamCommand::AttachPolicy { target, policy } => {
             let (target, policy) = (target.target(), policy_ref(&policy)?);
-            svc.edit_directory(|a| a.attach_policy(&target, &policy))?;
+            let (op, audited) = attachment("AttachPolicyTo", &target, &policy);
+            edit(&svc, &op, audited, |a| a.attach_policy(&target, &policy))?;
             format!("attached `{policy}` to {target}")
         }
         RamCommand::DetachPolicy { target, policy } => {
             let (target, policy) = (target.target(), policy_ref(&policy)?);
-            svc.edit_directory(|a| a.detach_policy(&target, &policy))?;
+            let (op, audited) = attachment("DetachPolicyFrom", &target, &policy);
+            edit(&svc, &op, audited, |a| a.detach_policy(&target, &policy))?;
             format!("detached `{policy}` from {target}")
         }
         RamCommand::CreateAccessKey { owner, format } => {
@@ -190,6 +209,50 @@ fn ram(args: RamArgs) -> Result<(), DataError> {
         RamCommand::Show { .. } => return Ok(()),
     };
     emit(&format!("{done}\n"))
+}
+
+/// An operator's change of the directory, audited as the RAM API it is
+/// (`op`, the names it changes as the target): the caller is the account
+/// and the chain is empty, since the CLI, the operator's path, is not
+/// authorized.
+fn edit<T>(
+    svc: &LogService,
+    op: &str,
+    mut target: Value,
+    edit: impl FnOnce(&mut Account) -> Result<T, RamError>,
+) -> Result<T, DataError> {
+    if let Some(o) = target.as_object_mut() {
+        for v in o.values_mut() {
+            if let Some(text) = v.as_str() {
+                *v = json!(crate::terminal::clip(text));
+            }
+        }
+        o.insert("product".into(), json!("ram"));
+    }
+    let account = Identity::Account {
+        uid: svc.account().to_string(),
+    };
+    svc.audited_call(op, &account, target, |_| {
+        Ok((svc.edit_directory(edit)?, json!({})))
+    })
+}
+
+/// The API and target of attaching `policy` to `target` (`AttachPolicyTo`
+/// + `User`, …).
+fn attachment(verb: &str, target: &Target, policy: &PolicyRef) -> (String, Value) {
+    let (kind, param, name) = match target {
+        Target::User(n) => ("User", "UserName", n),
+        Target::Group(n) => ("Group", "GroupName", n),
+        Target::Role(n) => ("Role", "RoleName", n),
+    };
+    let (policy_type, policy_name) = match policy {
+        PolicyRef::System(n) => ("System", n),
+        PolicyRef::Custom(n) => ("Custom", n),
+    };
+    (
+        format!("{verb}{kind}"),
+        json!({param: name, "PolicyName": policy_name, "PolicyType": policy_type}),
+    )
 }
 
 /// `create-access-key`: the user must exist; the key goes to the data
@@ -219,7 +282,19 @@ fn create_access_key(
         None => KeyOwner::Root,
     };
     let store = crate::server::keystore::KeyStore::open(svc)?;
-    let key = store.create_access_key(&owner)?;
+    let mut target = json!({"product": "ram"});
+    if let KeyOwner::User(name) = &owner {
+        target["UserName"] = json!(crate::terminal::clip(name));
+    }
+    let account = Identity::Account {
+        uid: svc.account().to_string(),
+    };
+    // The record names the key, never its secret.
+    let key = svc.audited_call("CreateAccessKey", &account, target, |_| {
+        let key = store.create_access_key(&owner)?;
+        let detail = json!({"AccessKey": {"AccessKeyId": key.info.id}});
+        Ok::<_, DataError>((key, detail))
+    })?;
     match format {
         Format::Json => emit_json(&serde_json::json!({
             "AccessKeyId": key.info.id,

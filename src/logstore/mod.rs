@@ -3,6 +3,7 @@
 // Storage internals are crate-private: the API is what this module
 // re-exports below.
 pub(crate) mod audit;
+mod audited;
 // The block format is internal; the `internals` feature (unstable, not part
 // of the API) opens it to ramgate's own crypto bench and fuzz target.
 #[cfg(not(feature = "internals"))]
@@ -41,6 +42,7 @@ pub use audit::{
     last_records as last_audit_records, repair as repair_audit_log, verify as verify_audit_log,
     verify_each as verify_audit_log_each, verify_with as verify_audit_log_with,
 };
+pub use audited::{AuditedCall, AuditedFailure};
 pub use journal::{DEFAULT_JOURNAL_BYTES, recover_journal};
 pub use lock::DirLock;
 

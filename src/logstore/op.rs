@@ -33,13 +33,39 @@ pub(crate) struct Op {
 
 impl Op {
     /// An operation deciding on `ram`.
-    fn new(ram: Arc<RamSnapshot>, request: Option<&RequestScope>) -> Op {
+    pub(super) fn new(ram: Arc<RamSnapshot>, request: Option<&RequestScope>) -> Op {
         Op {
             chain: DecisionChain::new(),
             ram,
             kms_version: None,
             context: request.map(|r| r.context.clone()),
         }
+    }
+
+    /// The audit record's event: what ran, for whom, how it ended, the
+    /// state versions that decided it and its chain.
+    pub(super) fn event(
+        &self,
+        request: Option<&RequestScope>,
+        op: &str,
+        caller: &Identity,
+        target: Value,
+        outcome: &str,
+        detail: Value,
+    ) -> Value {
+        let mut event = json!({
+            "op": op,
+            "caller": caller.to_string(),
+            "target": target,
+            "outcome": outcome,
+            "detail": detail,
+            "versions": {"ram": self.ram.version, "kms": self.kms_version},
+            "chain": self.chain.steps,
+        });
+        if let Some(r) = request {
+            event["request_id"] = json!(r.request_id);
+        }
+        event
     }
 
     /// Runs a KMS call as `identity`, authorized by this operation's RAM
@@ -105,18 +131,7 @@ impl Shared {
                 json!({"code": e.code(), "message": e.to_string()}),
             ),
         };
-        let mut event = json!({
-            "op": op,
-            "caller": caller.to_string(),
-            "target": target,
-            "outcome": outcome,
-            "detail": detail,
-            "versions": {"ram": state.ram.version, "kms": state.kms_version},
-            "chain": state.chain.steps,
-        });
-        if let Some(r) = request {
-            event["request_id"] = json!(r.request_id);
-        }
+        let event = state.event(request, op, caller, target, outcome, detail);
         let outcome = self.finish(&event, result);
         Traced {
             outcome,
@@ -142,7 +157,11 @@ impl Shared {
     /// Makes the audit record, journals it with the block (group commit:
     /// both durable under one `fsync`), waits until both are applied to
     /// their files, then answers.
-    fn finish<T>(&self, event: &Value, result: Result<Done<T>, LogError>) -> Result<T, LogError> {
+    pub(super) fn finish<T>(
+        &self,
+        event: &Value,
+        result: Result<Done<T>, LogError>,
+    ) -> Result<T, LogError> {
         // The state files as they stand now (at least what decided this
         // operation): the log's floor against rollback.
         let seen = StateVersions {

@@ -96,15 +96,34 @@ impl DirectoryStore {
         access: &Access,
         edit: impl FnOnce(&mut Account) -> Result<T, RamError>,
     ) -> Result<T, EditRefused> {
+        self.edit_decided(clock, identity, access, edit)
+            .1
+            .map(|(out, _)| out)
+    }
+
+    /// [`DirectoryStore::edit_as`], answering also the version that decided
+    /// and the allowing step, for an audit record.
+    pub(crate) fn edit_decided<T>(
+        &self,
+        clock: &dyn Clock,
+        identity: &Identity,
+        access: &Access,
+        edit: impl FnOnce(&mut Account) -> Result<T, RamError>,
+    ) -> (Arc<RamSnapshot>, Result<(T, ChainStep), EditRefused>) {
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let snap = self.snapshot();
-        let step = Ram::new(&snap.directory, clock)
-            .authorize(identity, access, None)
-            .map_err(EditRefused::Failed)?;
+        let step = match Ram::new(&snap.directory, clock).authorize(identity, access, None) {
+            Ok(step) => step,
+            Err(e) => return (snap, Err(EditRefused::Failed(e))),
+        };
         if !step.is_allowed() {
-            return Err(EditRefused::Denied(Box::new(step)));
+            return (snap, Err(EditRefused::Denied(Box::new(step))));
         }
-        self.edit_locked(snap, edit).map_err(EditRefused::Failed)
+        let out = self
+            .edit_locked(snap.clone(), edit)
+            .map(|out| (out, step))
+            .map_err(EditRefused::Failed);
+        (snap, out)
     }
 
     fn edit_locked<T>(

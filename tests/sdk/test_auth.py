@@ -54,6 +54,24 @@ class Signatures(harness.ServerTest):
         self.assertEqual(raised.exception.get_error_code(), "InvalidAccessKeySecret")
         self.assertTrue(400 <= raised.exception.get_http_status() < 500)
 
+    def test_a_kms_request_id_finds_its_audit_record(self):
+        from alibabacloud_kms20160120 import models as kms
+
+        client = self.kms(self.data.root_key)
+        key_id = call(client.create_key, kms.CreateKeyRequest()).body.key_metadata.key_id
+        request_id = call(client.disable_key, kms.DisableKeyRequest(key_id=key_id)).body.request_id
+        shown = harness.ramgate(
+            "audit", "show", "--request-id", request_id, "--format", "json", data_dir=self.data.path
+        )
+        records = json.loads(shown.stdout)
+        self.assertEqual(len(records), 1, records)
+        event = records[0]["event"]
+        self.assertEqual(event["op"], "DisableKey")
+        self.assertEqual(event["outcome"], "allowed")
+        self.assertEqual(event["request_id"], request_id)
+        self.assertEqual(event["target"]["KeyId"], key_id)
+        self.assertIn("kms:DisableKey", [step["action"] for step in event["chain"]])
+
     def test_core_right_secret_lists_keys(self):
         from aliyunsdkkms.request.v20160120.ListKeysRequest import ListKeysRequest
 

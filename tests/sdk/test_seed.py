@@ -162,3 +162,41 @@ class Seed(harness.ServerTest):
         meta = json.loads(call(client.do_action_with_exception, request))["KeyMetadata"]
         self.assertEqual(meta["KeyId"], self.key_id)
         self.assertEqual(meta["KeyState"], "Enabled")
+
+    def test_07_the_ram_sdk_reads_policy_versions_and_memberships(self):
+        import json
+
+        from alibabacloud_ram20150501 import models as ram
+
+        rc = self.ram(self.data.root_key)
+        listed = call(
+            rc.list_policy_versions,
+            ram.ListPolicyVersionsRequest(policy_name="pass-byok-role", policy_type="Custom"),
+        ).body
+        versions = listed.policy_versions.policy_version
+        self.assertEqual([v.version_id for v in versions], ["v1"])
+        self.assertTrue(versions[0].is_default_version)
+        got = call(
+            rc.get_policy_version,
+            ram.GetPolicyVersionRequest(policy_name="pass-byok-role", policy_type="Custom", version_id="v1"),
+        ).body.policy_version
+        self.assertTrue(got.is_default_version)
+        self.assertEqual(json.loads(got.policy_document), json.loads(PASS_ROLE))
+        system = call(
+            rc.list_policy_versions,
+            ram.ListPolicyVersionsRequest(policy_name="AliyunKMSReadOnlyAccess", policy_type="System"),
+        ).body.policy_versions.policy_version
+        self.assertEqual(len(system), 1)
+        # Bob has Log Service permissions only: RAM refuses him.
+        self.assertTeaRefused(
+            self.ram(self.keys["bob"]).get_policy_version,
+            ram.GetPolicyVersionRequest(policy_name="pass-byok-role", policy_type="Custom", version_id="v1"),
+            code="NoPermission",
+            contains="ram:GetPolicyVersion",
+        )
+        users = call(rc.list_users, ram.ListUsersRequest(max_items=1)).body
+        self.assertTrue(users.is_truncated)
+        rest = call(rc.list_users, ram.ListUsersRequest(max_items=1, marker=users.marker)).body
+        self.assertEqual(
+            [u.user_name for u in users.users.user + rest.users.user], ["alice", "bob"]
+        )

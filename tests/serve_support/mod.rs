@@ -293,35 +293,73 @@ pub fn pop_rpc(
     nonce: &str,
     skew: time::Duration,
 ) -> Resp {
-    let ts = (OffsetDateTime::now_utc() + skew)
-        .format(&format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-        ))
-        .unwrap();
-    let mut params: Vec<(String, String)> = [
-        ("AccessKeyId", format!("AK{user}")),
-        ("Action", action.to_string()),
-        ("Format", "JSON".into()),
-        ("SignatureMethod", "HMAC-SHA1".into()),
-        ("SignatureNonce", nonce.into()),
-        ("SignatureType", String::new()),
-        ("SignatureVersion", "1.0".into()),
-        ("Timestamp", ts),
-        ("Version", "2016-01-20".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    let sts = pop_rpc::string_to_sign("POST", &params);
-    let mut key = secret.as_bytes().to_vec();
-    key.push(b'&');
-    let mut mac = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(&key).unwrap();
-    mac.update(sts.as_bytes());
-    let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-    params.push(("Signature".into(), sig));
-    let query: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(&params)
-        .finish();
-    let headers = vec![("Host".to_string(), "127.0.0.1".to_string())];
-    send(addr, &format!("POST /?{query}"), &headers, b"")
+    let access_key_id = format!("AK{user}");
+    let call = PopRpc {
+        access_key_id: &access_key_id,
+        secret,
+        version: "2016-01-20",
+        action,
+        params: &[],
+    };
+    call.send_with(addr, nonce, skew)
+}
+
+/// A POP RPC v1 request of any product, with its own parameters.
+pub struct PopRpc<'a> {
+    pub access_key_id: &'a str,
+    pub secret: &'a str,
+    /// `2016-01-20` (KMS), `2015-04-01` (STS), `2015-05-01` (RAM).
+    pub version: &'a str,
+    pub action: &'a str,
+    pub params: &'a [(&'a str, &'a str)],
+}
+
+impl PopRpc<'_> {
+    /// Sends it with a fresh nonce and the real time.
+    pub fn send(&self, addr: SocketAddr) -> Resp {
+        let mut nonce = [0u8; 16];
+        getrandom::fill(&mut nonce).unwrap();
+        let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+        self.send_with(addr, &nonce, time::Duration::ZERO)
+    }
+
+    fn send_with(&self, addr: SocketAddr, nonce: &str, skew: time::Duration) -> Resp {
+        let (user, secret, action) = (self.access_key_id, self.secret, self.action);
+        let ts = (OffsetDateTime::now_utc() + skew)
+            .format(&format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+            ))
+            .unwrap();
+        let mut params: Vec<(String, String)> = [
+            ("AccessKeyId", user.to_string()),
+            ("Action", action.to_string()),
+            ("Format", "JSON".into()),
+            ("SignatureMethod", "HMAC-SHA1".into()),
+            ("SignatureNonce", nonce.into()),
+            ("SignatureType", String::new()),
+            ("SignatureVersion", "1.0".into()),
+            ("Timestamp", ts),
+            ("Version", self.version.into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .chain(
+            self.params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+        .collect();
+        let sts = pop_rpc::string_to_sign("POST", &params);
+        let mut key = secret.as_bytes().to_vec();
+        key.push(b'&');
+        let mut mac = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(&key).unwrap();
+        mac.update(sts.as_bytes());
+        let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        params.push(("Signature".into(), sig));
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&params)
+            .finish();
+        let headers = vec![("Host".to_string(), "127.0.0.1".to_string())];
+        send(addr, &format!("POST /?{query}"), &headers, b"")
+    }
 }

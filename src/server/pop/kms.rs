@@ -21,8 +21,7 @@ use serde_json::{Value, json};
 use crate::kms::{
     Caller, DataKeySpec, EncryptionContext, KeyMetadata, KeySpec, KeyUsage, Kms, KmsError,
 };
-use crate::logstore::LogService;
-use crate::ram::Ram;
+use crate::logstore::AuditedCall;
 
 use super::deny::{KMS_NO_PERMISSION, refused};
 use super::{Params, PopCall, PopFailure};
@@ -32,29 +31,32 @@ pub const TEXT_MARKER: &[u8; 8] = b"\0RGTEXT\x01";
 
 /// The answer of `action`, or `None` when KMS has no such action.
 pub(super) fn handle(
-    service: &LogService,
+    audit: &AuditedCall<'_>,
     call: &PopCall<'_>,
     params: &Params<'_>,
 ) -> Option<Result<Value, PopFailure>> {
-    let directory = service.directory();
-    let caller = Caller::new(Ram::new(&directory.directory, service.clock()), call.caller)
-        .with_context(call.context.clone());
-    let kms = service.kms();
-    let answer = match call.action {
-        "CreateKey" => create_key(kms, &caller, params),
-        "DescribeKey" => describe_key(kms, &caller, params),
-        "ListKeys" => list_keys(kms, &caller, params),
-        "EnableKey" => key_call(params, |k| kms.enable_key(&caller, k)),
-        "DisableKey" => key_call(params, |k| kms.disable_key(&caller, k)),
-        "CancelKeyDeletion" => key_call(params, |k| kms.cancel_key_deletion(&caller, k)),
-        "ScheduleKeyDeletion" => schedule_key_deletion(kms, &caller, params),
-        "GenerateDataKey" => generate_data_key(kms, &caller, params),
-        "Encrypt" => encrypt(kms, &caller, params),
-        "Decrypt" => decrypt(kms, &caller, params),
+    let api: Api = match call.action {
+        "CreateKey" => create_key,
+        "DescribeKey" => describe_key,
+        "ListKeys" => list_keys,
+        "EnableKey" => |kms, caller, params| key_call(params, |k| kms.enable_key(caller, k)),
+        "DisableKey" => |kms, caller, params| key_call(params, |k| kms.disable_key(caller, k)),
+        "CancelKeyDeletion" => {
+            |kms, caller, params| key_call(params, |k| kms.cancel_key_deletion(caller, k))
+        }
+        "ScheduleKeyDeletion" => schedule_key_deletion,
+        "GenerateDataKey" => generate_data_key,
+        "Encrypt" => encrypt,
+        "Decrypt" => decrypt,
         _ => return None,
     };
-    Some(answer.map_err(|e| failure(e, &caller)))
+    Some(audit.kms_call(call.caller, call.context, |kms, caller| {
+        api(kms, caller, params).map_err(|e| failure(e, caller))
+    }))
 }
+
+/// One KMS API.
+type Api = fn(&Kms, &Caller<'_>, &Params<'_>) -> Answer;
 
 /// A KMS error as POP answers it; a permission refusal names its step and
 /// the deciding statement.

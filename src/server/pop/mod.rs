@@ -10,12 +10,13 @@
 mod deny;
 mod kms;
 mod ram;
+mod ram_groups;
 mod ram_policies;
 mod sts;
 
 use crate::authz::Context;
-use crate::logstore::{EditRefused, LogService};
-use crate::ram::{Access, Identity, Ram, RamError};
+use crate::logstore::{AuditedCall, AuditedFailure, EditRefused, ErrorKind, LogError, LogService};
+use crate::ram::{Access, Identity, RamError};
 
 pub use super::credentials::rfc3339;
 use super::credentials::{CredentialError, Credentials};
@@ -72,36 +73,154 @@ pub struct PopFailure {
     pub code: String,
     /// The message.
     pub message: String,
+    /// ramgate itself failed (a disk error, damaged data) rather than
+    /// refusing: the audit record says `failed`, not `refused`.
+    pub failed: bool,
 }
 
 /// Runs `call` against the engine; the answer is the JSON object POP
 /// returns, without `RequestId` (the front adds it). An action the product
 /// does not have is `404 InvalidApi.NotFound`.
+///
+/// Every call, answered or refused, appends one audit record (op: the
+/// action; target: the product and the parameters that name what it acts
+/// on; detail: the answer's ids and states, or the refusal's code and
+/// message; the chain; the request id), durable before this returns.
+/// Secrets never reach it: the target takes named parameters only and the
+/// detail named keys of the answer only ([`answer_detail`]).
 pub fn handle(
     service: &LogService,
     credentials: &dyn Credentials,
     call: &PopCall<'_>,
 ) -> Result<serde_json::Value, PopFailure> {
     let params = Params::new(call.params);
-    let served = match call.product {
-        Product::Kms => kms::handle(service, call, &params),
-        Product::Sts => sts::handle(service, credentials, call, &params),
-        Product::Ram => ram::handle(service, credentials, call, &params),
-    };
-    served.unwrap_or_else(|| {
-        Err(PopFailure::new(
-            404,
-            "InvalidApi.NotFound",
-            format!(
-                "the API `{}` does not exist in version `{}`",
-                call.action,
-                call.product.version()
-            ),
-        ))
+    let scoped = service.with_request(call.context.clone(), call.request_id);
+    let op = crate::terminal::clip(call.action);
+    scoped.audited_call(&op, call.caller, target(call, &params), |audit| {
+        let served = match call.product {
+            Product::Kms => kms::handle(audit, call, &params),
+            Product::Sts => sts::handle(audit, credentials, call, &params),
+            Product::Ram => ram::handle(audit, credentials, call, &params),
+        };
+        let answer = served.unwrap_or_else(|| {
+            Err(PopFailure::new(
+                404,
+                "InvalidApi.NotFound",
+                format!(
+                    "the API `{}` does not exist in version `{}`",
+                    call.action,
+                    call.product.version()
+                ),
+            ))
+        })?;
+        let detail = answer_detail(&answer);
+        Ok((answer, detail))
     })
 }
 
+/// The parameters that name what a call acts on: the audit record's
+/// `target`. Only these: a document, a plaintext or a blob never goes in.
+const TARGET_PARAMS: &[&str] = &[
+    "KeyId",
+    "RoleArn",
+    "RoleSessionName",
+    "DurationSeconds",
+    "UserName",
+    "GroupName",
+    "RoleName",
+    "PolicyName",
+    "PolicyType",
+    "VersionId",
+    "UserAccessKeyId",
+    "Status",
+    "PendingWindowInDays",
+];
+
+/// The answer's keys an audit record keeps: ids, names, states and dates.
+/// Everything else (`AccessKeySecret`, `SecurityToken`, `Plaintext`,
+/// `CiphertextBlob`, documents) is left out.
+const DETAIL_KEYS: &[&str] = &[
+    "KeyId",
+    "KeyState",
+    "Arn",
+    "KeyArn",
+    "KeyVersionId",
+    "DeleteDate",
+    "AccessKeyId",
+    "Status",
+    "Expiration",
+    "AssumedRoleId",
+    "AccountId",
+    "IdentityType",
+    "PrincipalId",
+    "UserId",
+    "UserName",
+    "GroupName",
+    "RoleId",
+    "RoleName",
+    "PolicyName",
+    "PolicyType",
+    "VersionId",
+    "DefaultVersion",
+    "IsDefaultVersion",
+    "TotalCount",
+    "IsTruncated",
+    "Marker",
+];
+
+/// The audit `target` of a call: `{"product": "kms", "KeyId": …}`.
+fn target(call: &PopCall<'_>, params: &Params<'_>) -> serde_json::Value {
+    let mut target = serde_json::Map::new();
+    target.insert("product".into(), call.product.name().into());
+    for name in TARGET_PARAMS {
+        if let Some(v) = params.get(name) {
+            target.insert((*name).into(), crate::terminal::clip(v).into());
+        }
+    }
+    target.into()
+}
+
+/// What an audit record keeps of an answer: the ids, names and states
+/// (`KeyId`, `KeyState`, `AccessKeyId`, `Expiration`, `VersionId`, …) of every
+/// object, nested ones included, and of a list only its length (a
+/// `ListUsers` record says how many, not who).
+pub fn answer_detail(answer: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match answer {
+        Value::Object(o) => {
+            let kept: serde_json::Map<String, Value> = o
+                .iter()
+                .filter_map(|(k, v)| {
+                    let keep = match v {
+                        Value::Object(_) | Value::Array(_) => {
+                            Some(answer_detail(v)).filter(|d| d != &Value::Null)
+                        }
+                        _ => DETAIL_KEYS.contains(&k.as_str()).then(|| v.clone()),
+                    };
+                    keep.map(|v| (k.clone(), v))
+                })
+                .collect();
+            if kept.is_empty() {
+                Value::Null
+            } else {
+                Value::Object(kept)
+            }
+        }
+        Value::Array(items) => items.len().into(),
+        _ => Value::Null,
+    }
+}
+
 impl Product {
+    /// The product's name in audit records: `kms`, `sts`, `ram`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Product::Kms => "kms",
+            Product::Sts => "sts",
+            Product::Ram => "ram",
+        }
+    }
+
     /// The `Version` string of the product.
     pub fn version(self) -> &'static str {
         match self {
@@ -120,6 +239,7 @@ impl PopFailure {
             status: super::reply::client_status(status),
             code: code.into(),
             message: message.into(),
+            failed: status >= 500,
         }
     }
 
@@ -144,7 +264,37 @@ impl From<RamError> for PopFailure {
             RamError::NoPermission(d) => deny::assume_role_message(d),
             other => other.to_string(),
         };
-        PopFailure::new(e.http_status(), e.code(), message)
+        let mut failure = PopFailure::new(e.http_status(), e.code(), message);
+        // The directory file could not be saved: ramgate failed, the
+        // caller was not refused.
+        failure.failed |= matches!(e, RamError::DirectoryFile { .. });
+        failure
+    }
+}
+
+impl From<LogError> for PopFailure {
+    /// An engine failure (the audit record not written, say) is the one
+    /// POP answer that may be a 5xx: `500 InternalServerError`.
+    fn from(e: LogError) -> PopFailure {
+        match e.kind() {
+            ErrorKind::System | ErrorKind::Damaged => PopFailure {
+                status: 500,
+                code: e.code().to_string(),
+                message: e.to_string(),
+                failed: true,
+            },
+            _ => PopFailure::new(e.http_status(), e.code(), e.to_string()),
+        }
+    }
+}
+
+impl AuditedFailure for PopFailure {
+    fn is_failure(&self) -> bool {
+        self.failed
+    }
+
+    fn detail(&self) -> serde_json::Value {
+        serde_json::json!({"code": self.code, "message": self.message})
     }
 }
 
@@ -217,19 +367,15 @@ impl<'a> Params<'a> {
 }
 
 /// Authorizes a read-only call: `action` on `resource` for the caller, with
-/// the request's context, on the directory as it stands.
+/// the request's context, on the call's directory; the step joins its
+/// audit record.
 pub(crate) fn authorize(
-    service: &LogService,
+    audit: &AuditedCall<'_>,
     call: &PopCall<'_>,
     action: &str,
     resource: &str,
 ) -> Result<(), PopFailure> {
-    let directory = service.directory();
-    let step = Ram::new(&directory.directory, service.clock()).authorize(
-        call.caller,
-        &access(call, action, resource),
-        None,
-    )?;
+    let step = audit.authorize(call.caller, &access(call, action, resource))?;
     if step.is_allowed() {
         Ok(())
     } else {
@@ -259,5 +405,68 @@ pub(crate) fn entity_id(kind: &str, arn: &str) -> String {
     match kind {
         "role" => format!("3{:018}", n % 1_000_000_000_000_000_000),
         _ => format!("2{:015}", n % 1_000_000_000_000_000),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_answers_detail_keeps_ids_and_states_and_never_a_secret() {
+        let answer = json!({
+            "Credentials": {
+                "AccessKeyId": "STS.abc",
+                "AccessKeySecret": "s3cret",
+                "SecurityToken": "t0ken",
+                "Expiration": "2026-12-01T09:00:00Z",
+            },
+            "AssumedRoleUser": {"Arn": "acs:ram::1:role/r/s", "AssumedRoleId": "3:s"},
+            "KeyId": "k1",
+            "Plaintext": "data-key",
+            "CiphertextBlob": "blob",
+            "Users": {"User": [{"UserName": "a"}, {"UserName": "b"}]},
+            "PolicyVersion": {"VersionId": "v1", "PolicyDocument": "{}"},
+        });
+        assert_eq!(
+            answer_detail(&answer),
+            json!({
+                "Credentials": {"AccessKeyId": "STS.abc", "Expiration": "2026-12-01T09:00:00Z"},
+                "AssumedRoleUser": {"Arn": "acs:ram::1:role/r/s", "AssumedRoleId": "3:s"},
+                "KeyId": "k1",
+                "Users": {"User": 2},
+                "PolicyVersion": {"VersionId": "v1"},
+            })
+        );
+        assert_eq!(answer_detail(&json!({})), serde_json::Value::Null);
+    }
+
+    #[test]
+    fn a_failure_of_ramgate_is_told_from_a_refusal() {
+        let internal = PopFailure::new(500, "InternalFailure", "the disk is full");
+        assert!(internal.is_failure());
+        assert_eq!(internal.status, 400, "still never a 5xx for the SDKs");
+        assert!(!PopFailure::new(403, "NoPermission", "no").is_failure());
+        let unsaved: PopFailure = RamError::DirectoryFile {
+            file: "ram.json".into(),
+            message: "read-only file system".into(),
+        }
+        .into();
+        assert!(unsaved.is_failure());
+        assert!(!PopFailure::from(RamError::InvalidRoleArn("x".into())).is_failure());
+        // The audit record not written: the one 5xx a POP call answers.
+        let engine: PopFailure = LogError::Storage("cannot append".into()).into();
+        assert_eq!(
+            (engine.status, engine.code.as_str(), engine.is_failure()),
+            (500, "InternalServerError", true)
+        );
+        let bad: PopFailure = LogError::ParameterInvalid("`x`".into()).into();
+        assert!(!bad.is_failure() && bad.status == 400);
+        assert_eq!(
+            bad.detail(),
+            json!({"code": "ParameterInvalid", "message": bad.message})
+        );
     }
 }

@@ -1,5 +1,5 @@
-//! RAM 2015-05-01 over POP: users, groups, roles and access keys (§4.7);
-//! policies and attachments are in `ram_policies.rs`.
+//! RAM 2015-05-01 over POP: users, roles and access keys (§4.7); groups
+//! are in `ram_groups.rs`, policies and attachments in `ram_policies.rs`.
 //!
 //! Every call is authorized for its caller as `ram:<Action>` on the ARN of
 //! what it acts on (`acs:ram::<uid>:user/<name>`, `…:group/<name>`,
@@ -16,21 +16,24 @@
 
 use serde_json::{Value, json};
 
-use crate::logstore::LogService;
+use crate::logstore::{AuditedCall, LogService};
 use crate::ram::{Account, Entity, Identity, MIN_MAX_SESSION_DURATION, RamError, Role};
 
 use super::super::credentials::{CredentialStore, Credentials, KeyOwner, KeyStatus};
-use super::{Params, PopCall, PopFailure, access, authorize, entity_id, ram_policies, rfc3339};
+use super::{
+    Params, PopCall, PopFailure, access, authorize, entity_id, ram_groups, ram_policies, rfc3339,
+};
 
 /// The answer of `action`, or `None` when RAM has no such action.
 pub(super) fn handle(
-    service: &LogService,
+    audit: &AuditedCall<'_>,
     credentials: &dyn Credentials,
     call: &PopCall<'_>,
     params: &Params<'_>,
 ) -> Option<Result<Value, PopFailure>> {
     let ram = RamCall {
-        service,
+        service: audit.service(),
+        audit,
         call,
         params,
     };
@@ -39,14 +42,6 @@ pub(super) fn handle(
         "GetUser" => ram.get_user(),
         "ListUsers" => ram.list_users(),
         "DeleteUser" => ram.delete_user(credentials),
-        "CreateGroup" => ram.create_group(),
-        "GetGroup" => ram.get_group(),
-        "ListGroups" => ram.list_groups(),
-        "DeleteGroup" => ram.delete_group(),
-        "AddUserToGroup" => ram.membership("ram:AddUserToGroup", Account::add_user_to_group),
-        "RemoveUserFromGroup" => {
-            ram.membership("ram:RemoveUserFromGroup", Account::remove_user_from_group)
-        }
         "CreateRole" => ram.create_role(),
         "GetRole" => ram.get_role(),
         "ListRoles" => ram.list_roles(),
@@ -56,13 +51,15 @@ pub(super) fn handle(
         "ListAccessKeys" => ram.list_access_keys(credentials),
         "UpdateAccessKey" => ram.update_access_key(credentials),
         "DeleteAccessKey" => ram.delete_access_key(credentials),
-        _ => return ram_policies::handle(&ram),
+        _ => return ram_groups::handle(&ram).or_else(|| ram_policies::handle(&ram)),
     })
 }
 
 /// One RAM call: the service, the request and its parameters.
 pub(super) struct RamCall<'a> {
     pub(super) service: &'a LogService,
+    /// The audited call: every decision joins its record.
+    pub(super) audit: &'a AuditedCall<'a>,
     pub(super) call: &'a PopCall<'a>,
     pub(super) params: &'a Params<'a>,
 }
@@ -77,7 +74,7 @@ impl RamCall<'_> {
 
     /// Authorizes a read.
     pub(super) fn authorize(&self, action: &str, resource: &str) -> Result<(), PopFailure> {
-        authorize(self.service, self.call, action, resource)
+        authorize(self.audit, self.call, action, resource)
     }
 
     /// An authorized change of the directory.
@@ -87,7 +84,7 @@ impl RamCall<'_> {
         resource: &str,
         edit: impl FnOnce(&mut Account) -> Result<T, RamError>,
     ) -> Result<T, PopFailure> {
-        Ok(self.service.edit_directory_as(
+        Ok(self.audit.edit_directory_as(
             self.call.caller,
             &access(self.call, action, resource),
             edit,
@@ -103,7 +100,47 @@ impl RamCall<'_> {
         Ok(f(account)?)
     }
 
-    fn now(&self) -> String {
+    /// One page of a RAM list, `{<outer>: {<inner>: [...]}, "IsTruncated":
+    /// …, "Marker": …}`: at most `MaxItems` (1–1000, 100 when absent) items
+    /// from `Marker` on. The marker is the position of the next item, in
+    /// decimal (RAM's are opaque): a change of the list between two pages
+    /// can shift it by the items added or removed before it.
+    pub(super) fn paged(&self, outer: &str, inner: &str, items: Vec<Value>) -> Answer {
+        let max = self.params.number("MaxItems", 100)?;
+        if !(1..=1000).contains(&max) {
+            return Err(PopFailure::invalid(
+                "InvalidParameter.MaxItems",
+                format!("`MaxItems` must be from 1 to 1000, not `{max}`"),
+            ));
+        }
+        let from = match self.params.get("Marker") {
+            None => 0,
+            Some(m) => m
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= items.len())
+                .ok_or_else(|| {
+                    PopFailure::invalid(
+                        "InvalidParameter.Marker",
+                        format!(
+                            "the marker `{}` is not one this list answered",
+                            crate::terminal::clip(m)
+                        ),
+                    )
+                })?,
+        };
+        let to = from.saturating_add(usize::try_from(max).unwrap_or(usize::MAX));
+        let truncated = to < items.len();
+        let page: Vec<Value> = items.into_iter().skip(from).take(to - from).collect();
+        let mut answer = json!({ outer: { inner: page }, "IsTruncated": truncated });
+        if let (true, Some(o)) = (truncated, answer.as_object_mut()) {
+            o.insert("Marker".into(), json!(to.to_string()));
+        }
+        Ok(answer)
+    }
+
+    /// Now, as RAM writes dates.
+    pub(super) fn now(&self) -> String {
         rfc3339(self.service.clock().now())
     }
 
@@ -124,7 +161,8 @@ impl RamCall<'_> {
         Ok(json!({ "User": user }))
     }
 
-    fn user_json(&self, name: &str) -> Value {
+    /// A user as RAM lists it.
+    pub(super) fn user_json(&self, name: &str) -> Value {
         json!({
             "UserId": entity_id("user", &self.arn("user", name)),
             "UserName": name,
@@ -147,8 +185,8 @@ impl RamCall<'_> {
         self.authorize("ram:ListUsers", &self.arn("user", "*"))?;
         let names =
             self.read(|a| Ok(a.users().map(|u| u.name().to_string()).collect::<Vec<_>>()))?;
-        let users: Vec<Value> = names.iter().map(|n| self.user_json(n)).collect();
-        Ok(json!({ "Users": { "User": users }, "IsTruncated": false }))
+        let users = names.iter().map(|n| self.user_json(n)).collect();
+        self.paged("Users", "User", users)
     }
 
     /// A user with access keys cannot be deleted
@@ -174,59 +212,26 @@ impl RamCall<'_> {
         Ok(json!({}))
     }
 
-    fn create_group(&self) -> Answer {
-        let name = self.params.required("GroupName")?;
-        self.edit("ram:CreateGroup", &self.arn("group", name), |a| {
-            a.create_group(name).map(drop)
-        })?;
-        let mut group = json!({ "GroupName": name, "CreateDate": self.now() });
-        if let (Some(c), Some(o)) = (self.params.get("Comments"), group.as_object_mut()) {
-            o.insert("Comments".into(), json!(c));
+    /// The role `name` as RAM answers it (`EntityNotExist.Role` when the
+    /// account has none): what `CreateRole`, `GetRole` and `UpdateRole`
+    /// answer, read inside the edit or the read that found it.
+    fn role_answer(&self, a: &Account, name: &str) -> Result<Value, RamError> {
+        a.role(name)
+            .map(|r| self.role_json(r))
+            .ok_or_else(|| missing(Entity::Role, name))
+    }
+
+    /// `role` with the echoed description parameter `description` (not
+    /// kept by the directory) and `date` (`CreateDate`, `UpdateDate`) set
+    /// to now.
+    fn stamped(&self, mut role: Value, description: &str, date: &str) -> Value {
+        if let Some(o) = role.as_object_mut() {
+            if let Some(d) = self.params.get(description) {
+                o.insert("Description".into(), json!(d));
+            }
+            o.insert(date.into(), json!(self.now()));
         }
-        Ok(json!({ "Group": group }))
-    }
-
-    fn get_group(&self) -> Answer {
-        let name = self.params.required("GroupName")?;
-        self.authorize("ram:GetGroup", &self.arn("group", name))?;
-        self.read(|a| {
-            a.group(name)
-                .map(drop)
-                .ok_or_else(|| missing(Entity::Group, name))
-        })?;
-        Ok(json!({ "Group": { "GroupName": name } }))
-    }
-
-    fn list_groups(&self) -> Answer {
-        self.authorize("ram:ListGroups", &self.arn("group", "*"))?;
-        let groups = self.read(|a| {
-            Ok(a.groups()
-                .map(|g| json!({ "GroupName": g.name() }))
-                .collect::<Vec<_>>())
-        })?;
-        Ok(json!({ "Groups": { "Group": groups }, "IsTruncated": false }))
-    }
-
-    fn delete_group(&self) -> Answer {
-        let name = self.params.required("GroupName")?;
-        self.edit("ram:DeleteGroup", &self.arn("group", name), |a| {
-            a.delete_group(name)
-        })?;
-        Ok(json!({}))
-    }
-
-    /// `AddUserToGroup` / `RemoveUserFromGroup`, authorized on the group.
-    fn membership(
-        &self,
-        action: &str,
-        change: fn(&mut Account, &str, &str) -> Result<(), RamError>,
-    ) -> Answer {
-        let user = self.params.required("UserName")?;
-        let group = self.params.required("GroupName")?;
-        self.edit(action, &self.arn("group", group), |a| {
-            change(a, user, group)
-        })?;
-        Ok(json!({}))
+        role
     }
 
     fn role_json(&self, role: &Role) -> Value {
@@ -251,13 +256,6 @@ impl RamCall<'_> {
         }
     }
 
-    fn with_echo(&self, mut role: Value, description: &str) -> Value {
-        if let (Some(d), Some(o)) = (self.params.get(description), role.as_object_mut()) {
-            o.insert("Description".into(), json!(d));
-        }
-        role
-    }
-
     fn create_role(&self) -> Answer {
         let name = self.params.required("RoleName")?;
         let trust = self.params.required("AssumeRolePolicyDocument")?;
@@ -267,32 +265,22 @@ impl RamCall<'_> {
             if let Some(seconds) = max {
                 a.set_max_session_duration(name, seconds)?;
             }
-            a.role(name)
-                .map(|r| self.role_json(r))
-                .ok_or_else(|| missing(Entity::Role, name))
+            self.role_answer(a, name)
         })?;
-        let mut role = self.with_echo(role, "Description");
-        if let Some(o) = role.as_object_mut() {
-            o.insert("CreateDate".into(), json!(self.now()));
-        }
-        Ok(json!({ "Role": role }))
+        Ok(json!({ "Role": self.stamped(role, "Description", "CreateDate") }))
     }
 
     fn get_role(&self) -> Answer {
         let name = self.params.required("RoleName")?;
         self.authorize("ram:GetRole", &self.arn("role", name))?;
-        let role = self.read(|a| {
-            a.role(name)
-                .map(|r| self.role_json(r))
-                .ok_or_else(|| missing(Entity::Role, name))
-        })?;
+        let role = self.read(|a| self.role_answer(a, name))?;
         Ok(json!({ "Role": role }))
     }
 
     fn list_roles(&self) -> Answer {
         self.authorize("ram:ListRoles", &self.arn("role", "*"))?;
         let roles = self.read(|a| Ok(a.roles().map(|r| self.role_json(r)).collect::<Vec<_>>()))?;
-        Ok(json!({ "Roles": { "Role": roles }, "IsTruncated": false }))
+        self.paged("Roles", "Role", roles)
     }
 
     fn update_role(&self) -> Answer {
@@ -309,15 +297,9 @@ impl RamCall<'_> {
             if let Some(seconds) = max {
                 a.set_max_session_duration(name, seconds)?;
             }
-            a.role(name)
-                .map(|r| self.role_json(r))
-                .ok_or_else(|| missing(Entity::Role, name))
+            self.role_answer(a, name)
         })?;
-        let mut role = self.with_echo(role, "NewDescription");
-        if let Some(o) = role.as_object_mut() {
-            o.insert("UpdateDate".into(), json!(self.now()));
-        }
-        Ok(json!({ "Role": role }))
+        Ok(json!({ "Role": self.stamped(role, "NewDescription", "UpdateDate") }))
     }
 
     fn delete_role(&self) -> Answer {

@@ -23,6 +23,8 @@ pub(super) fn handle(ram: &RamCall<'_>) -> Option<Answer> {
         "GetPolicy" => get_policy(ram),
         "ListPolicies" => list_policies(ram),
         "CreatePolicyVersion" => create_policy_version(ram),
+        "GetPolicyVersion" => get_policy_version(ram),
+        "ListPolicyVersions" => list_policy_versions(ram),
         "SetDefaultPolicyVersion" => version_call(ram, "ram:SetDefaultPolicyVersion", |a, p, v| {
             a.set_default_policy_version(p, v)
         }),
@@ -169,7 +171,7 @@ fn list_policies(ram: &RamCall<'_>) -> Answer {
     if kind != Some("System") {
         list.extend(ram.read(|a| Ok(a.policies().map(custom_json).collect::<Vec<_>>()))?);
     }
-    Ok(json!({ "Policies": { "Policy": list }, "IsTruncated": false }))
+    ram.paged("Policies", "Policy", list)
 }
 
 fn create_policy_version(ram: &RamCall<'_>) -> Answer {
@@ -185,6 +187,47 @@ fn create_policy_version(ram: &RamCall<'_>) -> Answer {
         "PolicyDocument": document,
         "CreateDate": super::rfc3339(ram.service.clock().now()),
     }}))
+}
+
+/// The versions of the policy `PolicyName` of `PolicyType`, as RAM lists
+/// them, authorized as `action` on the policy: a system policy has its one
+/// version. The directory keeps no dates, so `CreateDate` is not answered.
+fn policy_versions(ram: &RamCall<'_>, action: &str) -> Result<Vec<Value>, PopFailure> {
+    let r = policy_ref(ram)?;
+    let (PolicyRef::Custom(name) | PolicyRef::System(name)) = &r;
+    ram.authorize(action, &policy_arn(ram, name))?;
+    let version = |id: &str, default: bool, document: &str| json!({"VersionId": id, "IsDefaultVersion": default, "PolicyDocument": document});
+    match r {
+        PolicyRef::System(_) => {
+            let p = crate::ram::system_policy(name)
+                .ok_or_else(|| missing(Entity::Policy, &format!("system/{name}")))?;
+            Ok(vec![version(p.version, true, p.document.source())])
+        }
+        PolicyRef::Custom(_) => ram.read(|a| {
+            let p = a
+                .policy(name)
+                .ok_or_else(|| missing(Entity::Policy, name))?;
+            Ok(p.versions()
+                .iter()
+                .map(|v| version(v.id(), v.id() == p.default_version(), v.document().source()))
+                .collect())
+        }),
+    }
+}
+
+fn get_policy_version(ram: &RamCall<'_>) -> Answer {
+    let id = ram.params.required("VersionId")?;
+    let versions = policy_versions(ram, "ram:GetPolicyVersion")?;
+    let found = versions
+        .into_iter()
+        .find(|v| v["VersionId"] == id)
+        .ok_or_else(|| missing(Entity::PolicyVersion, id))?;
+    Ok(json!({ "PolicyVersion": found }))
+}
+
+fn list_policy_versions(ram: &RamCall<'_>) -> Answer {
+    let versions = policy_versions(ram, "ram:ListPolicyVersions")?;
+    Ok(json!({ "PolicyVersions": { "PolicyVersion": versions } }))
 }
 
 fn version_call(

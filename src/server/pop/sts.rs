@@ -4,21 +4,21 @@
 
 use serde_json::{Value, json};
 
-use crate::logstore::LogService;
-use crate::ram::{AssumeRoleRequest, Identity, Ram};
+use crate::logstore::AuditedCall;
+use crate::ram::{AssumeRoleRequest, Identity, Ram, RamError};
 
 use super::super::credentials::Credentials;
 use super::{Params, PopCall, PopFailure, entity_id, rfc3339};
 
 /// The answer of `action`, or `None` when STS has no such action.
 pub(super) fn handle(
-    service: &LogService,
+    audit: &AuditedCall<'_>,
     credentials: &dyn Credentials,
     call: &PopCall<'_>,
     params: &Params<'_>,
 ) -> Option<Result<Value, PopFailure>> {
     Some(match call.action {
-        "AssumeRole" => assume_role(service, credentials, call, params),
+        "AssumeRole" => assume_role(audit, credentials, call, params),
         "GetCallerIdentity" => Ok(caller_identity(call.caller)),
         _ => return None,
     })
@@ -28,7 +28,7 @@ pub(super) fn handle(
 /// decide (steps `assume-role.identity` and `assume-role.trust`, with the
 /// request's context), then the store seals the session into its token.
 fn assume_role(
-    service: &LogService,
+    audit: &AuditedCall<'_>,
     credentials: &dyn Credentials,
     call: &PopCall<'_>,
     params: &Params<'_>,
@@ -51,9 +51,15 @@ fn assume_role(
             "this endpoint's credentials cannot issue STS sessions",
         )
     })?;
-    let directory = service.directory();
-    let assumed =
-        Ram::new(&directory.directory, service.clock()).assume_role(call.caller, &request)?;
+    let directory = audit.directory();
+    let assumed = Ram::new(&directory.directory, audit.service().clock())
+        .assume_role(call.caller, &request)
+        .inspect_err(|e| {
+            if let RamError::NoPermission(denied) = e {
+                audit.record(denied.steps.iter().cloned());
+            }
+        })?;
+    audit.record(assumed.steps);
     let session = assumed.session;
     let issued = store.issue_session(&session, policy)?;
     let role_id = entity_id("role", &session.role_arn().to_ascii_lowercase());
