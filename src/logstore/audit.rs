@@ -603,23 +603,24 @@ impl AuditLog {
         seen: StateVersions,
         event: &impl Serialize,
     ) -> Result<u64, AuditError> {
-        let (slot, line) = self.prepare(time, seen, event)?;
+        let event = serde_json::to_string(event).map_err(|e| io(self.appender.path(), e))?;
+        let (slot, line) = self.prepare(time, seen, &event)?;
         self.appender
             .write(slot, &line)
             .map_err(|e| io(self.appender.path(), e))?;
         Ok(slot.index)
     }
 
-    /// Numbers, links and makes a record ([`AuditLog::write`]) without
-    /// writing it: its place and bytes, for the journal.
+    /// Numbers, links and makes a record ([`AuditLog::write`]) of an event
+    /// already serialized (`event`, one JSON object) without writing it:
+    /// its place and bytes, for the journal.
     pub(crate) fn prepare(
         &self,
         time: &str,
         seen: StateVersions,
-        event: &impl Serialize,
+        event: &str,
     ) -> Result<(Slot, Vec<u8>), AuditError> {
         let path = self.appender.path().to_path_buf();
-        let event = serde_json::to_string(event).map_err(|e| io(&path, e))?;
         let time = serde_json::to_string(time).map_err(|e| io(&path, e))?;
         let (slot, line) = self
             .appender

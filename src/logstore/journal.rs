@@ -14,7 +14,10 @@
 //! ```
 //!
 //! A part is "these bytes belong at this offset of this file". An operation
-//! hands its parts to [`Journal::commit`]; the first waiter that finds no
+//! hands its parts to [`Journal::commit_then`], its audit record made under
+//! the journal's mutex so that audit records are journaled in their order
+//! (each in the group of the record before it or a later one, so none waits
+//! a group for its predecessor); the first waiter that finds no
 //! write running becomes the leader, writes every queued record in one
 //! `pwrite`, `fsync`s the journal once, then *applies* the parts to their
 //! files ([`Appender::stage`]), each file in order of its records, so a
@@ -43,7 +46,9 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use crate::durable::{create_private_dir, create_private_file, sync_dir, sync_file};
 
@@ -90,8 +95,40 @@ pub(crate) struct Journal {
     dir: PathBuf,
     durable: bool,
     limit: u64,
+    /// Operations begun and not yet handed in ([`Journal::coming`]).
+    coming: AtomicUsize,
     state: Mutex<State>,
     changed: Condvar,
+}
+
+/// How long a leader waits for operations already on their way before it
+/// writes its group: a fraction of one `fsync`, and only while some are
+/// on their way, so a lone writer never waits (PostgreSQL's
+/// `commit_delay` with `commit_siblings`, MySQL's group commit delay).
+const GATHER: Duration = Duration::from_micros(150);
+
+/// An operation on its way to the journal: counted from [`Journal::coming`]
+/// until it hands its parts in (or gives up), so that a leader can wait for
+/// it.
+#[derive(Debug)]
+pub(crate) struct Coming<'a> {
+    journal: &'a Journal,
+    here: bool,
+}
+
+impl Coming<'_> {
+    fn arrive(&mut self) {
+        if !self.here {
+            self.here = true;
+            self.journal.coming.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Drop for Coming<'_> {
+    fn drop(&mut self) {
+        self.arrive();
+    }
 }
 
 #[derive(Debug)]
@@ -153,6 +190,7 @@ impl Journal {
             dir,
             durable,
             limit: limit.max(1),
+            coming: AtomicUsize::new(0),
             state: Mutex::new(State {
                 queue: Vec::new(),
                 next_ticket: 0,
@@ -177,21 +215,58 @@ impl Journal {
     /// their files; returns once they are journaled (each writer then
     /// waits on its file for its record to be applied). On an error the
     /// parts' places are given up, which refuses them in their files.
+    #[cfg(test)]
     pub(crate) fn commit(&self, parts: Vec<Part>) -> Result<(), LogError> {
+        self.commit_then(parts, None, || Ok(None)).map(|_| ())
+    }
+
+    /// Counts an operation that will hand parts in, until it does.
+    pub(crate) fn coming(&self) -> Coming<'_> {
+        self.coming.fetch_add(1, Ordering::SeqCst);
+        Coming {
+            journal: self,
+            here: false,
+        }
+    }
+
+    /// [`Journal::commit`] with one more part that `last` makes under the
+    /// journal's mutex (memory only: the audit record, numbered and linked
+    /// there), so that those parts reach the journal in the order of their
+    /// file and none waits for a predecessor in a later group; returns its
+    /// place.
+    pub(crate) fn commit_then(
+        &self,
+        mut parts: Vec<Part>,
+        coming: Option<Coming<'_>>,
+        last: impl FnOnce() -> Result<Option<Part>, LogError>,
+    ) -> Result<Option<Slot>, LogError> {
         let mut st = self.state();
+        // Here, whatever happens next (under the mutex: a leader that
+        // counts those on their way sees this one arrive with its parts).
+        drop(coming);
         if let Some((_, why)) = &st.failed {
             let e = refused(why);
             abandon(&parts, why);
             return Err(e);
         }
+        let made = match last() {
+            Ok(part) => part,
+            Err(e) => {
+                abandon(&parts, &e.to_string());
+                return Err(e);
+            }
+        };
+        let slot = made.as_ref().map(|p| p.slot);
+        parts.extend(made);
         let ticket = st.next_ticket;
         st.next_ticket += 1;
         st.queue.push(parts);
+        self.changed.notify_all();
         loop {
             if ticket < st.done {
                 return match &st.failed {
                     Some((from, why)) if ticket >= *from => Err(refused(why)),
-                    _ => Ok(()),
+                    _ => Ok(slot),
                 };
             }
             let Some(tail) = st.tail.take() else {
@@ -201,6 +276,19 @@ impl Journal {
                     .unwrap_or_else(PoisonError::into_inner);
                 continue;
             };
+            // Operations already on their way join this group, for a
+            // moment at most.
+            let deadline = Instant::now() + GATHER;
+            while self.coming.load(Ordering::SeqCst) > 0 {
+                let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                    break;
+                };
+                st = self
+                    .changed
+                    .wait_timeout(st, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
             let batch = std::mem::take(&mut st.queue);
             let (first, last) = (st.done, st.next_ticket);
             let failed = st.failed.clone();

@@ -11,10 +11,10 @@ use crate::authz::Context;
 use crate::kms::Caller;
 use crate::ram::{DecisionChain, Identity, Ram};
 
-use super::audit::StateVersions;
+use super::audit::{AuditError, StateVersions};
 use super::commit::Slot;
 use super::error::{ErrorKind, LogError};
-use super::journal::Part;
+use super::journal::{Coming, Part};
 use super::ramstore::RamSnapshot;
 use super::segment::Segment;
 use super::service::{RequestScope, Shared, Traced, audit_error};
@@ -116,6 +116,9 @@ impl Shared {
         target: Value,
         body: impl FnOnce(&Shared, &mut Op) -> Result<Done<T>, LogError>,
     ) -> Traced<T> {
+        // Counted on its way to the journal, so that a group being written
+        // can wait a moment for it.
+        let coming = self.journal.coming();
         let mut state = Op::new(self.ram.snapshot(), request);
         let result = body(self, &mut state);
         // A refusal is the service saying no; a failure is ramgate not
@@ -132,7 +135,7 @@ impl Shared {
             ),
         };
         let event = state.event(request, op, caller, target, outcome, detail);
-        let outcome = self.finish(&event, result);
+        let outcome = self.finish(&event, result, Some(coming));
         Traced {
             outcome,
             chain: state.chain,
@@ -161,6 +164,7 @@ impl Shared {
         &self,
         event: &Value,
         result: Result<Done<T>, LogError>,
+        coming: Option<Coming<'_>>,
     ) -> Result<T, LogError> {
         // The state files as they stand now (at least what decided this
         // operation): the log's floor against rollback.
@@ -168,19 +172,19 @@ impl Shared {
             keys: self.kms.state_version(),
             logstores: self.catalog.version(),
         };
-        let record = self
-            .audit
-            .prepare(&self.now(), seen, event)
-            .map_err(audit_error);
         let (result, pending) = match result {
             Ok((value, detail, pending)) => (Ok((value, detail)), pending),
             Err(e) => (Err(e), None),
         };
-        let (slot, line) = match record {
-            Ok(r) => r,
+        let event = serde_json::to_string(event).map_err(|e| {
+            audit_error(AuditError::Io {
+                path: self.audit.appender().path().display().to_string(),
+                message: e.to_string(),
+            })
+        });
+        let event = match event {
+            Ok(text) => text,
             Err(e) => {
-                // The block's place is given up: nothing after it in its
-                // segment waits for it.
                 if let Some(p) = &pending {
                     p.segment.abandon(p.slot, &e.to_string());
                 }
@@ -197,16 +201,26 @@ impl Shared {
                 bytes: p.frame,
             });
         }
-        parts.push(Part {
-            target: self.audit.appender().clone(),
-            slot,
-            bytes: line,
-        });
-        self.journal.commit(parts)?;
+        // The record is numbered and linked under the journal's mutex: the
+        // audit log's order is the journal's. (On an error the block's
+        // place is given up: nothing after it in its segment waits for it.)
+        let record = self.journal.commit_then(parts, coming, || {
+            let (slot, line) = self
+                .audit
+                .prepare(&self.now(), seen, &event)
+                .map_err(audit_error)?;
+            Ok(Some(Part {
+                target: self.audit.appender().clone(),
+                slot,
+                bytes: line,
+            }))
+        })?;
         if let Some((segment, seq)) = block {
             segment.commit(seq)?;
         }
-        self.audit.commit(slot.index).map_err(audit_error)?;
+        if let Some(slot) = record {
+            self.audit.commit(slot.index).map_err(audit_error)?;
+        }
         result.map(|(value, _)| value)
     }
 }

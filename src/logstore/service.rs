@@ -27,8 +27,11 @@
 //! Lock order (a lock is only ever taken while holding those before it):
 //! RAM writer → catalog writer → KMS writer → the shard map → a segment's
 //! appender → the audit log's appender. The journal's mutex is taken with
-//! none of these held, and the leader applies records (each appender's
-//! mutex in turn) after releasing it. Snapshot locks (`RwLock`s around
+//! none of those held, and only an appender's mutex is taken under it (an
+//! audit record is numbered and linked there, so the audit log's order is
+//! the journal's; a refused block's place is given up there); the
+//! journal's leader applies records (each appender's mutex in turn) after
+//! releasing it. Snapshot locks (`RwLock`s around
 //! an `Arc`) are held only to clone or swap the `Arc`. No lock is held
 //! across an AEAD operation, a KMS call or a RAM decision; the writer
 //! mutexes of RAM, the catalog and the KMS are held across their own
