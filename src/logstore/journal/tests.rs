@@ -1,0 +1,243 @@
+//! The journal's tests: group commit, order, recovery after a crash.
+
+use super::recover::journal_files;
+use super::*;
+use crate::durable::fault;
+use crate::logstore::commit::Mode;
+
+fn root() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(d.path().join("data")).unwrap_or_else(|e| panic!("{e}"));
+    d
+}
+
+fn appender(root: &Path, rel: &str) -> Arc<Appender> {
+    let path = root.join(rel);
+    let file = crate::durable::open_private_file(&path, true).unwrap_or_else(|e| panic!("{e}"));
+    Arc::new(Appender::new(
+        &path,
+        file,
+        Mode::Journal,
+        Some(Vec::new()),
+        0,
+        0,
+        String::new(),
+    ))
+}
+
+fn reserve(a: &Appender, bytes: &[u8]) -> Slot {
+    a.reserve(bytes.len() as u64)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn part(a: &Arc<Appender>, slot: Slot, bytes: &[u8]) -> Part {
+    Part {
+        target: a.clone(),
+        slot,
+        bytes: bytes.to_vec(),
+    }
+}
+
+fn journal_files_of(root: &Path) -> usize {
+    journal_files(&root.join(JOURNAL_DIR))
+        .map(|f| f.len())
+        .unwrap_or(0)
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_default()
+}
+
+#[test]
+fn an_operations_parts_are_applied_in_order_and_come_back_after_a_crash() {
+    let d = root();
+    let journal =
+        Journal::open(d.path(), true, DEFAULT_JOURNAL_BYTES).unwrap_or_else(|e| panic!("{e}"));
+    let seg = appender(d.path(), "data/shard-0.seg");
+    let audit = appender(d.path(), "audit.jsonl");
+    let (s0, s1) = (reserve(&seg, b"block0"), reserve(&seg, b"block1"));
+    let a0 = reserve(&audit, b"rec0\n");
+    let a1 = reserve(&audit, b"rec1\n");
+    // The second operation reaches the journal first: its block waits
+    // in memory until the first one's is applied.
+    journal
+        .commit(vec![part(&seg, s1, b"block1"), part(&audit, a0, b"rec0\n")])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(seg.durable_len(), 0, "block 1 waits for block 0");
+    assert_eq!(read(seg.path()), b"");
+    journal
+        .commit(vec![part(&seg, s0, b"block0"), part(&audit, a1, b"rec1\n")])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(seg.durable_len(), 2);
+    assert_eq!(read(seg.path()), b"block0block1");
+    assert_eq!(read(audit.path()), b"rec0\nrec1\n");
+    // A crash that lost what the files held since their last sync: the
+    // journal (never checkpointed: the process died) brings it back.
+    std::mem::forget(journal);
+    std::fs::write(seg.path(), b"").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(audit.path(), b"rec0\n").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(recover(d.path(), true).ok(), Some(2));
+    assert_eq!(read(seg.path()), b"block0block1");
+    assert_eq!(read(audit.path()), b"rec0\nrec1\n");
+    assert_eq!(journal_files_of(d.path()), 0, "the journal is removed");
+}
+
+#[test]
+fn a_part_beyond_a_gap_was_never_acknowledged_and_is_dropped() {
+    let d = root();
+    let journal =
+        Journal::open(d.path(), false, DEFAULT_JOURNAL_BYTES).unwrap_or_else(|e| panic!("{e}"));
+    let seg = appender(d.path(), "data/shard-0.seg");
+    let slots: Vec<Slot> = [b"aa", b"bb", b"cc"]
+        .iter()
+        .map(|b| reserve(&seg, *b))
+        .collect();
+    // Block 1's writer died before it reached the journal.
+    for (i, bytes) in [(0, b"aa"), (2, b"cc")] {
+        journal
+            .commit(vec![part(&seg, slots[i], bytes)])
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert_eq!(read(seg.path()), b"aa");
+    std::mem::forget(journal);
+    std::fs::write(seg.path(), b"").unwrap_or_else(|e| panic!("{e}"));
+    recover(d.path(), false).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read(seg.path()), b"aa", "block 2 follows a gap");
+}
+
+#[test]
+fn d8_a_file_removed_since_is_not_made_again() {
+    let d = root();
+    let journal =
+        Journal::open(d.path(), false, DEFAULT_JOURNAL_BYTES).unwrap_or_else(|e| panic!("{e}"));
+    let seg = appender(d.path(), "data/shard-0.seg");
+    let s = reserve(&seg, b"gone");
+    journal
+        .commit(vec![part(&seg, s, b"gone")])
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::mem::forget(journal);
+    std::fs::remove_file(seg.path()).unwrap_or_else(|e| panic!("{e}"));
+    recover(d.path(), false).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!seg.path().exists());
+}
+
+#[test]
+fn a_torn_journal_tail_and_a_record_for_another_file_write_nothing() {
+    let d = root();
+    let journal =
+        Journal::open(d.path(), false, DEFAULT_JOURNAL_BYTES).unwrap_or_else(|e| panic!("{e}"));
+    let seg = appender(d.path(), "data/shard-0.seg");
+    // A hand-made record for a file the journal is never for.
+    let meta = appender(d.path(), "logstores.json");
+    let s = reserve(&seg, b"kept");
+    let m = reserve(&meta, b"{\"forged\":true}");
+    journal
+        .commit(vec![
+            part(&seg, s, b"kept"),
+            part(&meta, m, b"{\"forged\":true}"),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::mem::forget(journal);
+    let files = journal_files(&d.path().join(JOURNAL_DIR)).unwrap_or_default();
+    let (_, last) = files.last().cloned().unwrap_or_default();
+    let mut bytes = read(&last);
+    bytes.extend_from_slice(b"RGJ1\x40\x00\x00\x00 half a record");
+    std::fs::write(&last, bytes).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(seg.path(), b"").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(meta.path(), b"{}").unwrap_or_else(|e| panic!("{e}"));
+    recover(d.path(), false).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read(seg.path()), b"kept");
+    assert_eq!(read(meta.path()), b"{}", "only segments and the audit log");
+}
+
+#[test]
+fn a_journal_of_another_format_version_is_refused_with_both_versions() {
+    let d = root();
+    let dir = d.path().join(JOURNAL_DIR);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let mut header = b"RGJ2".to_vec();
+    header.extend_from_slice(&4u32.to_le_bytes());
+    let check = crc(&header);
+    header.extend_from_slice(&check);
+    header.extend_from_slice(b"\0\0\0\0");
+    header.extend_from_slice(&crc(b"\0\0\0\0"));
+    std::fs::write(dir.join(file_name(1)), &header).unwrap_or_else(|e| panic!("{e}"));
+    let e = recover(d.path(), false)
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("has format version 2, and this build reads version 1"),
+        "{e}"
+    );
+    assert_eq!(journal_files_of(d.path()), 1, "nothing is removed");
+}
+
+#[test]
+fn a_failed_journal_sync_refuses_its_group_and_every_later_write() {
+    let d = root();
+    let journal =
+        Journal::open(d.path(), true, DEFAULT_JOURNAL_BYTES).unwrap_or_else(|e| panic!("{e}"));
+    let seg = appender(d.path(), "data/shard-0.seg");
+    let s = reserve(&seg, b"one");
+    journal
+        .commit(vec![part(&seg, s, b"one")])
+        .unwrap_or_else(|e| panic!("{e}"));
+    fault::arm(SUFFIX);
+    let s = reserve(&seg, b"two");
+    let refused = journal.commit(vec![part(&seg, s, b"two")]);
+    fault::disarm(SUFFIX);
+    assert!(refused.is_err());
+    assert!(seg.commit(s.index).is_err(), "its writer is refused too");
+    assert!(seg.reserve(1).is_err(), "appends stop");
+    assert_eq!(read(seg.path()), b"one");
+    let other = appender(d.path(), "audit.jsonl");
+    let s = reserve(&other, b"x");
+    assert!(journal.commit(vec![part(&other, s, b"x")]).is_err());
+}
+
+#[test]
+fn many_writers_on_two_files_get_everything_applied_in_order() {
+    let d = root();
+    let journal = Arc::new(Journal::open(d.path(), false, 512).unwrap_or_else(|e| panic!("{e}")));
+    let seg = appender(d.path(), "data/shard-0.seg");
+    let audit = appender(d.path(), "audit.jsonl");
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let (journal, seg, audit) = (journal.clone(), seg.clone(), audit.clone());
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    let block = format!("<{t}.{i}>").into_bytes();
+                    let s = reserve(&seg, &block);
+                    let line = format!("{t}.{i}\n").into_bytes();
+                    let a = reserve(&audit, &line);
+                    journal
+                        .commit(vec![part(&seg, s, &block), part(&audit, a, &line)])
+                        .unwrap_or_else(|e| panic!("{e}"));
+                    seg.commit(s.index).unwrap_or_else(|e| panic!("{e}"));
+                    audit.commit(a.index).unwrap_or_else(|e| panic!("{e}"));
+                }
+            })
+        })
+        .collect();
+    threads
+        .into_iter()
+        .for_each(|t| t.join().unwrap_or_default());
+    assert_eq!((seg.durable_len(), audit.durable_len()), (400, 400));
+    let text = String::from_utf8(read(audit.path())).unwrap_or_default();
+    assert_eq!(text.lines().count(), 400);
+    let blocks = String::from_utf8(read(seg.path())).unwrap_or_default();
+    assert_eq!(blocks.matches('<').count(), 400);
+    // 512-byte journal files: they came and went as they were applied.
+    assert!(
+        journal_files_of(d.path()) <= 2,
+        "{}",
+        journal_files_of(d.path())
+    );
+    drop(journal);
+    assert_eq!(
+        journal_files_of(d.path()),
+        0,
+        "a clean close leaves no journal"
+    );
+}
