@@ -25,37 +25,27 @@ fn encrypt_conf(body: &Value) -> Result<Option<EncryptConf>, Failure> {
     }
 }
 
-/// `ttl` in days from a body, when given (the engine checks its range).
-fn ttl(body: &Value) -> Result<Option<u32>, Failure> {
-    match body.get("ttl") {
+/// A whole-number field of a body, when given (the engine checks its
+/// range): `ttl` in days, `shardCount`; `what` names what it should be.
+fn count(body: &Value, key: &str, what: &str) -> Result<Option<u32>, Failure> {
+    match body.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => v
             .as_u64()
             .and_then(|n| u32::try_from(n).ok())
             .map(Some)
             .ok_or_else(|| {
-                Failure::invalid(
-                    "ParameterInvalid",
-                    format!("`ttl` `{v}` is not a number of days"),
-                )
+                Failure::invalid("ParameterInvalid", format!("`{key}` `{v}` is not {what}"))
             }),
     }
 }
 
+fn ttl(body: &Value) -> Result<Option<u32>, Failure> {
+    count(body, "ttl", "a number of days")
+}
+
 fn shard_count(body: &Value) -> Result<Option<u32>, Failure> {
-    match body.get("shardCount") {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .map(Some)
-            .ok_or_else(|| {
-                Failure::invalid(
-                    "ParameterInvalid",
-                    format!("`shardCount` `{v}` is not a shard count"),
-                )
-            }),
-    }
+    count(body, "shardCount", "a shard count")
 }
 
 /// `POST /logstores`.
