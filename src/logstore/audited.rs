@@ -156,7 +156,7 @@ impl LogService {
             .into_inner()
             .event(request, op, caller, target, outcome, detail);
         self.shared
-            .finish(&event, Ok(((), Value::Null, None)), None)
+            .finish(&event, Ok(((), Value::Null, None)))
             .map_err(E::from)?;
         result.map(|(value, _)| value)
     }

@@ -14,7 +14,7 @@ use crate::ram::{DecisionChain, Identity, Ram};
 use super::audit::{AuditError, StateVersions};
 use super::commit::Slot;
 use super::error::{ErrorKind, LogError};
-use super::journal::{Coming, Part};
+use super::journal::Part;
 use super::ramstore::RamSnapshot;
 use super::segment::Segment;
 use super::service::{RequestScope, Shared, Traced, audit_error};
@@ -116,9 +116,6 @@ impl Shared {
         target: Value,
         body: impl FnOnce(&Shared, &mut Op) -> Result<Done<T>, LogError>,
     ) -> Traced<T> {
-        // Counted on its way to the journal, so that a group being written
-        // can wait a moment for it.
-        let coming = self.journal.coming();
         let mut state = Op::new(self.ram.snapshot(), request);
         let result = body(self, &mut state);
         // A refusal is the service saying no; a failure is ramgate not
@@ -135,7 +132,7 @@ impl Shared {
             ),
         };
         let event = state.event(request, op, caller, target, outcome, detail);
-        let outcome = self.finish(&event, result, Some(coming));
+        let outcome = self.finish(&event, result);
         Traced {
             outcome,
             chain: state.chain,
@@ -164,7 +161,6 @@ impl Shared {
         &self,
         event: &Value,
         result: Result<Done<T>, LogError>,
-        coming: Option<Coming<'_>>,
     ) -> Result<T, LogError> {
         // The state files as they stand now (at least what decided this
         // operation): the log's floor against rollback.
@@ -204,7 +200,7 @@ impl Shared {
         // The record is numbered and linked under the journal's mutex: the
         // audit log's order is the journal's. (On an error the block's
         // place is given up: nothing after it in its segment waits for it.)
-        let record = self.journal.commit_then(parts, coming, || {
+        let record = self.journal.commit_then(parts, || {
             let (slot, line) = self
                 .audit
                 .prepare(&self.now(), seen, &event)

@@ -6,8 +6,9 @@
 //!
 //! ```text
 //! journal/<n>.rgj  records, <n> a 20-digit number counting up
-//! record := "RGJ1" | len: u32 LE | hcheck: u32 LE | body: len bytes | check: u32 LE
-//! hcheck := CRC-32("RGJ1" | len)       check := CRC-32(body)
+//! journal/spare     a journal file checkpointed, kept to be written over
+//! record := "RGJ2" | len: u32 LE | hcheck: u32 LE | body: len bytes | check: u32 LE
+//! hcheck := CRC-32("RGJ2" | len | n: u64 LE)     check := CRC-32(body)
 //! body   := count: u32 LE | part*      one record per operation
 //! part   := path_len: u16 LE | path (UTF-8, from the data directory)
 //!           | offset: u64 LE | len: u32 LE | bytes: len bytes
@@ -17,19 +18,34 @@
 //! hands its parts to [`Journal::commit_then`], its audit record made under
 //! the journal's mutex so that audit records are journaled in their order
 //! (each in the group of the record before it or a later one, so none waits
-//! a group for its predecessor); the first waiter that finds no
-//! write running becomes the leader, writes every queued record in one
-//! `pwrite`, `fsync`s the journal once, then *applies* the parts to their
-//! files ([`Appender::stage`]), each file in order of its records, so a
-//! file only ever holds journaled records and never a hole. The writers
-//! then wait on their files for their own records to be applied (a record
-//! waits for the ones before it in its file, which their writers are about
-//! to journal).
+//! a group for its predecessor). The first waiter that finds no write
+//! running becomes the leader: it writes every queued record in one
+//! `pwrite`, `fsync`s the journal once, stages the parts in their files
+//! ([`Appender::stage`], memory only), then *applies* them
+//! ([`Appender::apply`]): each file in order of its records, a run of them
+//! in one `pwrite`, so a file only ever holds journaled records and never a
+//! hole. It then hands the journal on and wakes each writer of its group,
+//! and the first one waiting, to lead the next (threads are parked one by
+//! one, so an arrival wakes nobody). A record applied once every one before
+//! it in its file is: its writer waits on the file for that, as those
+//! writers are about to journal theirs.
 //!
 //! The files themselves are `fsync`ed only at a checkpoint: once a journal
 //! file passes its size limit the next one begins, and the old one is
-//! removed when every part it holds is applied and every file it touched
+//! retired when every part it holds is applied and every file it touched
 //! is synced. So a journal holds at most a few files of a few MiB.
+//! Checkpoints run one at a time, each by a leader after its hand-over,
+//! while the next group is written.
+//!
+//! A retired file is kept as the spare, and the next journal file is the
+//! spare renamed: written over from its start, it changes neither its size
+//! nor its blocks, so its `fdatasync` has only the data to write, where an
+//! append also commits the file system's metadata (about half the cost of
+//! a group's sync, measured here). That is why `hcheck` covers the file's
+//! number: a record left from the file's earlier life fails it and ends
+//! the file, as a torn one does (PostgreSQL checks the page address of a
+//! recycled WAL segment the same way). The spare is removed at a clean
+//! close, so nothing of the directory's data stays in it past the run.
 //!
 //! Recovery ([`recover`], when the owner opens the directory, before any
 //! file is read): every part of every journal file is written again where
@@ -44,16 +60,15 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
 
-use crate::durable::{create_private_dir, create_private_file, sync_dir, sync_file};
+use crate::durable::{create_private_dir, sync_dir, sync_file};
 
 use super::commit::{Appender, Slot};
 use super::error::LogError;
 use super::positional::write_all_at;
 
+mod checkpoint;
 mod recover;
 
 pub(crate) use recover::recover;
@@ -66,7 +81,10 @@ pub const JOURNAL_DIR: &str = "journal";
 const SUFFIX: &str = ".rgj";
 
 /// The journal's record frame, and with it the journal's format version.
-const MAGIC: &[u8; 4] = b"RGJ1";
+const MAGIC: &[u8; 4] = b"RGJ2";
+
+/// A checkpointed journal file kept to become the next one (module docs).
+const SPARE: &str = "spare";
 
 /// The bytes before a record's body.
 const HEADER: usize = 12;
@@ -98,46 +116,23 @@ pub(crate) struct Journal {
     dir: PathBuf,
     durable: bool,
     limit: u64,
-    /// Operations begun and not yet handed in ([`Journal::coming`]).
-    coming: AtomicUsize,
     state: Mutex<State>,
     changed: Condvar,
+    /// Journal files full and not yet checkpointed, and the spare.
+    retired: Mutex<checkpoint::Retired>,
 }
 
-/// How long a leader waits for operations already on their way before it
-/// writes its group: a fraction of one `fsync`, and only while some are
-/// on their way, so a lone writer never waits (PostgreSQL's
-/// `commit_delay` with `commit_siblings`, MySQL's group commit delay).
-const GATHER: Duration = Duration::from_micros(150);
-
-/// An operation on its way to the journal: counted from [`Journal::coming`]
-/// until it hands its parts in (or gives up), so that a leader can wait for
-/// it.
+/// A record handed in, and the thread waiting for its answer.
 #[derive(Debug)]
-pub(crate) struct Coming<'a> {
-    journal: &'a Journal,
-    here: bool,
-}
-
-impl Coming<'_> {
-    fn arrive(&mut self) {
-        if !self.here {
-            self.here = true;
-            self.journal.coming.fetch_sub(1, Ordering::SeqCst);
-        }
-    }
-}
-
-impl Drop for Coming<'_> {
-    fn drop(&mut self) {
-        self.arrive();
-    }
+struct Queued {
+    parts: Vec<Part>,
+    waiter: std::thread::Thread,
 }
 
 #[derive(Debug)]
 struct State {
     /// Records handed in and not yet written, in ticket order.
-    queue: Vec<Vec<Part>>,
+    queue: Vec<Queued>,
     next_ticket: u64,
     /// Every ticket below this has its answer.
     done: u64,
@@ -147,14 +142,12 @@ struct State {
     tail: Option<Tail>,
 }
 
-/// The journal's files: the one being written, and older ones not yet
-/// checkpointed.
+/// The journal file being written.
 #[derive(Debug)]
 struct Tail {
     file: File,
     end: u64,
-    /// Oldest first; the last is the one being written.
-    eras: Vec<Era>,
+    era: Era,
 }
 
 /// One journal file and the files its records went to.
@@ -167,6 +160,15 @@ struct Era {
 
 fn crc(bytes: &[u8]) -> [u8; 4] {
     crc32fast::hash(bytes).to_le_bytes()
+}
+
+/// A record header's check: its first 8 bytes and the number of the file
+/// that holds it.
+fn header_check(head: &[u8], number: u64) -> [u8; 4] {
+    let mut h = crc32fast::Hasher::new();
+    h.update(head);
+    h.update(&number.to_le_bytes());
+    h.finalize().to_le_bytes()
 }
 
 fn file_name(number: u64) -> String {
@@ -187,25 +189,23 @@ impl Journal {
         if made && durable {
             sync_dir(root).map_err(|e| LogError::io(root, "sync", e))?;
         }
-        let (era, file) = new_era(&dir, next, durable)?;
+        // A spare left by a crash holds nothing that recovery needs.
+        let _ = std::fs::remove_file(dir.join(SPARE));
+        let (era, file) = checkpoint::new_era(&dir, next, durable, false)?;
         Ok(Journal {
             root: root.to_path_buf(),
             dir,
             durable,
             limit: limit.max(1),
-            coming: AtomicUsize::new(0),
             state: Mutex::new(State {
                 queue: Vec::new(),
                 next_ticket: 0,
                 done: 0,
                 failed: None,
-                tail: Some(Tail {
-                    file,
-                    end: 0,
-                    eras: vec![era],
-                }),
+                tail: Some(Tail { file, end: 0, era }),
             }),
             changed: Condvar::new(),
+            retired: Mutex::new(checkpoint::Retired::default()),
         })
     }
 
@@ -214,22 +214,19 @@ impl Journal {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Makes one operation's parts durable together and applies them to
-    /// their files; returns once they are journaled (each writer then
-    /// waits on its file for its record to be applied). On an error the
-    /// parts' places are given up, which refuses them in their files.
-    #[cfg(test)]
-    pub(crate) fn commit(&self, parts: Vec<Part>) -> Result<(), LogError> {
-        self.commit_then(parts, None, || Ok(None)).map(|_| ())
+    fn retired(&self) -> MutexGuard<'_, checkpoint::Retired> {
+        // As for the state: every change is whole before the guard drops.
+        self.retired.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Counts an operation that will hand parts in, until it does.
-    pub(crate) fn coming(&self) -> Coming<'_> {
-        self.coming.fetch_add(1, Ordering::SeqCst);
-        Coming {
-            journal: self,
-            here: false,
-        }
+    /// Makes one operation's parts durable together and applies them to
+    /// their files; returns once they are journaled (each writer then
+    /// waits on its file for its record to be applied, if a record before
+    /// it there is in a later group). On an error the parts' places are
+    /// given up, which refuses them in their files.
+    #[cfg(test)]
+    pub(crate) fn commit(&self, parts: Vec<Part>) -> Result<(), LogError> {
+        self.commit_then(parts, || Ok(None)).map(|_| ())
     }
 
     /// [`Journal::commit`] with one more part that `last` makes under the
@@ -240,13 +237,9 @@ impl Journal {
     pub(crate) fn commit_then(
         &self,
         mut parts: Vec<Part>,
-        coming: Option<Coming<'_>>,
         last: impl FnOnce() -> Result<Option<Part>, LogError>,
     ) -> Result<Option<Slot>, LogError> {
         let mut st = self.state();
-        // Here, whatever happens next (under the mutex: a leader that
-        // counts those on their way sees this one arrive with its parts).
-        drop(coming);
         if let Some((_, why)) = &st.failed {
             let e = refused(why);
             abandon(&parts, why);
@@ -263,8 +256,11 @@ impl Journal {
         parts.extend(made);
         let ticket = st.next_ticket;
         st.next_ticket += 1;
-        st.queue.push(parts);
-        self.changed.notify_all();
+        let me = std::thread::current();
+        st.queue.push(Queued {
+            parts,
+            waiter: me.clone(),
+        });
         loop {
             if ticket < st.done {
                 return match &st.failed {
@@ -273,64 +269,82 @@ impl Journal {
                 };
             }
             let Some(tail) = st.tail.take() else {
-                st = self
-                    .changed
-                    .wait(st)
-                    .unwrap_or_else(PoisonError::into_inner);
+                // Woken by the leader that writes this record's group, or
+                // by the one before it when this thread is to lead next.
+                drop(st);
+                std::thread::park();
+                st = self.state();
                 continue;
             };
-            // Operations already on their way join this group, for a
-            // moment at most.
-            let deadline = Instant::now() + GATHER;
-            while self.coming.load(Ordering::SeqCst) > 0 {
-                let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                    break;
-                };
-                st = self
-                    .changed
-                    .wait_timeout(st, left)
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0;
-            }
             let batch = std::mem::take(&mut st.queue);
             let (first, last) = (st.done, st.next_ticket);
             let failed = st.failed.clone();
             drop(st);
-            let (tail, written) = match failed {
+            let mut waiters = Vec::with_capacity(batch.len());
+            let records: Vec<Vec<Part>> = batch
+                .into_iter()
+                .map(|q| {
+                    waiters.push(q.waiter);
+                    q.parts
+                })
+                .collect();
+            let (tail, written, applied) = match failed {
                 Some((_, why)) => {
-                    batch.iter().for_each(|parts| abandon(parts, &why));
-                    (tail, Ok(()))
+                    records.iter().for_each(|parts| abandon(parts, &why));
+                    (tail, Ok(()), Vec::new())
                 }
-                None => self.write(tail, batch),
+                None => self.write(tail, records),
             };
+            // The group is applied before the journal is handed on: its
+            // writers, woken next, then find their records in their files
+            // (woken once, not once more by the file).
+            applied.iter().for_each(|a| a.apply());
             st = self.state();
             st.tail = Some(tail);
             st.done = last;
             if let Err(e) = written {
                 st.failed.get_or_insert((first, e.to_string()));
             }
-            self.changed.notify_all();
+            let next = st.queue.first().map(|q| q.waiter.clone());
+            drop(st);
+            // Each thread is woken once, for its answer (a condition
+            // variable would wake every waiter at every arrival), and one
+            // more to lead the next group.
+            for w in waiters.iter().filter(|w| w.id() != me.id()) {
+                w.unpark();
+            }
+            if let Some(next) = next {
+                next.unpark();
+            }
+            self.changed.notify_all(); // a checkpoint waiting for the file
+            // Syncs due for a checkpoint run while the next group is
+            // written.
+            self.checkpoint();
+            st = self.state();
         }
     }
 
-    /// The leader's work: writes a batch of records, syncs, applies, and
-    /// moves on to a new file when this one is full.
-    fn write(&self, mut tail: Tail, batch: Vec<Vec<Part>>) -> (Tail, Result<(), LogError>) {
+    /// The leader's work: writes a batch of records, syncs, stages them
+    /// in their files (memory only) and moves on to a new journal file
+    /// when this one is full; returns the files to apply the batch to.
+    fn write(
+        &self,
+        mut tail: Tail,
+        batch: Vec<Vec<Part>>,
+    ) -> (Tail, Result<(), LogError>, Vec<Arc<Appender>>) {
         let failed = |tail: Tail, batch: &[Vec<Part>], e: LogError| {
             let why = e.to_string();
             batch.iter().for_each(|parts| abandon(parts, &why));
-            (tail, Err(e))
+            (tail, Err(e), Vec::new())
         };
+        let number = tail.era.number;
         let mut buf = Vec::new();
         for parts in &batch {
-            if let Err(e) = self.encode(parts, &mut buf) {
+            if let Err(e) = self.encode(parts, number, &mut buf) {
                 return failed(tail, &batch, e);
             }
         }
-        let Some(era) = tail.eras.last_mut() else {
-            return failed(tail, &batch, storage("the journal has no file".into()));
-        };
-        let path = era.path.clone();
+        let path = tail.era.path.clone();
         if let Err(e) = write_all_at(&tail.file, &buf, tail.end) {
             // The record never completed: cut it, so the next one follows
             // the last whole record.
@@ -344,83 +358,31 @@ impl Journal {
             return failed(tail, &batch, LogError::io(&path, "sync", e));
         }
         tail.end += buf.len() as u64;
-        let number = era.number;
+        let mut touched: Vec<Arc<Appender>> = Vec::new();
         for parts in batch {
             for part in parts {
-                if !era.dirty.iter().any(|a| Arc::ptr_eq(a, &part.target)) {
-                    era.dirty.push(part.target.clone());
+                if !touched.iter().any(|a| Arc::ptr_eq(a, &part.target)) {
+                    touched.push(part.target.clone());
                 }
                 part.target.stage(part.slot, part.bytes, number);
             }
         }
-        if tail.end >= self.limit
-            && let Ok((next, file)) = new_era(&self.dir, number + 1, self.durable)
-        {
+        for a in &touched {
+            if !tail.era.dirty.iter().any(|d| Arc::ptr_eq(d, a)) {
+                tail.era.dirty.push(a.clone());
+            }
+        }
+        if tail.end >= self.limit {
             // A new file that cannot be made leaves this one growing; the
             // next batch tries again.
-            tail.file = file;
-            tail.end = 0;
-            tail.eras.push(next);
+            tail = self.rotate(tail);
         }
-        self.checkpoint(&mut tail, 1);
-        (tail, Ok(()))
+        (tail, Ok(()), touched)
     }
 
-    /// Begins a new journal file and removes every older one whose parts
-    /// are all applied, once their files are synced: what a clean restart
-    /// does first ([`super::LogService::reopen`]).
-    pub(crate) fn checkpoint_now(&self) {
-        let mut st = self.state();
-        let mut tail = loop {
-            match st.tail.take() {
-                Some(t) => break t,
-                None => {
-                    st = self
-                        .changed
-                        .wait(st)
-                        .unwrap_or_else(PoisonError::into_inner);
-                }
-            }
-        };
-        drop(st);
-        let number = tail.eras.last().map_or(1, |e| e.number + 1);
-        if let Ok((next, file)) = new_era(&self.dir, number, self.durable) {
-            tail.file = file;
-            tail.end = 0;
-            tail.eras.push(next);
-        }
-        self.checkpoint(&mut tail, 1);
-        self.state().tail = Some(tail);
-        self.changed.notify_all();
-    }
-
-    /// Removes the older journal files whose every part is applied, once
-    /// the files they touched are synced (oldest first, stopping at the
-    /// first that must stay, and keeping at least `keep`). A sync that
-    /// fails keeps the file: recovery applies it again.
-    fn checkpoint(&self, tail: &mut Tail, keep: usize) {
-        while tail.eras.len() > keep {
-            let Some(era) = tail.eras.first() else {
-                return;
-            };
-            if era.dirty.iter().any(|a| a.holds_era(era.number)) {
-                return;
-            }
-            if self.durable && era.dirty.iter().any(|a| a.sync().is_err()) {
-                return;
-            }
-            if std::fs::remove_file(&era.path).is_err() {
-                return;
-            }
-            if self.durable {
-                let _ = sync_dir(&self.dir);
-            }
-            tail.eras.remove(0);
-        }
-    }
-
-    /// Appends one record of `parts` to `buf`, the bytes copied once.
-    fn encode(&self, parts: &[Part], buf: &mut Vec<u8>) -> Result<(), LogError> {
+    /// Appends one record of `parts` for journal file `number` to `buf`,
+    /// the bytes copied once.
+    fn encode(&self, parts: &[Part], number: u64, buf: &mut Vec<u8>) -> Result<(), LogError> {
         let start = buf.len();
         buf.extend_from_slice(MAGIC);
         buf.extend_from_slice(&[0; HEADER - 4]); // the length and its check, below
@@ -463,7 +425,7 @@ impl Journal {
         let mut header = [0u8; HEADER];
         header[..4].copy_from_slice(MAGIC);
         header[4..8].copy_from_slice(&(body as u32).to_le_bytes());
-        let hcheck = crc(&header[..8]);
+        let hcheck = header_check(&header[..8], number);
         header[8..].copy_from_slice(&hcheck);
         buf.splice(start..start + HEADER, header);
         buf.extend_from_slice(&check);
@@ -482,8 +444,13 @@ impl Drop for Journal {
             .unwrap_or_else(PoisonError::into_inner)
             .tail
             .take();
-        if let Some(mut tail) = tail {
-            self.checkpoint(&mut tail, 0);
+        if let Some(tail) = tail {
+            self.retired().eras.push_back(tail.era);
+        }
+        self.checkpoint();
+        // Nothing of the directory's data stays in a spare past the run.
+        if std::fs::remove_file(self.dir.join(SPARE)).is_ok() && self.durable {
+            let _ = sync_dir(&self.dir);
         }
     }
 }
@@ -499,21 +466,6 @@ fn abandon(parts: &[Part], why: &str) {
     for part in parts {
         part.target.abandon(part.slot, why);
     }
-}
-
-/// Makes journal file `number`, its name durable.
-fn new_era(dir: &Path, number: u64, durable: bool) -> Result<(Era, File), LogError> {
-    let path = dir.join(file_name(number));
-    let file = create_private_file(&path).map_err(|e| LogError::io(&path, "create", e))?;
-    if durable {
-        sync_dir(dir).map_err(|e| LogError::io(dir, "sync", e))?;
-    }
-    let era = Era {
-        number,
-        path,
-        dirty: Vec::new(),
-    };
-    Ok((era, file))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::durable::{sync_dir, sync_file};
 
 use super::super::error::LogError;
 use super::super::positional::{read_exact_at, write_all_at};
-use super::{HEADER, JOURNAL_DIR, MAGIC, MAX_RECORD, SUFFIX, crc};
+use super::{HEADER, JOURNAL_DIR, MAGIC, MAX_RECORD, SUFFIX, crc, header_check};
 
 /// Where one part's bytes are in a journal file.
 #[derive(Clone, Copy, Debug)]
@@ -60,10 +60,11 @@ fn le32(b: &[u8]) -> u32 {
     u32::from_le_bytes(a)
 }
 
-/// Reads the parts of one journal file's records (their places only, not
-/// their bytes), up to its last whole record.
+/// Reads the parts of journal file `number`'s records (their places only,
+/// not their bytes), up to its last whole record of that number.
 fn scan(
     path: &Path,
+    number: u64,
     index: usize,
     found: &mut BTreeMap<String, Vec<Found>>,
 ) -> Result<(), LogError> {
@@ -76,7 +77,10 @@ fn scan(
         let mut header = [0u8; HEADER];
         reader.read_exact(&mut header).map_err(io)?;
         let len = le32(&header[4..]) as usize;
-        if header[..3] == MAGIC[..3] && header[3] != MAGIC[3] && header[8..] == crc(&header[..8]) {
+        let framed = header[8..] == header_check(&header[..8], number);
+        // Version 1 checked its header alone.
+        let other = framed || header[8..] == crc(&header[..8]);
+        if header[..3] == MAGIC[..3] && header[3] != MAGIC[3] && other {
             // A journal of another ramgate: never misread, never dropped.
             return Err(LogError::Damaged {
                 what: format!(
@@ -90,8 +94,10 @@ fn scan(
                     .to_string(),
             });
         }
-        if &header[..4] != MAGIC || header[8..] != crc(&header[..8]) || len > MAX_RECORD {
-            return Ok(()); // a write that never completed
+        if &header[..4] != MAGIC || !framed || len > MAX_RECORD {
+            // A write that never completed, or a record from the file's
+            // earlier life (a spare written over).
+            return Ok(());
         }
         if size - pos < (HEADER + len + 4) as u64 {
             return Ok(());
@@ -179,8 +185,8 @@ pub(crate) fn recover(root: &Path, durable: bool) -> Result<u64, LogError> {
     let files = journal_files(&dir)?;
     let next = files.last().map_or(1, |(n, _)| n + 1);
     let mut found = BTreeMap::new();
-    for (i, (_, path)) in files.iter().enumerate() {
-        scan(path, i, &mut found)?;
+    for (i, (number, path)) in files.iter().enumerate() {
+        scan(path, *number, i, &mut found)?;
     }
     let sources = files
         .iter()

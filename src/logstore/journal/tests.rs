@@ -141,7 +141,8 @@ fn a_torn_journal_tail_and_a_record_for_another_file_write_nothing() {
     let files = journal_files(&d.path().join(JOURNAL_DIR)).unwrap_or_default();
     let (_, last) = files.last().cloned().unwrap_or_default();
     let mut bytes = read(&last);
-    bytes.extend_from_slice(b"RGJ1\x40\x00\x00\x00 half a record");
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(b"\x40\x00\x00\x00 half a record");
     std::fs::write(&last, bytes).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(seg.path(), b"").unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(meta.path(), b"{}").unwrap_or_else(|e| panic!("{e}"));
@@ -155,7 +156,8 @@ fn a_journal_of_another_format_version_is_refused_with_both_versions() {
     let d = root();
     let dir = d.path().join(JOURNAL_DIR);
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    let mut header = b"RGJ2".to_vec();
+    // Version 1's frame: its header checked alone.
+    let mut header = b"RGJ1".to_vec();
     header.extend_from_slice(&4u32.to_le_bytes());
     let check = crc(&header);
     header.extend_from_slice(&check);
@@ -167,7 +169,7 @@ fn a_journal_of_another_format_version_is_refused_with_both_versions() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("has format version 2, and this build reads version 1"),
+        e.contains("has format version 1, and this build reads version 2"),
         "{e}"
     );
     assert_eq!(journal_files_of(d.path()), 1, "nothing is removed");
@@ -235,9 +237,70 @@ fn many_writers_on_two_files_get_everything_applied_in_order() {
         journal_files_of(d.path())
     );
     drop(journal);
+    let left = std::fs::read_dir(d.path().join(JOURNAL_DIR))
+        .map(|e| e.count())
+        .unwrap_or(usize::MAX);
+    assert_eq!(left, 0, "a clean close leaves no journal and no spare");
+}
+
+/// The inode of journal file `number`.
+#[cfg(unix)]
+fn inode(root: &Path, number: u64) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(root.join(JOURNAL_DIR).join(file_name(number)))
+        .map(|m| m.ino())
+        .unwrap_or_else(|e| panic!("journal file {number}: {e}"))
+}
+
+#[cfg(unix)]
+#[test]
+fn a_full_journal_file_is_written_over_as_the_next_one_and_recovered_from() {
+    let d = root();
+    // Two 100-byte records fill a 250-byte journal file.
+    let journal = Journal::open(d.path(), false, 250).unwrap_or_else(|e| panic!("{e}"));
+    let first = inode(d.path(), 1);
+    let seg = appender(d.path(), "data/shard-0.seg");
+    let records: Vec<Vec<u8>> = (0..5u8).map(|i| vec![b'a' + i; 100]).collect();
+    for bytes in &records {
+        let s = reserve(&seg, bytes);
+        journal
+            .commit(vec![part(&seg, s, bytes)])
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    // File 1 was checkpointed and kept as the spare; file 3 is it.
+    assert_eq!(inode(d.path(), 3), first, "the spare is written over");
+    assert_eq!(journal_files_of(d.path()), 1);
+    // A crash that lost the last record from the segment: recovery finds
+    // it at the start of the file written over, and nothing of the file's
+    // earlier life (the whole second record of file 1 is still there).
+    std::mem::forget(journal);
+    let all: Vec<u8> = records.concat();
+    std::fs::write(seg.path(), &all[..400]).unwrap_or_else(|e| panic!("{e}"));
+    recover(d.path(), false).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read(seg.path()), all);
+}
+
+#[test]
+fn a_record_from_a_spares_earlier_life_is_never_applied() {
+    let d = root();
+    let journal =
+        Journal::open(d.path(), false, DEFAULT_JOURNAL_BYTES).unwrap_or_else(|e| panic!("{e}"));
+    let seg = appender(d.path(), "data/shard-0.seg");
+    let s = reserve(&seg, b"old");
+    journal
+        .commit(vec![part(&seg, s, b"old")])
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::mem::forget(journal);
+    // File 1, checkpointed, became the spare and then file 2, and the
+    // process died before writing anything into it.
+    let dir = d.path().join(JOURNAL_DIR);
+    std::fs::rename(dir.join(file_name(1)), dir.join(file_name(2)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(seg.path(), b"").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(recover(d.path(), false).ok(), Some(3));
     assert_eq!(
-        journal_files_of(d.path()),
-        0,
-        "a clean close leaves no journal"
+        read(seg.path()),
+        b"",
+        "its number does not match the file's"
     );
 }

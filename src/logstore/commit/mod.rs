@@ -19,9 +19,10 @@
 //! [`Mode::Journal`]: a writer hands its record to the directory's journal
 //! (`journal.rs`) instead of writing it, one `fsync` of the journal makes a
 //! whole group durable whatever files its records are for, and the
-//! journal's leader then *applies* them here ([`Appender::stage`]): in
-//! order of index, each written only once every record before it is, so
-//! the file only ever holds a run of journaled records with no hole.
+//! journal's leader then stages them here ([`Appender::stage`]) and
+//! *applies* them ([`Appender::apply`]): in order of index, each written
+//! only once every record before it is, so the file only ever holds a run
+//! of journaled records with no hole.
 //!
 //! No lock is held across a write or an `fsync`. A failed write or sync
 //! poisons the appender: every record not yet durable is refused, the file
@@ -132,8 +133,9 @@ struct State {
     link: String,
     /// Journaled records not yet applied, by index ([`Mode::Journal`]).
     staged: std::collections::BTreeMap<u64, Staged>,
-    /// Whether the journal's leader is applying records now.
-    applying: bool,
+    /// While records are being applied, the oldest journal file (era)
+    /// that holds one of them.
+    applying: Option<u64>,
 }
 
 impl State {
@@ -198,7 +200,7 @@ impl Appender {
                 truncated: false,
                 link,
                 staged: Default::default(),
-                applying: false,
+                applying: None,
             }),
             changed: Condvar::new(),
         }
@@ -407,20 +409,39 @@ impl Appender {
         }
     }
 
-    /// Takes a journaled record ([`Mode::Journal`]; the journal's leader
-    /// only, one at a time) and applies, in order, every staged record
-    /// whose predecessors are all applied: their bytes are written with no
-    /// lock held, then they are durable and their writers wake.
+    /// Takes a journaled record ([`Mode::Journal`]) to be applied by
+    /// [`Appender::apply`]: memory only, so that the journal's leader can
+    /// hand its group over before any of it is written here.
     pub fn stage(&self, slot: Slot, bytes: Vec<u8>, era: u64) {
         let mut st = self.state();
         if st.failed.as_ref().is_some_and(|(i, _, _)| slot.index >= *i) {
             return; // refused already: its writer was told
         }
-        st.staged.insert(slot.index, Staged { slot, bytes, era });
-        if st.applying {
+        if bytes.len() as u64 != slot.len {
+            let why = format!(
+                "`{}`: record {} was reserved {} bytes and is {}",
+                self.path.display(),
+                slot.index,
+                slot.len,
+                bytes.len()
+            );
+            self.fail(&mut st, slot.index, slot.offset, why);
+            self.changed.notify_all();
             return;
         }
-        st.applying = true;
+        st.staged.insert(slot.index, Staged { slot, bytes, era });
+    }
+
+    /// Applies, in order, every staged record whose predecessors are all
+    /// applied: their bytes are written with no lock held, then they are
+    /// durable and their writers wake. One caller applies at a time; a
+    /// caller that finds another at work leaves its records to it (which
+    /// looks for more before it stops).
+    pub fn apply(&self) {
+        let mut st = self.state();
+        if st.applying.is_some() {
+            return;
+        }
         loop {
             let mut run = Vec::new();
             let mut next = st.durable;
@@ -428,22 +449,30 @@ impl Appender {
                 run.push(s);
                 next += 1;
             }
-            if run.is_empty() {
+            let Some(oldest) = run.iter().map(|s| s.era).min() else {
                 break;
-            }
+            };
+            // Still held for the checkpoint until written ([`Appender::holds_era`]).
+            st.applying = Some(oldest);
             drop(st);
-            let mut applied = 0u64;
-            let mut failure = None;
-            for s in &run {
-                if let Err(e) = write_all_at(&self.file, &s.bytes, s.slot.offset) {
-                    // Cut the part written, so the file keeps no piece of a
-                    // record that was never applied.
-                    let _ = self.file.set_len(s.slot.offset);
-                    failure = Some((s.slot, LogError::io(&self.path, "write", e)));
-                    break;
+            // A run is contiguous in the file: one write for all of it.
+            // (Each record's bytes are its slot's length: [`Appender::stage`].)
+            let at = run.first().map_or(0, |s| s.slot.offset);
+            let mut bytes = Vec::with_capacity(run.iter().map(|s| s.bytes.len()).sum());
+            run.iter().for_each(|s| bytes.extend_from_slice(&s.bytes));
+            let (applied, failure) = match write_all_at(&self.file, &bytes, at) {
+                Ok(()) => (run.len() as u64, None),
+                Err(e) => {
+                    // Cut what was written, so the file keeps no piece of
+                    // a record that was never applied.
+                    let _ = self.file.set_len(at);
+                    let first = run.first().map(|s| s.slot);
+                    (
+                        0,
+                        first.map(|slot| (slot, LogError::io(&self.path, "write", e))),
+                    )
                 }
-                applied += 1;
-            }
+            };
             st = self.state();
             st.durable += applied;
             if let Some((slot, e)) = failure {
@@ -451,13 +480,15 @@ impl Appender {
             }
             self.changed.notify_all();
         }
-        st.applying = false;
+        st.applying = None;
     }
 
-    /// Whether a record journaled in `era` or before still waits to be
-    /// applied (the journal keeps that era's file until none does).
+    /// Whether a record journaled in `era` or before is not yet applied
+    /// (staged, or being written): the journal keeps that era's file
+    /// until none is.
     pub fn holds_era(&self, era: u64) -> bool {
-        self.state().staged.values().any(|s| s.era <= era)
+        let st = self.state();
+        st.applying.is_some_and(|e| e <= era) || st.staged.values().any(|s| s.era <= era)
     }
 
     /// Makes every applied record durable in the file itself (a journal
@@ -523,79 +554,4 @@ impl Appender {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::durable::fault;
-    use std::sync::Arc;
-
-    fn appender(d: &tempfile::TempDir, name: &str) -> Arc<Appender> {
-        let path = d.path().join(name);
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .unwrap_or_else(|e| panic!("{e}"));
-        Arc::new(Appender::new(
-            &path,
-            file,
-            Mode::Direct { fsync: true },
-            Some(Vec::new()),
-            0,
-            0,
-            String::new(),
-        ))
-    }
-
-    #[test]
-    fn many_writers_get_unique_indices_and_every_commit_is_durable() {
-        let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let a = appender(&d, "f");
-        let threads: Vec<_> = (0..8)
-            .map(|t| {
-                let a = a.clone();
-                std::thread::spawn(move || {
-                    (0..50)
-                        .map(|i| {
-                            let bytes = format!("{t:02}{i:03}\n").into_bytes();
-                            let slot = a
-                                .reserve(bytes.len() as u64)
-                                .unwrap_or_else(|e| panic!("{e}"));
-                            a.write(slot, &bytes).unwrap_or_else(|e| panic!("{e}"));
-                            a.commit(slot.index).unwrap_or_else(|e| panic!("{e}"));
-                            slot.index
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        let mut all: Vec<u64> = threads
-            .into_iter()
-            .flat_map(|t| t.join().unwrap_or_default())
-            .collect();
-        all.sort_unstable();
-        assert_eq!(all, (0..400).collect::<Vec<_>>());
-        assert_eq!(a.durable_len(), 400);
-        let text = std::fs::read_to_string(a.path()).unwrap_or_default();
-        assert_eq!(text.lines().count(), 400);
-    }
-
-    #[test]
-    fn a_failed_sync_refuses_what_it_covered_and_cuts_it_away() {
-        let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let a = appender(&d, "doomed-sync");
-        let slot = a.reserve(3).unwrap_or_else(|e| panic!("{e}"));
-        a.write(slot, b"one").unwrap_or_else(|e| panic!("{e}"));
-        a.commit(slot.index).unwrap_or_else(|e| panic!("{e}"));
-        fault::arm("doomed-sync");
-        let slot = a.reserve(3).unwrap_or_else(|e| panic!("{e}"));
-        a.write(slot, b"two").unwrap_or_else(|e| panic!("{e}"));
-        let refused = a.commit(slot.index);
-        fault::disarm("doomed-sync");
-        assert!(refused.is_err());
-        assert!(a.reserve(1).is_err(), "appends stop");
-        assert_eq!(a.durable_len(), 1);
-        assert_eq!(std::fs::read(a.path()).ok(), Some(b"one".to_vec()));
-    }
-}
+mod tests;
