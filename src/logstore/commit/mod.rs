@@ -17,7 +17,7 @@
 //! That is [`Mode::Direct`], for files that stand alone (a standalone
 //! audit log, tests). The files of a data directory's owner are in
 //! [`Mode::Journal`]: a writer hands its record to the directory's journal
-//! (`journal.rs`) instead of writing it, one `fsync` of the journal makes a
+//! (`journal/`) instead of writing it, one `fsync` of the journal makes a
 //! whole group durable whatever files its records are for, and the
 //! journal's leader then stages them here ([`Appender::stage`]) and
 //! *applies* them ([`Appender::apply`]): in order of index, each written
