@@ -104,6 +104,29 @@ pub fn read_regular(path: &Path) -> Result<Option<Vec<u8>>, LogError> {
     Ok(Some(bytes))
 }
 
+/// The files of `folder` whose names `number` reads a number from, by
+/// that number (a shard's segments, the journal's files); none when the
+/// folder does not exist.
+pub(crate) fn numbered_files(
+    folder: &Path,
+    number: impl Fn(&str) -> Option<u64>,
+) -> Result<Vec<(u64, PathBuf)>, LogError> {
+    let entries = match std::fs::read_dir(folder) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(LogError::io(folder, "list", e)),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| LogError::io(folder, "list", e))?;
+        if let Some(n) = entry.file_name().to_str().and_then(&number) {
+            files.push((n, entry.path()));
+        }
+    }
+    files.sort_unstable_by_key(|(n, _)| *n);
+    Ok(files)
+}
+
 /// The ramgate files `dir` already holds.
 pub fn ramgate_files_in(dir: &Path) -> Vec<&'static str> {
     RAMGATE_FILES

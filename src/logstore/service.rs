@@ -31,7 +31,9 @@
 //! audit record is numbered and linked there, so the audit log's order is
 //! the journal's; a refused block's place is given up there); the
 //! journal's leader applies records (each appender's mutex in turn) after
-//! releasing it. Snapshot locks (`RwLock`s around
+//! releasing it. The journal's list of files awaiting their checkpoint
+//! has a mutex of its own, taken with none of these held and held across
+//! no other lock and no I/O. Snapshot locks (`RwLock`s around
 //! an `Arc`) are held only to clone or swap the `Arc`. No lock is held
 //! across an AEAD operation, a KMS call or a RAM decision; the writer
 //! mutexes of RAM, the catalog and the KMS are held across their own

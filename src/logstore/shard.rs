@@ -39,6 +39,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use crate::durable::sync_dir;
 
 use super::commit::{Mode, Slot, Times};
+use super::datadir::numbered_files;
 use super::error::LogError;
 use super::segment::Segment;
 
@@ -67,21 +68,7 @@ fn parse_name(shard: u32, name: &str) -> Option<u64> {
 
 /// The segment files of `shard` in `folder`, by first sequence number.
 pub(crate) fn segment_files(folder: &Path, shard: u32) -> Result<Vec<(u64, PathBuf)>, LogError> {
-    let entries = match std::fs::read_dir(folder) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(LogError::io(folder, "list", e)),
-    };
-    let mut files = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| LogError::io(folder, "list", e))?;
-        let name = entry.file_name();
-        if let Some(base) = name.to_str().and_then(|n| parse_name(shard, n)) {
-            files.push((base, entry.path()));
-        }
-    }
-    files.sort_unstable_by_key(|(base, _)| *base);
-    Ok(files)
+    numbered_files(folder, |name| parse_name(shard, name))
 }
 
 /// A segment that retention removed.

@@ -338,19 +338,26 @@ impl Appender {
         Ok((st.take(len, Times::default()), made))
     }
 
-    /// Writes a reserved record's bytes (no lock held during the write).
-    pub fn write(&self, slot: Slot, bytes: &[u8]) -> Result<(), LogError> {
-        let written = if bytes.len() as u64 == slot.len {
-            write_all_at(&self.file, bytes, slot.offset)
-                .map_err(|e| LogError::io(&self.path, "write", e))
-        } else {
-            Err(LogError::Storage(format!(
+    /// Why `bytes` cannot fill `slot`, if they cannot (not its length:
+    /// written, they would leave a hole or cover the next record).
+    fn misfit(&self, slot: Slot, bytes: &[u8]) -> Option<String> {
+        (bytes.len() as u64 != slot.len).then(|| {
+            format!(
                 "`{}`: record {} was reserved {} bytes and is {}",
                 self.path.display(),
                 slot.index,
                 slot.len,
                 bytes.len()
-            )))
+            )
+        })
+    }
+
+    /// Writes a reserved record's bytes (no lock held during the write).
+    pub fn write(&self, slot: Slot, bytes: &[u8]) -> Result<(), LogError> {
+        let written = match self.misfit(slot, bytes) {
+            None => write_all_at(&self.file, bytes, slot.offset)
+                .map_err(|e| LogError::io(&self.path, "write", e)),
+            Some(why) => Err(LogError::Storage(why)),
         };
         let mut st = self.state();
         match &written {
@@ -417,14 +424,7 @@ impl Appender {
         if st.failed.as_ref().is_some_and(|(i, _, _)| slot.index >= *i) {
             return; // refused already: its writer was told
         }
-        if bytes.len() as u64 != slot.len {
-            let why = format!(
-                "`{}`: record {} was reserved {} bytes and is {}",
-                self.path.display(),
-                slot.index,
-                slot.len,
-                bytes.len()
-            );
+        if let Some(why) = self.misfit(slot, &bytes) {
             self.fail(&mut st, slot.index, slot.offset, why);
             self.changed.notify_all();
             return;

@@ -43,10 +43,12 @@ impl Journal {
             match st.tail.take() {
                 Some(t) => break t,
                 None => {
+                    st.tail_wanted += 1;
                     st = self
                         .changed
                         .wait(st)
                         .unwrap_or_else(PoisonError::into_inner);
+                    st.tail_wanted -= 1;
                 }
             }
         };
@@ -57,7 +59,11 @@ impl Journal {
         if let Some(next) = st.queue.first() {
             next.waiter.unpark();
         }
+        let wanted = st.tail_wanted > 0;
         drop(st);
+        if wanted {
+            self.changed.notify_all(); // another call waits for the file
+        }
         self.checkpoint();
     }
 
@@ -102,8 +108,8 @@ impl Journal {
         let spare = self.dir.join(SPARE);
         // Kept only when written to the full size (so that writing it over
         // changes no metadata) and no spare is kept yet.
-        let keep = !self.retired().spare
-            && std::fs::metadata(&era.path).is_ok_and(|m| m.len() >= self.limit);
+        let have_spare = self.retired().spare; // (its guard gone before the I/O)
+        let keep = !have_spare && std::fs::metadata(&era.path).is_ok_and(|m| m.len() >= self.limit);
         let gone = if keep {
             std::fs::rename(&era.path, &spare)
         } else {

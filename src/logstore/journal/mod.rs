@@ -140,6 +140,9 @@ struct State {
     failed: Option<(u64, String)>,
     /// The file being written; taken by the leader while it writes.
     tail: Option<Tail>,
+    /// How many [`Journal::checkpoint_now`] calls wait for the file (on
+    /// `changed`; writers park instead).
+    tail_wanted: usize,
 }
 
 /// The journal file being written.
@@ -203,6 +206,7 @@ impl Journal {
                 done: 0,
                 failed: None,
                 tail: Some(Tail { file, end: 0, era }),
+                tail_wanted: 0,
             }),
             changed: Condvar::new(),
             retired: Mutex::new(checkpoint::Retired::default()),
@@ -306,6 +310,7 @@ impl Journal {
                 st.failed.get_or_insert((first, e.to_string()));
             }
             let next = st.queue.first().map(|q| q.waiter.clone());
+            let wanted = st.tail_wanted > 0;
             drop(st);
             // Each thread is woken once, for its answer (a condition
             // variable would wake every waiter at every arrival), and one
@@ -316,7 +321,9 @@ impl Journal {
             if let Some(next) = next {
                 next.unpark();
             }
-            self.changed.notify_all(); // a checkpoint waiting for the file
+            if wanted {
+                self.changed.notify_all();
+            }
             // Syncs due for a checkpoint run while the next group is
             // written.
             self.checkpoint();

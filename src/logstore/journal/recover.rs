@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::durable::{sync_dir, sync_file};
 
+use super::super::datadir::numbered_files;
 use super::super::error::LogError;
 use super::super::positional::{read_exact_at, write_all_at};
 use super::{HEADER, JOURNAL_DIR, MAGIC, MAX_RECORD, SUFFIX, crc, header_check};
@@ -24,31 +25,16 @@ struct Found {
 
 /// The journal files of `dir`, oldest first.
 pub(super) fn journal_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>, LogError> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(LogError::io(dir, "read", e)),
-    };
-    let mut files = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| LogError::io(dir, "read", e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(number) = name
-            .strip_suffix(SUFFIX)
-            .and_then(|n| n.parse::<u64>().ok())
-        else {
-            continue;
-        };
-        let path = entry.path();
-        if !path.symlink_metadata().is_ok_and(|m| m.is_file()) {
-            return Err(LogError::Damaged {
-                what: format!("`{}` is not a regular file", path.display()),
-                hint: "move it aside; ramgate makes its journal itself".to_string(),
-            });
-        }
-        files.push((number, path));
+    let files = numbered_files(dir, |name| name.strip_suffix(SUFFIX)?.parse().ok())?;
+    if let Some((_, path)) = files
+        .iter()
+        .find(|(_, p)| !p.symlink_metadata().is_ok_and(|m| m.is_file()))
+    {
+        return Err(LogError::Damaged {
+            what: format!("`{}` is not a regular file", path.display()),
+            hint: "move it aside; ramgate makes its journal itself".to_string(),
+        });
     }
-    files.sort_unstable();
     Ok(files)
 }
 

@@ -38,6 +38,19 @@ fn part(a: &Arc<Appender>, slot: Slot, bytes: &[u8]) -> Part {
     }
 }
 
+fn open(root: &Path, durable: bool, limit: u64) -> Journal {
+    Journal::open(root, durable, limit).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Journals `bytes` as the next record of `a`, alone in its operation.
+fn commit_one(journal: &Journal, a: &Arc<Appender>, bytes: &[u8]) -> Slot {
+    let s = reserve(a, bytes);
+    journal
+        .commit(vec![part(a, s, bytes)])
+        .unwrap_or_else(|e| panic!("{e}"));
+    s
+}
+
 fn journal_files_of(root: &Path) -> usize {
     journal_files(&root.join(JOURNAL_DIR))
         .map(|f| f.len())
@@ -51,8 +64,7 @@ fn read(path: &Path) -> Vec<u8> {
 #[test]
 fn an_operations_parts_are_applied_in_order_and_come_back_after_a_crash() {
     let d = root();
-    let journal =
-        Journal::open(d.path(), true, DEFAULT_JOURNAL_BYTES).unwrap_or_else(|e| panic!("{e}"));
+    let journal = open(d.path(), true, DEFAULT_JOURNAL_BYTES);
     let seg = appender(d.path(), "data/shard-0.seg");
     let audit = appender(d.path(), "audit.jsonl");
     let (s0, s1) = (reserve(&seg, b"block0"), reserve(&seg, b"block1"));
@@ -85,8 +97,7 @@ fn an_operations_parts_are_applied_in_order_and_come_back_after_a_crash() {
 #[test]
 fn a_part_beyond_a_gap_was_never_acknowledged_and_is_dropped() {
     let d = root();
-    let journal =
-        Journal::open(d.path(), false, DEFAULT_JOURNAL_BYTES).unwrap_or_else(|e| panic!("{e}"));
+    let journal = open(d.path(), false, DEFAULT_JOURNAL_BYTES);
     let seg = appender(d.path(), "data/shard-0.seg");
     let slots: Vec<Slot> = [b"aa", b"bb", b"cc"]
         .iter()
@@ -108,13 +119,9 @@ fn a_part_beyond_a_gap_was_never_acknowledged_and_is_dropped() {
 #[test]
 fn d8_a_file_removed_since_is_not_made_again() {
     let d = root();
-    let journal =
-        Journal::open(d.path(), false, DEFAULT_JOURNAL_BYTES).unwrap_or_else(|e| panic!("{e}"));
+    let journal = open(d.path(), false, DEFAULT_JOURNAL_BYTES);
     let seg = appender(d.path(), "data/shard-0.seg");
-    let s = reserve(&seg, b"gone");
-    journal
-        .commit(vec![part(&seg, s, b"gone")])
-        .unwrap_or_else(|e| panic!("{e}"));
+    commit_one(&journal, &seg, b"gone");
     std::mem::forget(journal);
     std::fs::remove_file(seg.path()).unwrap_or_else(|e| panic!("{e}"));
     recover(d.path(), false).unwrap_or_else(|e| panic!("{e}"));
@@ -124,8 +131,7 @@ fn d8_a_file_removed_since_is_not_made_again() {
 #[test]
 fn a_torn_journal_tail_and_a_record_for_another_file_write_nothing() {
     let d = root();
-    let journal =
-        Journal::open(d.path(), false, DEFAULT_JOURNAL_BYTES).unwrap_or_else(|e| panic!("{e}"));
+    let journal = open(d.path(), false, DEFAULT_JOURNAL_BYTES);
     let seg = appender(d.path(), "data/shard-0.seg");
     // A hand-made record for a file the journal is never for.
     let meta = appender(d.path(), "logstores.json");
@@ -178,13 +184,9 @@ fn a_journal_of_another_format_version_is_refused_with_both_versions() {
 #[test]
 fn a_failed_journal_sync_refuses_its_group_and_every_later_write() {
     let d = root();
-    let journal =
-        Journal::open(d.path(), true, DEFAULT_JOURNAL_BYTES).unwrap_or_else(|e| panic!("{e}"));
+    let journal = open(d.path(), true, DEFAULT_JOURNAL_BYTES);
     let seg = appender(d.path(), "data/shard-0.seg");
-    let s = reserve(&seg, b"one");
-    journal
-        .commit(vec![part(&seg, s, b"one")])
-        .unwrap_or_else(|e| panic!("{e}"));
+    commit_one(&journal, &seg, b"one");
     fault::arm(SUFFIX);
     let s = reserve(&seg, b"two");
     let refused = journal.commit(vec![part(&seg, s, b"two")]);
@@ -201,7 +203,7 @@ fn a_failed_journal_sync_refuses_its_group_and_every_later_write() {
 #[test]
 fn many_writers_on_two_files_get_everything_applied_in_order() {
     let d = root();
-    let journal = Arc::new(Journal::open(d.path(), false, 512).unwrap_or_else(|e| panic!("{e}")));
+    let journal = Arc::new(open(d.path(), false, 512));
     let seg = appender(d.path(), "data/shard-0.seg");
     let audit = appender(d.path(), "audit.jsonl");
     let threads: Vec<_> = (0..8)
@@ -257,15 +259,12 @@ fn inode(root: &Path, number: u64) -> u64 {
 fn a_full_journal_file_is_written_over_as_the_next_one_and_recovered_from() {
     let d = root();
     // Two 100-byte records fill a 250-byte journal file.
-    let journal = Journal::open(d.path(), false, 250).unwrap_or_else(|e| panic!("{e}"));
+    let journal = open(d.path(), false, 250);
     let first = inode(d.path(), 1);
     let seg = appender(d.path(), "data/shard-0.seg");
     let records: Vec<Vec<u8>> = (0..5u8).map(|i| vec![b'a' + i; 100]).collect();
     for bytes in &records {
-        let s = reserve(&seg, bytes);
-        journal
-            .commit(vec![part(&seg, s, bytes)])
-            .unwrap_or_else(|e| panic!("{e}"));
+        commit_one(&journal, &seg, bytes);
     }
     // File 1 was checkpointed and kept as the spare; file 3 is it.
     assert_eq!(inode(d.path(), 3), first, "the spare is written over");
@@ -283,13 +282,9 @@ fn a_full_journal_file_is_written_over_as_the_next_one_and_recovered_from() {
 #[test]
 fn a_record_from_a_spares_earlier_life_is_never_applied() {
     let d = root();
-    let journal =
-        Journal::open(d.path(), false, DEFAULT_JOURNAL_BYTES).unwrap_or_else(|e| panic!("{e}"));
+    let journal = open(d.path(), false, DEFAULT_JOURNAL_BYTES);
     let seg = appender(d.path(), "data/shard-0.seg");
-    let s = reserve(&seg, b"old");
-    journal
-        .commit(vec![part(&seg, s, b"old")])
-        .unwrap_or_else(|e| panic!("{e}"));
+    commit_one(&journal, &seg, b"old");
     std::mem::forget(journal);
     // File 1, checkpointed, became the spare and then file 2, and the
     // process died before writing anything into it.
@@ -303,4 +298,58 @@ fn a_record_from_a_spares_earlier_life_is_never_applied() {
         b"",
         "its number does not match the file's"
     );
+}
+
+#[test]
+fn checkpoints_asked_for_at_once_beside_writers_all_return_and_lose_nothing() {
+    let d = root();
+    let journal = Arc::new(open(d.path(), false, 256));
+    let seg = appender(d.path(), "data/shard-0.seg");
+    let threads: Vec<_> = (0..6)
+        .map(|t| {
+            let (journal, seg) = (journal.clone(), seg.clone());
+            std::thread::spawn(move || {
+                for i in 0..40 {
+                    if t % 2 == 0 {
+                        // What `LogService::reopen` does first.
+                        journal.checkpoint_now();
+                    } else {
+                        let s = commit_one(&journal, &seg, format!("<{t}.{i:02}>").as_bytes());
+                        seg.commit(s.index).unwrap_or_else(|e| panic!("{e}"));
+                    }
+                }
+            })
+        })
+        .collect();
+    threads
+        .into_iter()
+        .for_each(|t| t.join().unwrap_or_default());
+    assert_eq!(seg.durable_len(), 120);
+    assert!(journal_files_of(d.path()) <= 2, "checkpoints kept up");
+}
+
+#[test]
+fn checkpoints_asked_for_at_once_with_no_writer_all_return() {
+    let d = root();
+    let journal = Arc::new(open(d.path(), false, DEFAULT_JOURNAL_BYTES));
+    let (done, finished) = std::sync::mpsc::channel();
+    for _ in 0..4 {
+        let (journal, done) = (journal.clone(), done.clone());
+        std::thread::spawn(move || {
+            for _ in 0..50 {
+                journal.checkpoint_now();
+            }
+            let _ = done.send(());
+        });
+    }
+    // Each call that hands the file back wakes the next one waiting for
+    // it; with no writer, nobody else would (a hang, caught here).
+    for _ in 0..4 {
+        assert!(
+            finished
+                .recv_timeout(std::time::Duration::from_secs(120))
+                .is_ok(),
+            "a checkpoint waits for the journal file forever"
+        );
+    }
 }
