@@ -7,7 +7,10 @@
 //! service-key Logstore from 1, 2, 4 and 8 threads in the same run: group
 //! commit lets one `fsync` of the journal (blocks and audit records alike)
 //! answer every writer waiting, so throughput should grow with the
-//! threads; the 1-thread row is the baseline.
+//! threads; the 1-thread row is the baseline. `bare_group_commit_5k`, in
+//! the same run, is the disk's own bound: the same rows for a bare group
+//! commit of 5 KiB records (one such write's journal record) with no
+//! engine at all (`support/bare_commit.rs`).
 //!
 //! `put_64k_overhead` measures what one in-memory `put_logs` of 64 KiB costs
 //! beyond its AEAD seal (the raw seal is the baseline row), on a fresh
@@ -184,7 +187,21 @@ fn concurrent(c: &mut Criterion) {
             });
         }
     });
-    let mut g = c.benchmark_group("concurrent_put_4k");
+    threads_rows(c, "concurrent_put_4k", |t| {
+        let shard = Some((t % 4) as u32);
+        black_box(svc.put_logs(&root, "bench", "wide", shard, &group).unwrap());
+    });
+    // The disk's own bound, in the same run: records of the size of one
+    // of those writes' journal record, and nothing else.
+    let bare = support::bare_commit::BareJournal::create(&dir.path().join("bare"));
+    let record = vec![0x5a; 5 << 10];
+    threads_rows(c, "bare_group_commit_5k", |_| bare.commit(&record));
+}
+
+/// One row per thread count, 1, 2, 4 and 8, each thread calling `op`
+/// (with its number) its share of the iterations.
+fn threads_rows(c: &mut Criterion, name: &str, op: impl Fn(u64) + Sync) {
+    let mut g = c.benchmark_group(name);
     g.sample_size(10);
     g.throughput(Throughput::Elements(1));
     for threads in [1u64, 2, 4, 8] {
@@ -194,15 +211,8 @@ fn concurrent(c: &mut Criterion) {
                 let start = std::time::Instant::now();
                 std::thread::scope(|s| {
                     for t in 0..threads {
-                        let (svc, group, root) = (&svc, &group, &root);
-                        s.spawn(move || {
-                            for _ in 0..per {
-                                let shard = Some((t % 4) as u32);
-                                black_box(
-                                    svc.put_logs(root, "bench", "wide", shard, group).unwrap(),
-                                );
-                            }
-                        });
+                        let op = &op;
+                        s.spawn(move || (0..per).for_each(|_| op(t)));
                     }
                 });
                 start

@@ -5,6 +5,8 @@
 //! take it for a bench of its own.
 #![allow(dead_code)]
 
+pub mod bare_commit;
+
 use std::path::Path;
 use std::sync::Arc;
 
