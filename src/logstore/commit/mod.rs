@@ -139,6 +139,14 @@ struct State {
 }
 
 impl State {
+    /// The index entry of record `index`, durable or not.
+    fn entry_at(&self, index: u64) -> Option<Entry> {
+        self.offsets
+            .as_ref()?
+            .get(usize::try_from(index.checked_sub(self.base)?).ok()?)
+            .copied()
+    }
+
     /// Hands out the next record's slot, `len` bytes.
     fn take(&mut self, len: u64, times: Times) -> Slot {
         let slot = Slot {
@@ -245,10 +253,7 @@ impl Appender {
         if index >= st.durable {
             return None;
         }
-        st.offsets
-            .as_ref()?
-            .get(usize::try_from(index.checked_sub(st.base)?).ok()?)
-            .copied()
+        st.entry_at(index)
     }
 
     /// Runs `f` over the index of the durable records (the first is record
@@ -457,9 +462,16 @@ impl Appender {
             drop(st);
             // A run is contiguous in the file: one write for all of it.
             // (Each record's bytes are its slot's length: [`Appender::stage`].)
+            // A record alone, the common case, is written without a copy.
             let at = run.first().map_or(0, |s| s.slot.offset);
-            let mut bytes = Vec::with_capacity(run.iter().map(|s| s.bytes.len()).sum());
-            run.iter().for_each(|s| bytes.extend_from_slice(&s.bytes));
+            let bytes: std::borrow::Cow<'_, [u8]> = match run.as_slice() {
+                [one] => (&one.bytes[..]).into(),
+                _ => {
+                    let mut all = Vec::with_capacity(run.iter().map(|s| s.bytes.len()).sum());
+                    run.iter().for_each(|s| all.extend_from_slice(&s.bytes));
+                    all.into()
+                }
+            };
             let (applied, failure) = match write_all_at(&self.file, &bytes, at) {
                 Ok(()) => (run.len() as u64, None),
                 Err(e) => {
@@ -533,14 +545,7 @@ impl Appender {
                 Err(e) => {
                     // Everything written since the last good sync is in doubt.
                     let index = st.durable;
-                    let offset = st
-                        .offsets
-                        .as_ref()
-                        .and_then(|o| {
-                            o.get(usize::try_from(index.checked_sub(st.base)?).ok()?)
-                                .map(|e| e.offset)
-                        })
-                        .unwrap_or(st.end);
+                    let offset = st.entry_at(index).map_or(st.end, |e| e.offset);
                     self.fail(&mut st, index, offset, e.to_string());
                     if st.in_flight == 0 && !st.truncated {
                         st.truncated = true;

@@ -51,6 +51,16 @@ fn commit_one(journal: &Journal, a: &Arc<Appender>, bytes: &[u8]) -> Slot {
     s
 }
 
+/// A shard's segment whose one record, `bytes`, was journaled by a process
+/// that then died (its journal never closed, so never checkpointed).
+fn crashed_after_one(root: &Path, bytes: &[u8]) -> Arc<Appender> {
+    let journal = open(root, false, DEFAULT_JOURNAL_BYTES);
+    let seg = appender(root, "data/shard-0.seg");
+    commit_one(&journal, &seg, bytes);
+    std::mem::forget(journal);
+    seg
+}
+
 fn journal_files_of(root: &Path) -> usize {
     journal_files(&root.join(JOURNAL_DIR))
         .map(|f| f.len())
@@ -119,10 +129,7 @@ fn a_part_beyond_a_gap_was_never_acknowledged_and_is_dropped() {
 #[test]
 fn d8_a_file_removed_since_is_not_made_again() {
     let d = root();
-    let journal = open(d.path(), false, DEFAULT_JOURNAL_BYTES);
-    let seg = appender(d.path(), "data/shard-0.seg");
-    commit_one(&journal, &seg, b"gone");
-    std::mem::forget(journal);
+    let seg = crashed_after_one(d.path(), b"gone");
     std::fs::remove_file(seg.path()).unwrap_or_else(|e| panic!("{e}"));
     recover(d.path(), false).unwrap_or_else(|e| panic!("{e}"));
     assert!(!seg.path().exists());
@@ -282,10 +289,7 @@ fn a_full_journal_file_is_written_over_as_the_next_one_and_recovered_from() {
 #[test]
 fn a_record_from_a_spares_earlier_life_is_never_applied() {
     let d = root();
-    let journal = open(d.path(), false, DEFAULT_JOURNAL_BYTES);
-    let seg = appender(d.path(), "data/shard-0.seg");
-    commit_one(&journal, &seg, b"old");
-    std::mem::forget(journal);
+    let seg = crashed_after_one(d.path(), b"old");
     // File 1, checkpointed, became the spare and then file 2, and the
     // process died before writing anything into it.
     let dir = d.path().join(JOURNAL_DIR);
